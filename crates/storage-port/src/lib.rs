@@ -1,0 +1,20 @@
+//! The storage port: one trait per aggregate (apps, schema versions, users, admins), the records
+//! they speak in, [`StorageError`], an in-memory implementation, and a conformance suite that
+//! every adapter runs against itself.
+//!
+//! Every method that touches tenant data takes the app id: there is no way to ask for "a user"
+//! without saying whose.
+
+mod error;
+mod memory;
+mod records;
+mod timestamp;
+mod traits;
+
+pub mod conformance;
+
+pub use error::StorageError;
+pub use memory::MemoryStorage;
+pub use records::*;
+pub use timestamp::Timestamp;
+pub use traits::*;

@@ -1,0 +1,79 @@
+use async_trait::async_trait;
+use schema_validation::Schema;
+
+use crate::*;
+
+/// Apps (tenants).
+#[async_trait]
+pub trait AppStore: Send + Sync {
+    /// Stores a new app. MUST return `Duplicate("app")` when the id is taken.
+    async fn insert_app(&self, app: &AppRecord) -> Result<(), StorageError>;
+
+    async fn find_app(&self, app_id: &str) -> Result<Option<AppRecord>, StorageError>;
+
+    /// Every app, ordered by id, each with its user count.
+    async fn list_apps(&self) -> Result<Vec<AppSummary>, StorageError>;
+
+    /// Applies `changes` and sets `updated_at`. MUST return `NotFound("app")` for an unknown id.
+    async fn update_app(&self, app_id: &str, changes: &AppChanges, now: Timestamp) -> Result<AppRecord, StorageError>;
+
+    /// Replaces the password hash and raises `credential_version` by one, in one step.
+    /// MUST return `NotFound("app")` for an unknown id.
+    async fn replace_app_password(&self, app_id: &str, password_hash: &str, now: Timestamp) -> Result<AppRecord, StorageError>;
+
+    /// Deletes the app with all its schema versions and users. MUST return `NotFound("app")`
+    /// for an unknown id.
+    async fn delete_app(&self, app_id: &str) -> Result<(), StorageError>;
+}
+
+/// Schema versions, per app.
+#[async_trait]
+pub trait SchemaStore: Send + Sync {
+    /// The newest version, or `None` when the app has never had a schema saved.
+    async fn current_schema(&self, app_id: &str) -> Result<Option<SchemaVersion>, StorageError>;
+
+    /// Saves `schema` as the next version (1 for the first). Two concurrent saves MUST get two
+    /// different versions. MUST return `NotFound("app")` for an unknown app.
+    async fn save_schema(&self, app_id: &str, schema: &Schema, now: Timestamp) -> Result<SchemaVersion, StorageError>;
+
+    /// Every version, newest first.
+    async fn list_schema_versions(&self, app_id: &str) -> Result<Vec<SchemaVersion>, StorageError>;
+}
+
+/// User records, per app. The caller makes sure the app exists.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Creates the app's record for `upsert.email` or updates it: given data keys overwrite,
+    /// others keep their values, `created_at` and `id` stay. Concurrent upserts of one email
+    /// MUST leave exactly one record and none of them may fail for it.
+    async fn upsert_user_by_email(&self, app_id: &str, upsert: &UserUpsert) -> Result<Upserted, StorageError>;
+
+    async fn find_user(&self, app_id: &str, user_id: &str) -> Result<Option<UserRecord>, StorageError>;
+
+    /// A page of the app's users in ascending id order. MUST NOT skip or repeat records across
+    /// pages, even while records are inserted between pages.
+    async fn list_users(&self, app_id: &str, query: &UserQuery) -> Result<UserPage, StorageError>;
+
+    /// Erases one record; `false` when the app has no record with that id.
+    async fn delete_user(&self, app_id: &str, user_id: &str) -> Result<bool, StorageError>;
+
+    async fn count_users(&self, app_id: &str) -> Result<u64, StorageError>;
+}
+
+/// Platform admins.
+#[async_trait]
+pub trait AdminStore: Send + Sync {
+    /// MUST return `Duplicate("admin")` when the email is taken.
+    async fn insert_admin(&self, admin: &AdminRecord) -> Result<(), StorageError>;
+
+    async fn find_admin_by_email(&self, email: &str) -> Result<Option<AdminRecord>, StorageError>;
+
+    async fn count_admins(&self) -> Result<u64, StorageError>;
+}
+
+/// Everything the service stores, in one place.
+#[async_trait]
+pub trait Storage: AppStore + SchemaStore + UserStore + AdminStore + std::fmt::Debug {
+    /// Succeeds when the store answers; used by the readiness check.
+    async fn ping(&self) -> Result<(), StorageError>;
+}
