@@ -1,0 +1,91 @@
+//! Platform admins.
+
+use std::sync::Arc;
+
+use secrecy::{ExposeSecret, SecretString};
+use storage_port::{AdminRecord, AdminStore, StorageError, Timestamp};
+
+use crate::password::HashError;
+use crate::{EmailAddress, PasswordHasher};
+
+/// The shortest admin password accepted (NIST SP 800-63B asks for at least 8; admins get more).
+pub const MIN_PASSWORD_CHARS: usize = 12;
+/// The longest: argon2 would take more, but nobody types this much and it bounds the work.
+pub const MAX_PASSWORD_CHARS: usize = 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("not a valid email address")]
+    InvalidEmail,
+    #[error("the password must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters")]
+    WeakPassword,
+    #[error("an admin with this email already exists")]
+    EmailTaken,
+    #[error(transparent)]
+    Storage(StorageError),
+    #[error(transparent)]
+    Hashing(#[from] HashError),
+}
+
+impl From<StorageError> for AdminError {
+    fn from(error: StorageError) -> Self {
+        match error {
+            StorageError::Duplicate(_) => Self::EmailTaken,
+            other => Self::Storage(other),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct AdminService<S: ?Sized> {
+    storage: Arc<S>,
+    hasher: PasswordHasher,
+}
+
+impl<S: AdminStore + ?Sized> AdminService<S> {
+    pub fn new(storage: Arc<S>, hasher: PasswordHasher) -> Self {
+        Self { storage, hasher }
+    }
+
+    pub async fn create_admin(&self, email: &str, password: SecretString) -> Result<AdminRecord, AdminError> {
+        let email = EmailAddress::parse(email).ok_or(AdminError::InvalidEmail)?;
+        let length = password.expose_secret().chars().count();
+        if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&length) {
+            return Err(AdminError::WeakPassword);
+        }
+        let admin = AdminRecord {
+            id: uuid::Uuid::now_v7().to_string(),
+            email: email.as_ref().to_owned(),
+            password_hash: self.hasher.hash(password).await?,
+            credential_version: 1,
+            created_at: Timestamp::now(),
+        };
+        self.storage.insert_admin(&admin).await?;
+        Ok(admin)
+    }
+
+    /// Creates the first admin from configured credentials, only when there is no admin yet.
+    /// Returns whether one was created.
+    pub async fn bootstrap(&self, email: &str, password: SecretString) -> Result<bool, AdminError> {
+        if self.storage.count_admins().await? > 0 {
+            return Ok(false);
+        }
+        match self.create_admin(email, password).await {
+            Ok(_) => Ok(true),
+            // Another instance bootstrapped the same admin at the same moment.
+            Err(AdminError::EmailTaken) => Ok(false),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// The admin with these credentials, or `None`; as slow for an unknown email as for a
+    /// wrong password.
+    pub async fn authenticate(&self, email: &str, password: SecretString) -> Result<Option<AdminRecord>, AdminError> {
+        let admin = match EmailAddress::parse(email) {
+            Some(email) => self.storage.find_admin_by_email(email.as_ref()).await?,
+            None => None,
+        };
+        let matches = self.hasher.verify(password, admin.as_ref().map(|a| a.password_hash.clone())).await?;
+        Ok(admin.filter(|_| matches))
+    }
+}

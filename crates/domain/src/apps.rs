@@ -1,0 +1,192 @@
+use std::sync::Arc;
+
+use schema_validation::{SchemaDraft, Violation, Violations};
+use secrecy::SecretString;
+use storage_port::{AppChanges, AppRecord, AppStore, SchemaStore, SchemaVersion, StorageError, Timestamp};
+
+use crate::password::{HashError, generate_password};
+use crate::{AllowedOrigins, AppCache, AppId, PasswordHasher};
+
+/// What an admin gives to create an app.
+#[derive(Debug, Clone, Default)]
+pub struct NewApp {
+    pub id: String,
+    pub name: String,
+    pub allowed_origins: Vec<String>,
+    pub honeypot_field: Option<String>,
+    pub thank_you_url: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    Invalid(Violations),
+    #[error("an app with this id already exists")]
+    DuplicateId,
+    #[error("no app has this id")]
+    NotFound,
+    #[error(transparent)]
+    Storage(StorageError),
+    #[error(transparent)]
+    Hashing(#[from] HashError),
+}
+
+impl From<StorageError> for AppError {
+    fn from(error: StorageError) -> Self {
+        match error {
+            StorageError::Duplicate(_) => Self::DuplicateId,
+            StorageError::NotFound(_) => Self::NotFound,
+            other => Self::Storage(other),
+        }
+    }
+}
+
+/// Creating and changing apps and their schemas.
+#[derive(Debug)]
+pub struct AppService<S: ?Sized> {
+    storage: Arc<S>,
+    cache: Arc<AppCache>,
+    hasher: PasswordHasher,
+}
+
+impl<S: AppStore + SchemaStore + ?Sized> AppService<S> {
+    pub fn new(storage: Arc<S>, cache: Arc<AppCache>, hasher: PasswordHasher) -> Self {
+        Self { storage, cache, hasher }
+    }
+
+    /// Creates the app and returns it with its password, which is shown once and stored only
+    /// as an argon2id hash.
+    pub async fn create_app(&self, new: NewApp) -> Result<(AppRecord, SecretString), AppError> {
+        let mut problems = Vec::new();
+        let id = AppId::parse(&new.id);
+        if id.is_none() {
+            problems.push(invalid("id", "must be 1 to 80 characters of letters, digits, '.', '_' and '-'"));
+        }
+        let settings = check_settings(
+            Some(&new.name),
+            Some(&new.allowed_origins),
+            Some(&new.honeypot_field),
+            Some(&new.thank_you_url),
+            &mut problems,
+        );
+        let Some(id) = id.filter(|_| problems.is_empty()) else {
+            return Err(AppError::Invalid(Violations(problems)));
+        };
+        let password = generate_password();
+        let password_hash = self.hasher.hash(password.clone()).await?;
+        let now = Timestamp::now();
+        let app = AppRecord {
+            id: id.as_ref().to_owned(),
+            name: settings.name.unwrap_or_default(),
+            allowed_origins: settings.allowed_origins.unwrap_or_default(),
+            honeypot_field: settings.honeypot_field.flatten(),
+            thank_you_url: settings.thank_you_url.flatten(),
+            password_hash,
+            credential_version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        self.storage.insert_app(&app).await?;
+        Ok((app, password))
+    }
+
+    /// Changes an app's name, origins, honeypot or thank-you page.
+    pub async fn update_app(&self, app_id: &str, changes: AppChanges) -> Result<AppRecord, AppError> {
+        let mut problems = Vec::new();
+        let checked = check_settings(
+            changes.name.as_ref(),
+            changes.allowed_origins.as_ref(),
+            changes.honeypot_field.as_ref(),
+            changes.thank_you_url.as_ref(),
+            &mut problems,
+        );
+        if !problems.is_empty() {
+            return Err(AppError::Invalid(Violations(problems)));
+        }
+        let updated = self.storage.update_app(app_id, &checked, Timestamp::now()).await?;
+        self.cache.invalidate(app_id);
+        Ok(updated)
+    }
+
+    /// Replaces the app's password; sessions opened with the old one end at their next request.
+    pub async fn rotate_password(&self, app_id: &str) -> Result<(AppRecord, SecretString), AppError> {
+        let password = generate_password();
+        let hash = self.hasher.hash(password.clone()).await?;
+        let app = self.storage.replace_app_password(app_id, &hash, Timestamp::now()).await?;
+        self.cache.invalidate(app_id);
+        Ok((app, password))
+    }
+
+    pub async fn delete_app(&self, app_id: &str) -> Result<(), AppError> {
+        self.storage.delete_app(app_id).await?;
+        self.cache.invalidate(app_id);
+        Ok(())
+    }
+
+    /// Checks the draft and saves it as the app's next schema version.
+    pub async fn save_schema(&self, app_id: &str, draft: SchemaDraft) -> Result<SchemaVersion, AppError> {
+        let schema = draft.check().map_err(AppError::Invalid)?;
+        let saved = self.storage.save_schema(app_id, &schema, Timestamp::now()).await?;
+        self.cache.invalidate(app_id);
+        Ok(saved)
+    }
+}
+
+fn invalid(field: &str, message: &str) -> Violation {
+    Violation { field: field.to_owned(), code: "invalid", message: message.to_owned() }
+}
+
+/// Checks the settings that are given and returns them normalized.
+fn check_settings(
+    name: Option<&String>,
+    origins: Option<&Vec<String>>,
+    honeypot: Option<&Option<String>>,
+    thank_you_url: Option<&Option<String>>,
+    problems: &mut Vec<Violation>,
+) -> AppChanges {
+    let mut checked = AppChanges::default();
+    if let Some(name) = name {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            problems.push(invalid("name", "must be 1 to 200 characters"));
+        }
+        checked.name = Some(name.to_owned());
+    }
+    if let Some(origins) = origins {
+        match AllowedOrigins::parse(origins) {
+            Ok(parsed) if origins.len() <= 100 => checked.allowed_origins = Some(parsed.into_vec()),
+            Ok(_) => problems.push(invalid("allowedOrigins", "must list at most 100 origins")),
+            Err(bad) => problems.push(invalid(
+                "allowedOrigins",
+                &format!("'{}' is not an origin such as https://example.com, or *", bad.chars().take(100).collect::<String>()),
+            )),
+        }
+    }
+    if let Some(honeypot) = honeypot {
+        let honeypot = honeypot.as_deref().map(str::trim).filter(|h| !h.is_empty());
+        if honeypot.is_some_and(|h| !is_field_key(h)) {
+            problems.push(invalid("honeypotField", "must start with a letter and hold only letters, digits and _"));
+        }
+        checked.honeypot_field = Some(honeypot.map(str::to_owned));
+    }
+    if let Some(url) = thank_you_url {
+        let url = url.as_deref().map(str::trim).filter(|u| !u.is_empty());
+        let well_formed = |u: &str| {
+            (u.starts_with("https://") || u.starts_with("http://"))
+                && u.len() <= 2000
+                && !u.chars().any(|c| c.is_whitespace() || c.is_control())
+        };
+        if url.is_some_and(|u| !well_formed(u)) {
+            problems.push(invalid("thankYouUrl", "must be an http or https URL"));
+        }
+        checked.thank_you_url = Some(url.map(str::to_owned));
+    }
+    checked
+}
+
+fn is_field_key(text: &str) -> bool {
+    let mut chars = text.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
+        && text.len() <= 64
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}

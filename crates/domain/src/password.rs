@@ -1,0 +1,156 @@
+use std::sync::Arc;
+
+use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+use argon2::{Algorithm, Argon2, Params, Version};
+use base64::Engine as _;
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Semaphore;
+use tracing::Instrument as _;
+
+/// argon2id cost parameters and how many hashes may run at once.
+#[derive(Debug, Clone)]
+pub struct HashingSettings {
+    /// Memory per hash in KiB (OWASP: 19456).
+    pub memory_kib: u32,
+    /// Passes (OWASP: 2).
+    pub iterations: u32,
+    /// Lanes (OWASP: 1).
+    pub parallelism: u32,
+    /// Hashes computed at once; `None` means one per CPU core. Callers beyond it wait, so a
+    /// login flood can neither starve the async workers nor allocate unbounded memory.
+    pub max_concurrent: Option<usize>,
+}
+
+impl Default for HashingSettings {
+    fn default() -> Self {
+        Self { memory_kib: 19_456, iterations: 2, parallelism: 1, max_concurrent: None }
+    }
+}
+
+impl HashingSettings {
+    /// The cheapest parameters argon2 accepts: for tests only.
+    pub fn fast_for_tests() -> Self {
+        Self { memory_kib: Params::MIN_M_COST, iterations: 1, parallelism: 1, max_concurrent: None }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    #[error("invalid argon2 parameters: {0}")]
+    Parameters(String),
+    #[error("password hashing failed: {0}")]
+    Hashing(String),
+    #[error("the hashing task was cancelled")]
+    Cancelled,
+}
+
+/// Hashes and verifies passwords with argon2id, off the async workers and with bounded
+/// concurrency. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct PasswordHasher {
+    params: Params,
+    permits: Arc<Semaphore>,
+    /// Verified against when an account does not exist, so that the answer takes as long.
+    dummy_hash: Arc<str>,
+}
+
+impl PasswordHasher {
+    pub fn new(settings: &HashingSettings) -> Result<Self, HashError> {
+        let params = Params::new(settings.memory_kib, settings.iterations, settings.parallelism, None)
+            .map_err(|e| HashError::Parameters(e.to_string()))?;
+        let permits = settings
+            .max_concurrent
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+            .max(1);
+        let dummy_hash = hash_blocking(&params, generate_password().expose_secret())?;
+        Ok(Self { params, permits: Arc::new(Semaphore::new(permits)), dummy_hash: dummy_hash.into() })
+    }
+
+    /// The argon2id PHC string of `password`, with a fresh random salt.
+    pub async fn hash(&self, password: SecretString) -> Result<String, HashError> {
+        let params = self.params.clone();
+        self.run_blocking(move || hash_blocking(&params, password.expose_secret())).await?
+    }
+
+    /// Whether `password` matches `stored_hash`. With `None` (no such account) it verifies
+    /// against a dummy hash and returns `false`, taking the same time as a real check.
+    pub async fn verify(&self, password: SecretString, stored_hash: Option<String>) -> Result<bool, HashError> {
+        let known = stored_hash.is_some();
+        let hash = stored_hash.unwrap_or_else(|| self.dummy_hash.to_string());
+        let matches = self
+            .run_blocking(move || {
+                Argon2::default().verify_password(password.expose_secret().as_bytes(), hash.as_str()).is_ok()
+            })
+            .await?;
+        Ok(known && matches)
+    }
+
+    async fn run_blocking<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, HashError> {
+        let _permit = self.permits.acquire().await.map_err(|_| HashError::Cancelled)?;
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(work))
+            .instrument(tracing::Span::current())
+            .await
+            .map_err(|_| HashError::Cancelled)
+    }
+}
+
+fn hash_blocking(params: &Params, password: &str) -> Result<String, HashError> {
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+        .hash_password(password.as_bytes())
+        .map(|hash| hash.to_string())
+        .map_err(|e| HashError::Hashing(e.to_string()))
+}
+
+/// A new password: 192 bits from the operating system's CSPRNG, as 32 URL-safe characters.
+pub fn generate_password() -> SecretString {
+    let mut bytes = [0u8; 24];
+    // The OS random source failing is not something the service can run without.
+    #[allow(clippy::expect_used)]
+    getrandom::fill(&mut bytes).expect("the operating system's random source is available");
+    SecretString::from(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hasher() -> PasswordHasher {
+        PasswordHasher::new(&HashingSettings::fast_for_tests()).expect("valid params")
+    }
+
+    #[test]
+    fn generated_passwords_are_long_url_safe_and_distinct() {
+        let a = generate_password();
+        let b = generate_password();
+        assert_eq!(a.expose_secret().len(), 32);
+        assert!(a.expose_secret().chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert_ne!(a.expose_secret(), b.expose_secret());
+    }
+
+    #[tokio::test]
+    async fn hashes_are_argon2id_and_verify() {
+        let hasher = hasher();
+        let hash = hasher.hash("correct horse".into()).await.expect("hash");
+        assert!(hash.starts_with("$argon2id$v=19$"), "{hash}");
+        assert!(hasher.verify("correct horse".into(), Some(hash.clone())).await.expect("verify"));
+        assert!(!hasher.verify("wrong horse".into(), Some(hash)).await.expect("verify"));
+    }
+
+    #[tokio::test]
+    async fn owasp_parameters_are_the_default() {
+        let hasher = PasswordHasher::new(&HashingSettings::default()).expect("valid params");
+        let hash = hasher.hash("x".into()).await.expect("hash");
+        assert!(hash.contains("m=19456,t=2,p=1"), "{hash}");
+    }
+
+    #[tokio::test]
+    async fn unknown_accounts_never_verify() {
+        assert!(!hasher().verify("anything".into(), None).await.expect("verify"));
+    }
+
+    #[tokio::test]
+    async fn a_garbage_stored_hash_does_not_verify_or_panic() {
+        assert!(!hasher().verify("x".into(), Some("not a hash".into())).await.expect("verify"));
+    }
+}

@@ -1,0 +1,39 @@
+//! The domain services against the in-memory store and against mockall mocks.
+
+mod admins;
+mod apps;
+mod mocks;
+mod submission;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::{DomainSettings, HashingSettings, NewApp, Services};
+use storage_port::MemoryStorage;
+
+pub fn settings() -> DomainSettings {
+    DomainSettings { hashing: HashingSettings::fast_for_tests(), app_cache_ttl: Duration::from_secs(60) }
+}
+
+pub fn services() -> Services<MemoryStorage> {
+    Services::new(Arc::new(MemoryStorage::new()), &settings()).expect("services")
+}
+
+pub fn new_app(id: &str) -> NewApp {
+    NewApp {
+        id: id.into(),
+        name: "Marketing site".into(),
+        allowed_origins: vec!["https://example.com".into()],
+        honeypot_field: Some("website".into()),
+        thank_you_url: None,
+    }
+}
+
+pub fn example_draft() -> schema_validation::SchemaDraft {
+    serde_json::from_value(serde_json::json!({"rejectUnknown": true, "fields": [
+        {"key": "fullName", "label": "Full name", "kind": "text", "required": true, "minLength": 2, "maxLength": 80},
+        {"key": "age", "label": "Age", "kind": "number", "required": false, "min": 13, "max": 120, "integer": true},
+        {"key": "plan", "label": "Plan", "kind": "select", "required": true, "enum": ["free", "pro"]}
+    ]}))
+    .expect("draft")
+}
