@@ -1,1 +1,37 @@
-//! Placeholder.
+//! The embedded default store: one SQLite file in WAL mode.
+//!
+//! Writes go to one dedicated writer thread, which takes every write waiting for it and
+//! commits them in one transaction (group commit), each in its own savepoint so that one
+//! failing write does not undo the others. Reads run on a small pool of read-only connections
+//! through `spawn_blocking`. No SQLite call ever runs on an async worker.
+
+mod convert;
+mod migrations;
+mod pool;
+mod store;
+mod writer;
+
+use std::path::PathBuf;
+
+pub use store::SqliteStorage;
+
+/// Where and how to keep the database.
+#[derive(Debug, Clone)]
+pub struct SqliteSettings {
+    /// The database file; its folder is created when missing.
+    pub path: PathBuf,
+    /// `true`: fsync at every commit (survives power loss). `false` (default): WAL with
+    /// `synchronous=NORMAL`, which survives a crash or `kill -9` of the process but may lose the
+    /// last commits on power loss.
+    pub sync_every_commit: bool,
+    /// Read connections open at once.
+    pub max_readers: usize,
+    /// Writes committed together at most.
+    pub max_batch: usize,
+}
+
+impl SqliteSettings {
+    pub fn at(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into(), sync_every_commit: false, max_readers: 4, max_batch: 512 }
+    }
+}

@@ -1,0 +1,91 @@
+use rusqlite::{ErrorCode, Row};
+use serde_json::{Map, Value};
+use storage_port::{AdminRecord, AppRecord, SchemaVersion, StorageError, Timestamp, UserRecord};
+
+/// Driver errors in port terms: constraint violations by their code, never by message text.
+pub fn storage_error(error: rusqlite::Error) -> StorageError {
+    match &error {
+        rusqlite::Error::SqliteFailure(failure, _) => match failure.code {
+            ErrorCode::ConstraintViolation => StorageError::Duplicate("record"),
+            ErrorCode::DatabaseBusy
+            | ErrorCode::DatabaseLocked
+            | ErrorCode::CannotOpen
+            | ErrorCode::DiskFull
+            | ErrorCode::SystemIoFailure
+            | ErrorCode::ReadOnly => StorageError::unavailable(error),
+            ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => StorageError::Corrupt(error.to_string()),
+            _ => StorageError::unexpected(error),
+        },
+        rusqlite::Error::FromSqlConversionFailure(..) | rusqlite::Error::InvalidColumnType(..) => {
+            StorageError::Corrupt(error.to_string())
+        }
+        _ => StorageError::unexpected(error),
+    }
+}
+
+fn corrupt(what: &str, error: impl std::fmt::Display) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, format!("{what}: {error}").into())
+}
+
+pub fn json_text(value: &impl serde::Serialize) -> String {
+    // Serializing maps, strings and checked schemas cannot fail.
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+}
+
+pub const APP_COLUMNS: &str =
+    "id, name, allowed_origins, honeypot_field, thank_you_url, password_hash, credential_version, created_at, updated_at";
+
+pub fn app_from_row(row: &Row<'_>) -> rusqlite::Result<AppRecord> {
+    let origins: String = row.get(2)?;
+    Ok(AppRecord {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        allowed_origins: serde_json::from_str(&origins).map_err(|e| corrupt("allowed_origins", e))?,
+        honeypot_field: row.get(3)?,
+        thank_you_url: row.get(4)?,
+        password_hash: row.get(5)?,
+        credential_version: row.get(6)?,
+        created_at: Timestamp::from_unix_millis(row.get(7)?),
+        updated_at: Timestamp::from_unix_millis(row.get(8)?),
+    })
+}
+
+pub const SCHEMA_COLUMNS: &str = "app_id, version, definition, created_at";
+
+pub fn schema_from_row(row: &Row<'_>) -> rusqlite::Result<SchemaVersion> {
+    let definition: String = row.get(2)?;
+    Ok(SchemaVersion {
+        app_id: row.get(0)?,
+        version: row.get(1)?,
+        schema: serde_json::from_str(&definition).map_err(|e| corrupt("schema definition", e))?,
+        created_at: Timestamp::from_unix_millis(row.get(3)?),
+    })
+}
+
+pub const USER_COLUMNS: &str = "app_id, id, email, data, schema_version, created_at, updated_at";
+
+pub fn user_from_row(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
+    let data: String = row.get(3)?;
+    let data: Map<String, Value> = serde_json::from_str(&data).map_err(|e| corrupt("user data", e))?;
+    Ok(UserRecord {
+        app_id: row.get(0)?,
+        id: row.get(1)?,
+        email: row.get(2)?,
+        data,
+        schema_version: row.get(4)?,
+        created_at: Timestamp::from_unix_millis(row.get(5)?),
+        updated_at: Timestamp::from_unix_millis(row.get(6)?),
+    })
+}
+
+pub const ADMIN_COLUMNS: &str = "id, email, password_hash, credential_version, created_at";
+
+pub fn admin_from_row(row: &Row<'_>) -> rusqlite::Result<AdminRecord> {
+    Ok(AdminRecord {
+        id: row.get(0)?,
+        email: row.get(1)?,
+        password_hash: row.get(2)?,
+        credential_version: row.get(3)?,
+        created_at: Timestamp::from_unix_millis(row.get(4)?),
+    })
+}

@@ -1,0 +1,386 @@
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, params};
+use schema_validation::Schema;
+use storage_port::*;
+
+use crate::SqliteSettings;
+use crate::convert::*;
+use crate::pool::ReaderPool;
+use crate::writer::Writer;
+
+/// The SQLite store. Cheap to share behind an `Arc`; dropping it commits pending writes and
+/// closes the file.
+#[derive(Debug)]
+pub struct SqliteStorage {
+    writer: Writer,
+    readers: Arc<ReaderPool>,
+}
+
+impl SqliteStorage {
+    /// Opens (creating when missing) and migrates the database. Blocking: call it before
+    /// serving, or from `spawn_blocking`.
+    pub fn open(settings: &SqliteSettings) -> Result<Self, StorageError> {
+        if let Some(folder) = settings.path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(folder).map_err(StorageError::unavailable)?;
+        }
+        let mut connection = Connection::open(&settings.path).map_err(storage_error)?;
+        let synchronous = if settings.sync_every_commit { "FULL" } else { "NORMAL" };
+        connection
+            .execute_batch(&format!(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON;"
+            ))
+            .map_err(storage_error)?;
+        connection.busy_timeout(std::time::Duration::from_secs(5)).map_err(storage_error)?;
+        crate::migrations::migrate(&mut connection).map_err(storage_error)?;
+        Ok(Self {
+            writer: Writer::start(connection, settings.max_batch).map_err(StorageError::unavailable)?,
+            readers: Arc::new(ReaderPool::new(settings.path.clone(), settings.max_readers)),
+        })
+    }
+
+    async fn write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> rusqlite::Result<Result<T, StorageError>> + Send + 'static,
+    ) -> Result<T, StorageError> {
+        self.writer.write(move |connection| work(connection).map_err(storage_error)?).await
+    }
+}
+
+fn app_exists(connection: &Connection, app_id: &str) -> rusqlite::Result<bool> {
+    connection.prepare_cached("SELECT 1 FROM apps WHERE id = ?1")?.exists([app_id])
+}
+
+#[async_trait]
+impl AppStore for SqliteStorage {
+    async fn insert_app(&self, app: &AppRecord) -> Result<(), StorageError> {
+        let app = app.clone();
+        self.writer
+            .write(move |connection| {
+                connection
+                    .prepare_cached(&format!("INSERT INTO apps ({APP_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"))
+                    .and_then(|mut insert| {
+                        insert.execute(params![
+                            app.id,
+                            app.name,
+                            json_text(&app.allowed_origins),
+                            app.honeypot_field,
+                            app.thank_you_url,
+                            app.password_hash,
+                            app.credential_version,
+                            app.created_at.as_unix_millis(),
+                            app.updated_at.as_unix_millis()
+                        ])
+                    })
+                    .map(|_| ())
+                    .map_err(|error| match storage_error(error) {
+                        StorageError::Duplicate(_) => StorageError::Duplicate("app"),
+                        other => other,
+                    })
+            })
+            .await
+    }
+
+    async fn find_app(&self, app_id: &str) -> Result<Option<AppRecord>, StorageError> {
+        let app_id = app_id.to_owned();
+        self.readers
+            .read(move |connection| {
+                connection
+                    .prepare_cached(&format!("SELECT {APP_COLUMNS} FROM apps WHERE id = ?1"))?
+                    .query_row([app_id], app_from_row)
+                    .optional()
+            })
+            .await
+    }
+
+    async fn list_apps(&self) -> Result<Vec<AppSummary>, StorageError> {
+        self.readers
+            .read(|connection| {
+                let mut query = connection.prepare_cached(&format!(
+                    "SELECT {APP_COLUMNS}, (SELECT count(*) FROM users WHERE users.app_id = apps.id) FROM apps ORDER BY id"
+                ))?;
+                let rows = query.query_map([], |row| {
+                    Ok(AppSummary { app: app_from_row(row)?, user_count: row.get::<_, i64>(9)?.max(0) as u64 })
+                })?;
+                rows.collect()
+            })
+            .await
+    }
+
+    async fn update_app(&self, app_id: &str, changes: &AppChanges, now: Timestamp) -> Result<AppRecord, StorageError> {
+        let (app_id, changes) = (app_id.to_owned(), changes.clone());
+        self.write(move |connection| {
+            let updated = connection.execute(
+                "UPDATE apps SET
+                    name = coalesce(?2, name),
+                    allowed_origins = coalesce(?3, allowed_origins),
+                    honeypot_field = CASE WHEN ?4 THEN ?5 ELSE honeypot_field END,
+                    thank_you_url = CASE WHEN ?6 THEN ?7 ELSE thank_you_url END,
+                    updated_at = ?8
+                 WHERE id = ?1",
+                params![
+                    app_id,
+                    changes.name,
+                    changes.allowed_origins.as_ref().map(json_text),
+                    changes.honeypot_field.is_some(),
+                    changes.honeypot_field.clone().flatten(),
+                    changes.thank_you_url.is_some(),
+                    changes.thank_you_url.clone().flatten(),
+                    now.as_unix_millis()
+                ],
+            )?;
+            if updated == 0 {
+                return Ok(Err(StorageError::NotFound("app")));
+            }
+            connection
+                .query_row(&format!("SELECT {APP_COLUMNS} FROM apps WHERE id = ?1"), [&app_id], app_from_row)
+                .map(Ok)
+        })
+        .await
+    }
+
+    async fn replace_app_password(&self, app_id: &str, password_hash: &str, now: Timestamp) -> Result<AppRecord, StorageError> {
+        let (app_id, password_hash) = (app_id.to_owned(), password_hash.to_owned());
+        self.write(move |connection| {
+            connection
+                .query_row(
+                    &format!(
+                        "UPDATE apps SET password_hash = ?2, credential_version = credential_version + 1, updated_at = ?3
+                         WHERE id = ?1 RETURNING {APP_COLUMNS}"
+                    ),
+                    params![app_id, password_hash, now.as_unix_millis()],
+                    app_from_row,
+                )
+                .optional()
+                .map(|app| app.ok_or(StorageError::NotFound("app")))
+        })
+        .await
+    }
+
+    async fn delete_app(&self, app_id: &str) -> Result<(), StorageError> {
+        let app_id = app_id.to_owned();
+        self.write(move |connection| {
+            if connection.execute("DELETE FROM apps WHERE id = ?1", [&app_id])? == 0 {
+                return Ok(Err(StorageError::NotFound("app")));
+            }
+            connection.execute("DELETE FROM schema_versions WHERE app_id = ?1", [&app_id])?;
+            connection.execute("DELETE FROM users WHERE app_id = ?1", [&app_id])?;
+            Ok(Ok(()))
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl SchemaStore for SqliteStorage {
+    async fn current_schema(&self, app_id: &str) -> Result<Option<SchemaVersion>, StorageError> {
+        let app_id = app_id.to_owned();
+        self.readers
+            .read(move |connection| {
+                connection
+                    .prepare_cached(&format!(
+                        "SELECT {SCHEMA_COLUMNS} FROM schema_versions WHERE app_id = ?1 ORDER BY version DESC LIMIT 1"
+                    ))?
+                    .query_row([app_id], schema_from_row)
+                    .optional()
+            })
+            .await
+    }
+
+    async fn save_schema(&self, app_id: &str, schema: &Schema, now: Timestamp) -> Result<SchemaVersion, StorageError> {
+        let (app_id, schema) = (app_id.to_owned(), schema.clone());
+        self.write(move |connection| {
+            if !app_exists(connection, &app_id)? {
+                return Ok(Err(StorageError::NotFound("app")));
+            }
+            // The single writer makes read-then-insert safe: no other write runs in between.
+            let version: i64 = connection.query_row(
+                "INSERT INTO schema_versions (app_id, version, definition, created_at)
+                 SELECT ?1, coalesce(max(version), 0) + 1, ?2, ?3 FROM schema_versions WHERE app_id = ?1
+                 RETURNING version",
+                params![app_id, json_text(&schema), now.as_unix_millis()],
+                |row| row.get(0),
+            )?;
+            Ok(Ok(SchemaVersion { app_id, version, schema, created_at: now }))
+        })
+        .await
+    }
+
+    async fn list_schema_versions(&self, app_id: &str) -> Result<Vec<SchemaVersion>, StorageError> {
+        let app_id = app_id.to_owned();
+        self.readers
+            .read(move |connection| {
+                connection
+                    .prepare_cached(&format!(
+                        "SELECT {SCHEMA_COLUMNS} FROM schema_versions WHERE app_id = ?1 ORDER BY version DESC"
+                    ))?
+                    .query_map([app_id], schema_from_row)?
+                    .collect()
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl UserStore for SqliteStorage {
+    async fn upsert_user_by_email(&self, app_id: &str, upsert: &UserUpsert) -> Result<Upserted, StorageError> {
+        let (app_id, upsert) = (app_id.to_owned(), upsert.clone());
+        self.write(move |connection| {
+            // json_patch merges key by key; validated data never holds null, which it would
+            // read as "delete this key".
+            connection
+                .prepare_cached(
+                    "INSERT INTO users (app_id, id, email, data, schema_version, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+                     ON CONFLICT (app_id, email) DO UPDATE SET
+                        data = json_patch(users.data, excluded.data),
+                        schema_version = excluded.schema_version,
+                        updated_at = excluded.updated_at
+                     RETURNING id, created_at, updated_at",
+                )?
+                .query_row(
+                    params![
+                        app_id,
+                        upsert.new_id,
+                        upsert.email,
+                        json_text(&upsert.data),
+                        upsert.schema_version,
+                        upsert.now.as_unix_millis()
+                    ],
+                    |row| {
+                        let id: String = row.get(0)?;
+                        Ok(Ok(Upserted {
+                            created: id == upsert.new_id,
+                            id,
+                            created_at: Timestamp::from_unix_millis(row.get(1)?),
+                            updated_at: Timestamp::from_unix_millis(row.get(2)?),
+                        }))
+                    },
+                )
+        })
+        .await
+    }
+
+    async fn find_user(&self, app_id: &str, user_id: &str) -> Result<Option<UserRecord>, StorageError> {
+        let (app_id, user_id) = (app_id.to_owned(), user_id.to_owned());
+        self.readers
+            .read(move |connection| {
+                connection
+                    .prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE app_id = ?1 AND id = ?2"))?
+                    .query_row([app_id, user_id], user_from_row)
+                    .optional()
+            })
+            .await
+    }
+
+    async fn list_users(&self, app_id: &str, query: &UserQuery) -> Result<UserPage, StorageError> {
+        let (app_id, query) = (app_id.to_owned(), query.clone());
+        self.readers
+            .read(move |connection| {
+                // Absent filters are NULL parameters, so one cached statement serves every query.
+                let mut statement = connection.prepare_cached(&format!(
+                    "SELECT {USER_COLUMNS} FROM users
+                     WHERE app_id = ?1
+                       AND (?2 IS NULL OR id > ?2)
+                       AND (?3 IS NULL OR instr(email, ?3) > 0)
+                       AND (?4 IS NULL OR created_at >= ?4)
+                       AND (?5 IS NULL OR created_at < ?5)
+                     ORDER BY id
+                     LIMIT ?6"
+                ))?;
+                let limit = i64::from(query.limit);
+                let mut users: Vec<UserRecord> = statement
+                    .query_map(
+                        params![
+                            app_id,
+                            query.after_id,
+                            query.email_contains,
+                            query.created_from.map(Timestamp::as_unix_millis),
+                            query.created_before.map(Timestamp::as_unix_millis),
+                            limit + 1
+                        ],
+                        user_from_row,
+                    )?
+                    .collect::<rusqlite::Result<_>>()?;
+                let more = users.len() as i64 > limit;
+                users.truncate(query.limit as usize);
+                let next_cursor = if more { users.last().map(|u| u.id.clone()) } else { None };
+                Ok(UserPage { users, next_cursor })
+            })
+            .await
+    }
+
+    async fn delete_user(&self, app_id: &str, user_id: &str) -> Result<bool, StorageError> {
+        let (app_id, user_id) = (app_id.to_owned(), user_id.to_owned());
+        self.write(move |connection| {
+            Ok(Ok(connection.execute("DELETE FROM users WHERE app_id = ?1 AND id = ?2", [app_id, user_id])? > 0))
+        })
+        .await
+    }
+
+    async fn count_users(&self, app_id: &str) -> Result<u64, StorageError> {
+        let app_id = app_id.to_owned();
+        self.readers
+            .read(move |connection| {
+                connection
+                    .prepare_cached("SELECT count(*) FROM users WHERE app_id = ?1")?
+                    .query_row([app_id], |row| row.get::<_, i64>(0))
+                    .map(|count| count.max(0) as u64)
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl AdminStore for SqliteStorage {
+    async fn insert_admin(&self, admin: &AdminRecord) -> Result<(), StorageError> {
+        let admin = admin.clone();
+        self.writer
+            .write(move |connection| {
+                connection
+                    .execute(
+                        &format!("INSERT INTO admins ({ADMIN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"),
+                        params![
+                            admin.id,
+                            admin.email,
+                            admin.password_hash,
+                            admin.credential_version,
+                            admin.created_at.as_unix_millis()
+                        ],
+                    )
+                    .map(|_| ())
+                    .map_err(|error| match storage_error(error) {
+                        StorageError::Duplicate(_) => StorageError::Duplicate("admin"),
+                        other => other,
+                    })
+            })
+            .await
+    }
+
+    async fn find_admin_by_email(&self, email: &str) -> Result<Option<AdminRecord>, StorageError> {
+        let email = email.to_owned();
+        self.readers
+            .read(move |connection| {
+                connection
+                    .prepare_cached(&format!("SELECT {ADMIN_COLUMNS} FROM admins WHERE email = ?1"))?
+                    .query_row([email], admin_from_row)
+                    .optional()
+            })
+            .await
+    }
+
+    async fn count_admins(&self) -> Result<u64, StorageError> {
+        self.readers
+            .read(|connection| connection.query_row("SELECT count(*) FROM admins", [], |row| row.get::<_, i64>(0)))
+            .await
+            .map(|count| count.max(0) as u64)
+    }
+}
+
+#[async_trait]
+impl Storage for SqliteStorage {
+    async fn ping(&self) -> Result<(), StorageError> {
+        self.readers.read(|connection| connection.query_row("SELECT 1", [], |_| Ok(()))).await
+    }
+}
