@@ -1,1 +1,167 @@
-//! Placeholder.
+//! The HTTP face of Users API (actix-web): routes, DTOs, CORS, rate limits, the error
+//! envelope and the OpenAPI document. Handlers call domain services and nothing else; this is
+//! the only crate that knows HTTP status codes.
+
+mod body;
+mod client_ip;
+mod cors;
+mod dto;
+mod error;
+mod openapi;
+mod rate_limit;
+mod routes;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_governor::Governor;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::{Condition, DefaultHeaders, Next, from_fn};
+use actix_web::web::{self, Data};
+use actix_web::{App, HttpMessage, HttpResponse, HttpServer};
+use domain::Services;
+use storage_port::Storage;
+use tracing_actix_web::{RequestId, TracingLogger};
+
+pub use client_ip::{ClientIpResolver, IpNetwork};
+pub use error::ApiError;
+pub use openapi::{ApiDoc, openapi_json};
+pub use rate_limit::RateLimitSettings;
+
+/// HTTP settings.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub rate_limit: RateLimitSettings,
+    /// Proxies whose `X-Forwarded-For` is believed (addresses or CIDR networks).
+    pub trusted_proxies: Vec<IpNetwork>,
+    /// Body limit of the public routes.
+    pub public_body_limit: usize,
+    /// Worker threads; `None` means one per core.
+    pub workers: Option<usize>,
+    /// Seconds in-flight requests get to finish after SIGTERM.
+    pub shutdown_timeout_seconds: u64,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            rate_limit: RateLimitSettings::default(),
+            trusted_proxies: Vec::new(),
+            public_body_limit: 16 * 1024,
+            workers: None,
+            shutdown_timeout_seconds: 30,
+        }
+    }
+}
+
+/// What every handler shares.
+#[derive(Debug)]
+pub struct ApiState {
+    pub services: Arc<Services<dyn Storage>>,
+    app_limiter: rate_limit::AppLimiter,
+    body_limit: usize,
+    openapi: String,
+}
+
+impl ApiState {
+    pub fn new(services: Arc<Services<dyn Storage>>, settings: &HttpSettings) -> Self {
+        Self {
+            services,
+            app_limiter: rate_limit::AppLimiter::new(&settings.rate_limit),
+            body_limit: settings.public_body_limit,
+            openapi: openapi_json(),
+        }
+    }
+}
+
+/// Starts serving on `listener` (bind port 0 in tests). The returned server stops gracefully
+/// on SIGTERM/SIGINT.
+pub fn serve(
+    listener: TcpListener,
+    state: ApiState,
+    settings: &HttpSettings,
+) -> std::io::Result<Server> {
+    let state = Data::new(state);
+    let resolver = ClientIpResolver::new(settings.trusted_proxies.clone());
+    let governor = rate_limit::ip_governor(&settings.rate_limit, resolver)
+        .ok_or_else(|| std::io::Error::other("invalid rate limit settings"))?;
+    let limit_ips = settings.rate_limit.enabled;
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .wrap(from_fn(add_request_id))
+            .wrap(TracingLogger::default())
+            .wrap(
+                DefaultHeaders::new()
+                    .add(("x-content-type-options", "nosniff"))
+                    .add(("referrer-policy", "no-referrer")),
+            )
+            .app_data(state.clone())
+            .configure(|config| public_routes(config, &governor, limit_ips))
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, _>(ApiError::not_found())
+            }))
+    })
+    .listen(listener)?
+    .shutdown_timeout(settings.shutdown_timeout_seconds);
+    if let Some(workers) = settings.workers {
+        server = server.workers(workers.max(1));
+    }
+    Ok(server.run())
+}
+
+fn public_routes(
+    config: &mut web::ServiceConfig,
+    governor: &rate_limit::IpGovernor,
+    limit_ips: bool,
+) {
+    use routes::{health, public};
+    let ip_limit = || Condition::new(limit_ips, Governor::new(governor));
+    let method_not_allowed =
+        || web::to(|| async { Err::<HttpResponse, _>(ApiError::method_not_allowed()) });
+    config
+        .service(
+            web::resource("/v1/users")
+                .wrap(ip_limit())
+                .route(web::post().to(public::submit_user))
+                .route(web::method(Method::OPTIONS).to(cors::preflight))
+                .default_service(method_not_allowed()),
+        )
+        .service(
+            web::resource("/v1/schema")
+                .wrap(ip_limit())
+                .route(web::get().to(public::get_schema))
+                .route(web::method(Method::OPTIONS).to(cors::preflight))
+                .default_service(method_not_allowed()),
+        )
+        .route(public::THANKS_PATH, web::get().to(public::thanks))
+        .route("/health", web::get().to(health::health))
+        .route("/ready", web::get().to(health::ready))
+        .route("/openapi.json", web::get().to(openapi_document));
+}
+
+async fn openapi_document(state: Data<ApiState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(state.openapi.clone())
+}
+
+/// Returns the id tracing-actix-web gave the request, so a client can quote it.
+async fn add_request_id(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id = request
+        .extensions()
+        .get::<RequestId>()
+        .map(ToString::to_string);
+    let mut response = next.call(request).await?;
+    if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), value);
+    }
+    Ok(response)
+}

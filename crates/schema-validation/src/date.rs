@@ -21,7 +21,11 @@ impl CalendarDate {
             if !digits.iter().all(u8::is_ascii_digit) {
                 return None;
             }
-            Some(digits.iter().fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0')))
+            Some(
+                digits
+                    .iter()
+                    .fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0')),
+            )
         };
         let year = number(0..4)?;
         let month = u8::try_from(number(5..7)?).ok()?;
@@ -66,7 +70,13 @@ mod tests {
 
     #[test]
     fn accepts_real_dates_including_leap_days() {
-        for text in ["2024-02-29", "2000-02-29", "1900-01-01", "9999-12-31", "0001-01-01"] {
+        for text in [
+            "2024-02-29",
+            "2000-02-29",
+            "1900-01-01",
+            "9999-12-31",
+            "0001-01-01",
+        ] {
             let date = CalendarDate::parse(text).expect(text);
             assert_eq!(date.to_string(), text);
         }
@@ -75,8 +85,19 @@ mod tests {
     #[test]
     fn rejects_impossible_or_misshapen_dates() {
         for text in [
-            "2023-02-29", "1900-02-29", "2024-04-31", "2024-13-01", "2024-00-10", "2024-01-00",
-            "0000-01-01", "2024-1-01", "24-01-01", "2024/01/01", "2024-01-01T00:00:00Z", "", "２０２４-01-01",
+            "2023-02-29",
+            "1900-02-29",
+            "2024-04-31",
+            "2024-13-01",
+            "2024-00-10",
+            "2024-01-00",
+            "0000-01-01",
+            "2024-1-01",
+            "24-01-01",
+            "2024/01/01",
+            "2024-01-01T00:00:00Z",
+            "",
+            "２０２４-01-01",
             "+202-01-01",
         ] {
             assert_eq!(CalendarDate::parse(text), None, "{text}");

@@ -2,10 +2,10 @@ use regex::RegexBuilder;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::CalendarDate;
 use crate::limits::*;
 use crate::model::{Field, FieldKind, Pattern, Rules, Schema};
 use crate::violation::{Violation, Violations, printable_key};
-use crate::CalendarDate;
 
 /// A schema as an admin writes it, before it is checked. The wire shape of a schema.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -93,7 +93,10 @@ impl SchemaDraft {
             }
         }
         if problems.is_empty() {
-            Ok(Schema { reject_unknown: self.reject_unknown, fields })
+            Ok(Schema {
+                reject_unknown: self.reject_unknown,
+                fields,
+            })
         } else {
             Err(Violations(problems))
         }
@@ -102,7 +105,11 @@ impl SchemaDraft {
 
 fn check_field(draft: FieldDraft, at: &str, problems: &mut Vec<Violation>) -> Option<Field> {
     let before = problems.len();
-    let label = if draft.label.trim().is_empty() { draft.key.clone() } else { draft.label.clone() };
+    let label = if draft.label.trim().is_empty() {
+        draft.key.clone()
+    } else {
+        draft.label.clone()
+    };
     if label.chars().count() > MAX_LABEL_CHARS {
         problems.push(Violation::new(
             format!("{at}.label"),
@@ -137,7 +144,10 @@ fn check_field(draft: FieldDraft, at: &str, problems: &mut Vec<Violation>) -> Op
     let has_range = matches!(kind, FieldKind::Number | FieldKind::Date);
     not_applicable(!has_range && draft.min.is_some(), "min");
     not_applicable(!has_range && draft.max.is_some(), "max");
-    not_applicable(kind != FieldKind::Number && draft.integer.is_some(), "integer");
+    not_applicable(
+        kind != FieldKind::Number && draft.integer.is_some(),
+        "integer",
+    );
     not_applicable(kind != FieldKind::Select && draft.options.is_some(), "enum");
 
     let rules = match kind {
@@ -150,7 +160,12 @@ fn check_field(draft: FieldDraft, at: &str, problems: &mut Vec<Violation>) -> Op
     if problems.len() > before {
         return None;
     }
-    Some(Field { key: draft.key, label, required: draft.required, rules: rules? })
+    Some(Field {
+        key: draft.key,
+        label,
+        required: draft.required,
+        rules: rules?,
+    })
 }
 
 fn check_text(draft: &FieldDraft, at: &str, problems: &mut Vec<Violation>) -> Option<Rules> {
@@ -173,7 +188,11 @@ fn check_text(draft: &FieldDraft, at: &str, problems: &mut Vec<Violation>) -> Op
             }
         },
     };
-    Some(Rules::Text { min_length: draft.min_length, max_length: draft.max_length, pattern })
+    Some(Rules::Text {
+        min_length: draft.min_length,
+        max_length: draft.max_length,
+        pattern,
+    })
 }
 
 pub(crate) fn compile_pattern(source: &str) -> Result<Pattern, String> {
@@ -186,7 +205,10 @@ pub(crate) fn compile_pattern(source: &str) -> Result<Pattern, String> {
         .size_limit(MAX_REGEX_COMPILED_BYTES)
         .dfa_size_limit(MAX_REGEX_COMPILED_BYTES)
         .build()
-        .map(|regex| Pattern { source: source.to_owned(), regex })
+        .map(|regex| Pattern {
+            source: source.to_owned(),
+            regex,
+        })
         .map_err(|error| match error {
             regex::Error::CompiledTooBig(_) => "is too large once compiled".to_owned(),
             _ => "is not a valid regular expression".to_owned(),
@@ -198,7 +220,11 @@ fn check_number(draft: &FieldDraft, at: &str, problems: &mut Vec<Violation>) -> 
         let value = value.as_ref()?;
         let number = value.as_f64().filter(|n| n.is_finite());
         if number.is_none() {
-            problems.push(Violation::new(format!("{at}.{rule}"), "type", "must be a number"));
+            problems.push(Violation::new(
+                format!("{at}.{rule}"),
+                "type",
+                "must be a number",
+            ));
         }
         number
     };
@@ -213,17 +239,29 @@ fn check_number(draft: &FieldDraft, at: &str, problems: &mut Vec<Violation>) -> 
             format!("min {lo} is greater than max {hi}"),
         ));
     }
-    Some(Rules::Number { min, max, integer: draft.integer.unwrap_or(false) })
+    Some(Rules::Number {
+        min,
+        max,
+        integer: draft.integer.unwrap_or(false),
+    })
 }
 
 fn check_select(draft: &FieldDraft, at: &str, problems: &mut Vec<Violation>) -> Option<Rules> {
     let options = draft.options.clone().unwrap_or_default();
     let at_enum = format!("{at}.enum");
     if options.is_empty() {
-        problems.push(Violation::new(&at_enum, "enum", "must list at least one option"));
+        problems.push(Violation::new(
+            &at_enum,
+            "enum",
+            "must list at least one option",
+        ));
     }
     if options.len() > MAX_OPTIONS {
-        problems.push(Violation::new(&at_enum, "enum", format!("must list at most {MAX_OPTIONS} options")));
+        problems.push(Violation::new(
+            &at_enum,
+            "enum",
+            format!("must list at most {MAX_OPTIONS} options"),
+        ));
     }
     let mut seen = std::collections::HashSet::new();
     for (index, option) in options.iter().enumerate() {
@@ -249,7 +287,11 @@ fn check_date(draft: &FieldDraft, at: &str, problems: &mut Vec<Violation>) -> Op
         let value = value.as_ref()?;
         let date = value.as_str().and_then(CalendarDate::parse);
         if date.is_none() {
-            problems.push(Violation::new(format!("{at}.{rule}"), "date", "must be a date written YYYY-MM-DD"));
+            problems.push(Violation::new(
+                format!("{at}.{rule}"),
+                "date",
+                "must be a date written YYYY-MM-DD",
+            ));
         }
         date
     };
@@ -258,7 +300,11 @@ fn check_date(draft: &FieldDraft, at: &str, problems: &mut Vec<Violation>) -> Op
     if let (Some(lo), Some(hi)) = (min, max)
         && lo > hi
     {
-        problems.push(Violation::new(format!("{at}.min"), "range", format!("min {lo} is after max {hi}")));
+        problems.push(Violation::new(
+            format!("{at}.min"),
+            "range",
+            format!("min {lo} is after max {hi}"),
+        ));
     }
     Some(Rules::Date { min, max })
 }

@@ -18,7 +18,10 @@ impl Schema {
     /// The schema of an app nobody has defined one for: no fields, unknown keys rejected, so
     /// nothing is stored that nobody asked for.
     pub fn empty() -> Self {
-        Self { reject_unknown: true, fields: Vec::new() }
+        Self {
+            reject_unknown: true,
+            fields: Vec::new(),
+        }
     }
 
     pub fn reject_unknown(&self) -> bool {
@@ -95,16 +98,26 @@ impl Field {
 impl From<Field> for FieldDraft {
     fn from(field: Field) -> Self {
         let kind = field.kind().as_str().to_owned();
-        let mut draft = FieldDraft { key: field.key, label: field.label, kind, required: field.required, ..Default::default() };
+        let mut draft = FieldDraft {
+            key: field.key,
+            label: field.label,
+            kind,
+            required: field.required,
+            ..Default::default()
+        };
         match field.rules {
-            Rules::Text { min_length, max_length, pattern } => {
+            Rules::Text {
+                min_length,
+                max_length,
+                pattern,
+            } => {
                 draft.min_length = min_length;
                 draft.max_length = max_length;
                 draft.regex = pattern.map(|p| p.source);
             }
             Rules::Number { min, max, integer } => {
-                draft.min = min.map(Value::from);
-                draft.max = max.map(Value::from);
+                draft.min = min.map(number_value);
+                draft.max = max.map(number_value);
                 draft.integer = integer.then_some(true);
             }
             Rules::Select { options } => draft.options = Some(options),
@@ -115,6 +128,16 @@ impl From<Field> for FieldDraft {
             Rules::Checkbox => {}
         }
         draft
+    }
+}
+
+/// Whole bounds are written back as integers (`13`, not `13.0`), as the admin wrote them.
+fn number_value(number: f64) -> Value {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53: every whole f64 below is exact in i64.
+    if number.fract() == 0.0 && number.abs() < EXACT {
+        Value::from(number as i64)
+    } else {
+        Value::from(number)
     }
 }
 
@@ -154,13 +177,24 @@ impl FieldKind {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Rules {
     /// A JSON string; lengths count Unicode characters; the pattern must match the whole value.
-    Text { min_length: Option<u64>, max_length: Option<u64>, pattern: Option<Pattern> },
+    Text {
+        min_length: Option<u64>,
+        max_length: Option<u64>,
+        pattern: Option<Pattern>,
+    },
     /// A finite JSON number.
-    Number { min: Option<f64>, max: Option<f64>, integer: bool },
+    Number {
+        min: Option<f64>,
+        max: Option<f64>,
+        integer: bool,
+    },
     /// A string out of a fixed list.
     Select { options: Vec<String> },
     /// `YYYY-MM-DD`, a real calendar date.
-    Date { min: Option<CalendarDate>, max: Option<CalendarDate> },
+    Date {
+        min: Option<CalendarDate>,
+        max: Option<CalendarDate>,
+    },
     /// A JSON boolean; when required, it must be `true` (consent).
     Checkbox,
 }

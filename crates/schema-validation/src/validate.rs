@@ -15,7 +15,9 @@ impl Schema {
         for field in &self.fields {
             let value = data.get(&field.key).filter(|v| !is_unanswered(v));
             match value {
-                None if field.required => violations.push(violation(field, "required", "is required")),
+                None if field.required => {
+                    violations.push(violation(field, "required", "is required"))
+                }
                 None => {}
                 Some(value) => match check_value(field, value) {
                     Ok(()) => {
@@ -34,7 +36,11 @@ impl Schema {
                 ));
             }
         }
-        if violations.is_empty() { Ok(accepted) } else { Err(Violations(violations)) }
+        if violations.is_empty() {
+            Ok(accepted)
+        } else {
+            Err(Violations(violations))
+        }
     }
 }
 
@@ -50,8 +56,14 @@ type Failure = (&'static str, String);
 
 fn check_value(field: &Field, value: &Value) -> Result<(), Failure> {
     match &field.rules {
-        Rules::Text { min_length, max_length, pattern } => {
-            let text = value.as_str().ok_or(("type", "must be a string".to_owned()))?;
+        Rules::Text {
+            min_length,
+            max_length,
+            pattern,
+        } => {
+            let text = value
+                .as_str()
+                .ok_or(("type", "must be a string".to_owned()))?;
             let length = text.chars().count() as u64;
             if let Some(min) = min_length
                 && length < *min
@@ -71,7 +83,9 @@ fn check_value(field: &Field, value: &Value) -> Result<(), Failure> {
             Ok(())
         }
         Rules::Number { min, max, integer } => {
-            let number = value.as_f64().ok_or(("type", "must be a number".to_owned()))?;
+            let number = value
+                .as_f64()
+                .ok_or(("type", "must be a number".to_owned()))?;
             if *integer && number.fract() != 0.0 {
                 return Err(("type", "must be a whole number".to_owned()));
             }
@@ -88,7 +102,9 @@ fn check_value(field: &Field, value: &Value) -> Result<(), Failure> {
             Ok(())
         }
         Rules::Select { options } => {
-            let choice = value.as_str().ok_or(("type", "must be a string".to_owned()))?;
+            let choice = value
+                .as_str()
+                .ok_or(("type", "must be a string".to_owned()))?;
             if options.iter().any(|option| option == choice) {
                 Ok(())
             } else {
@@ -96,7 +112,9 @@ fn check_value(field: &Field, value: &Value) -> Result<(), Failure> {
             }
         }
         Rules::Date { min, max } => {
-            let text = value.as_str().ok_or(("type", "must be a date string".to_owned()))?;
+            let text = value
+                .as_str()
+                .ok_or(("type", "must be a date string".to_owned()))?;
             let date = crate::CalendarDate::parse(text)
                 .ok_or(("date", "must be a real date written YYYY-MM-DD".to_owned()))?;
             if let Some(min) = min
@@ -112,7 +130,9 @@ fn check_value(field: &Field, value: &Value) -> Result<(), Failure> {
             Ok(())
         }
         Rules::Checkbox => {
-            let checked = value.as_bool().ok_or(("type", "must be true or false".to_owned()))?;
+            let checked = value
+                .as_bool()
+                .ok_or(("type", "must be true or false".to_owned()))?;
             if field.required && !checked {
                 return Err(("required", "must be checked".to_owned()));
             }

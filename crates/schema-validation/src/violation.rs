@@ -13,8 +13,16 @@ pub struct Violation {
 }
 
 impl Violation {
-    pub(crate) fn new(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
-        Self { field: field.into(), code, message: message.into() }
+    pub(crate) fn new(
+        field: impl Into<String>,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            field: field.into(),
+            code,
+            message: message.into(),
+        }
     }
 }
 

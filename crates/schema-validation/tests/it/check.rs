@@ -11,8 +11,21 @@ fn problems(value: serde_json::Value) -> Vec<(String, &'static str)> {
 fn the_design_example_is_valid_and_keeps_its_order() {
     let schema = example_schema();
     let keys: Vec<_> = schema.fields().iter().map(|f| f.key()).collect();
-    assert_eq!(keys, ["fullName", "age", "plan", "birthday", "consentRequired", "consentOptional"]);
-    assert_eq!(schema.field("age").map(|f| f.kind()), Some(FieldKind::Number));
+    assert_eq!(
+        keys,
+        [
+            "fullName",
+            "age",
+            "plan",
+            "birthday",
+            "consentRequired",
+            "consentOptional"
+        ]
+    );
+    assert_eq!(
+        schema.field("age").map(|f| f.kind()),
+        Some(FieldKind::Number)
+    );
     assert!(schema.reject_unknown());
 }
 
@@ -22,6 +35,11 @@ fn round_trips_through_its_wire_shape() {
     let json = serde_json::to_value(&schema).expect("serializes");
     assert_eq!(json["fields"][0]["minLength"], 2);
     assert_eq!(json["fields"][1]["integer"], true);
+    assert_eq!(
+        json["fields"][1]["min"].to_string(),
+        "13",
+        "whole bounds stay integers"
+    );
     assert_eq!(json["fields"][2]["enum"], json!(["free", "pro"]));
     let back: Schema = serde_json::from_value(json).expect("deserializes");
     assert_eq!(back, schema);
@@ -29,19 +47,38 @@ fn round_trips_through_its_wire_shape() {
 
 #[test]
 fn reject_unknown_defaults_to_true_and_label_to_key() {
-    let schema = draft(json!({"fields": [{"key": "name", "kind": "text"}]})).check().expect("valid");
+    let schema = draft(json!({"fields": [{"key": "name", "kind": "text"}]}))
+        .check()
+        .expect("valid");
     assert!(schema.reject_unknown());
     assert_eq!(schema.fields()[0].label(), "name");
 }
 
 #[test]
 fn keys_must_be_plain_identifiers() {
-    for bad in ["$where", "a.b", "1abc", "", "_x", "with space", "ключ", &"k".repeat(65)] {
+    for bad in [
+        "$where",
+        "a.b",
+        "1abc",
+        "",
+        "_x",
+        "with space",
+        "ключ",
+        &"k".repeat(65),
+    ] {
         let found = problems(json!({"fields": [{"key": bad, "kind": "text"}]}));
         assert_eq!(found, vec![("fields[0].key".into(), "key")], "{bad:?}");
     }
-    assert!(draft(json!({"fields": [{"key": "a_B9", "kind": "text"}]})).check().is_ok());
-    assert!(draft(json!({"fields": [{"key": "k".repeat(64), "kind": "text"}]})).check().is_ok());
+    assert!(
+        draft(json!({"fields": [{"key": "a_B9", "kind": "text"}]}))
+            .check()
+            .is_ok()
+    );
+    assert!(
+        draft(json!({"fields": [{"key": "k".repeat(64), "kind": "text"}]}))
+            .check()
+            .is_ok()
+    );
 }
 
 #[test]
@@ -76,16 +113,26 @@ fn every_problem_is_listed_at_once() {
 
 #[test]
 fn at_most_a_hundred_fields() {
-    let fields: Vec<_> = (0..101).map(|i| json!({"key": format!("f{i}"), "kind": "text"})).collect();
-    assert_eq!(problems(json!({ "fields": fields })), vec![("fields".into(), "tooManyFields")]);
-    let fields: Vec<_> = (0..100).map(|i| json!({"key": format!("f{i}"), "kind": "text"})).collect();
+    let fields: Vec<_> = (0..101)
+        .map(|i| json!({"key": format!("f{i}"), "kind": "text"}))
+        .collect();
+    assert_eq!(
+        problems(json!({ "fields": fields })),
+        vec![("fields".into(), "tooManyFields")]
+    );
+    let fields: Vec<_> = (0..100)
+        .map(|i| json!({"key": format!("f{i}"), "kind": "text"}))
+        .collect();
     assert!(draft(json!({ "fields": fields })).check().is_ok());
 }
 
 #[test]
 fn oversized_regexes_are_refused() {
     let long = "a".repeat(513);
-    assert_eq!(problems(json!({"fields": [{"key": "t", "kind": "text", "regex": long}]})), vec![("fields[0].regex".into(), "regex")]);
+    assert_eq!(
+        problems(json!({"fields": [{"key": "t", "kind": "text", "regex": long}]})),
+        vec![("fields[0].regex".into(), "regex")]
+    );
     // Short to write, huge once compiled.
     let explosive = r"\w{1000}\w{1000}\w{1000}";
     assert_eq!(
@@ -103,7 +150,7 @@ fn deserializing_a_stored_schema_runs_the_check() {
 #[test]
 fn drafts_round_trip_unchanged_when_already_normal() {
     let original = draft(json!({"rejectUnknown": false, "fields": [
-        {"key": "n", "label": "N", "kind": "number", "required": true, "min": 1.5, "max": 3.0}
+        {"key": "n", "label": "N", "kind": "number", "required": true, "min": 1.5, "max": 3}
     ]}));
     let normal: SchemaDraft = original.clone().check().expect("valid").to_draft();
     assert_eq!(normal, original);

@@ -29,5 +29,8 @@ pub fn schema(value: Value) -> Schema {
 
 /// `(field, code)` of every violation, for compact assertions.
 pub fn codes(violations: &schema_validation::Violations) -> Vec<(String, &'static str)> {
-    violations.iter().map(|v| (v.field.clone(), v.code)).collect()
+    violations
+        .iter()
+        .map(|v| (v.field.clone(), v.code))
+        .collect()
 }

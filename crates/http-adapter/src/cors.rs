@@ -1,0 +1,56 @@
+//! CORS for the public routes. A preflight carries no header values (no app id), so it is
+//! answered for any origin; the real request is then checked against the app's allowed
+//! origins, and refused with 403 and no `Access-Control-Allow-Origin` when it does not match.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
+
+const ALLOWED_METHODS: &str = "GET, POST, OPTIONS";
+const ALLOWED_HEADERS: &str = "content-type, x-app-id";
+const EXPOSED_HEADERS: &str = "x-request-id, retry-after";
+/// Browsers cap this (Chromium at 2 hours); a day lets each use its own maximum.
+const PREFLIGHT_MAX_AGE_SECONDS: u32 = 86_400;
+
+/// The request's `Origin`, when it has one (browsers send it on cross-origin requests and
+/// on every POST).
+pub fn request_origin(request: &HttpRequest) -> Option<&str> {
+    request
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|value| value.to_str().ok())
+}
+
+/// The answer to `OPTIONS` on a public route.
+pub async fn preflight(request: HttpRequest) -> HttpResponse {
+    let mut response = HttpResponse::NoContent();
+    allow_origin(&mut response, request_origin(&request));
+    response
+        .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, ALLOWED_METHODS))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, ALLOWED_HEADERS))
+        .insert_header((header::ACCESS_CONTROL_MAX_AGE, PREFLIGHT_MAX_AGE_SECONDS))
+        .finish()
+}
+
+/// Lets the browser read the response: echoes `origin`, never `*`, so that caches keep one
+/// answer per origin (`Vary: Origin`).
+pub fn allow_origin(response: &mut HttpResponseBuilder, origin: Option<&str>) {
+    response.insert_header((header::VARY, "Origin"));
+    if let Some(value) = origin.and_then(|o| HeaderValue::from_str(o).ok()) {
+        response
+            .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, value))
+            .insert_header((header::ACCESS_CONTROL_EXPOSE_HEADERS, EXPOSED_HEADERS));
+    }
+}
+
+/// The same, on a response already built (errors).
+pub fn allow_origin_on(response: &mut HttpResponse, origin: Option<&str>) {
+    let headers = response.headers_mut();
+    headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    if let Some(value) = origin.and_then(|o| HeaderValue::from_str(o).ok()) {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static(EXPOSED_HEADERS),
+        );
+    }
+}

@@ -1,0 +1,214 @@
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use domain::SubmitError;
+use schema_validation::Violations;
+use serde::Serialize;
+use storage_port::StorageError;
+
+/// Every error the API answers with, in the one documented shape:
+/// `{"error": {"code", "message", "details"?}}`. The cause is logged, never sent.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub details: Vec<ErrorDetail>,
+    /// Seconds, for 429.
+    pub retry_after: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Where: `email`, `data.age`, `fields[2].min`.
+    #[schema(example = "data.age")]
+    pub field: String,
+    /// A stable machine code: `required`, `min`, `max`, `minLength`, `maxLength`, `regex`,
+    /// `enum`, `type`, `unknown`, `date`, `email`, ...
+    #[schema(example = "max")]
+    pub code: String,
+    #[schema(example = "must be at most 120")]
+    pub message: String,
+}
+
+/// The error envelope.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorContent,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorContent {
+    #[schema(example = "validation_failed")]
+    pub code: String,
+    #[schema(example = "data.age must be at most 120")]
+    pub message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<ErrorDetail>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            details: Vec::new(),
+            retry_after: None,
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    pub fn invalid_json(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_json", message)
+    }
+
+    pub fn unknown_app() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "unknown_app", "No app has this id")
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "Nothing here")
+    }
+
+    pub fn origin_not_allowed() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "origin_not_allowed",
+            "This origin may not submit to this app",
+        )
+    }
+
+    pub fn payload_too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("The body must be at most {limit} bytes"),
+        )
+    }
+
+    pub fn unsupported_media_type() -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send application/json (or application/x-www-form-urlencoded from an HTML form)",
+        )
+    }
+
+    pub fn rate_limited(retry_after: u64) -> Self {
+        let mut error = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "Too many requests; try again later",
+        );
+        error.retry_after = Some(retry_after.max(1));
+        error
+    }
+
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "This method is not allowed here",
+        )
+    }
+
+    pub fn validation(violations: Violations) -> Self {
+        let details: Vec<ErrorDetail> = violations
+            .iter()
+            .map(|v| ErrorDetail {
+                field: v.field.clone(),
+                code: v.code.to_owned(),
+                message: v.message.clone(),
+            })
+            .collect();
+        let message = violations.to_string();
+        Self {
+            details,
+            ..Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                message,
+            )
+        }
+    }
+
+    pub fn storage(error: StorageError) -> Self {
+        match error {
+            StorageError::Unavailable(cause) => {
+                tracing::error!(error = %cause, "storage unavailable");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_unavailable",
+                    "Storage is unavailable; try again shortly",
+                )
+            }
+            other => Self::internal(&other),
+        }
+    }
+
+    pub fn internal(cause: &dyn std::error::Error) -> Self {
+        tracing::error!(error = %cause, source = ?cause.source(), "unexpected error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Something went wrong on our side",
+        )
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorContent {
+                code: self.code.to_owned(),
+                message: self.message.clone(),
+                details: self.details.clone(),
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, HeaderValue::from(seconds)));
+        }
+        response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        response.json(self.body())
+    }
+}
+
+impl From<SubmitError> for ApiError {
+    fn from(error: SubmitError) -> Self {
+        match error {
+            SubmitError::UnknownApp => Self::unknown_app(),
+            SubmitError::Invalid(violations) => Self::validation(violations),
+            SubmitError::Storage(error) => Self::storage(error),
+        }
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(error: StorageError) -> Self {
+        Self::storage(error)
+    }
+}

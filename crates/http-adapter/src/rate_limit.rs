@@ -1,0 +1,121 @@
+//! Rate limits: per client IP (actix-governor, as middleware) and per app (checked in the
+//! handler once the app is known). Counters live in this process: with several instances,
+//! each enforces its own share (see ARCHITECTURE.md).
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use actix_governor::governor::clock::{Clock, DefaultClock, QuantaInstant};
+use actix_governor::governor::middleware::NoOpMiddleware;
+use actix_governor::governor::{NotUntil, Quota, RateLimiter};
+use actix_governor::{
+    GovernorConfig, GovernorConfigBuilder, KeyExtractor, SimpleKeyExtractionError,
+};
+use actix_web::dev::ServiceRequest;
+use actix_web::{HttpResponse, HttpResponseBuilder};
+
+use crate::client_ip::ClientIpResolver;
+use crate::error::ApiError;
+
+/// Requests per second and burst, per client IP and per app.
+#[derive(Debug, Clone)]
+pub struct RateLimitSettings {
+    pub enabled: bool,
+    pub per_ip_per_second: u32,
+    pub per_ip_burst: u32,
+    pub per_app_per_second: u32,
+    pub per_app_burst: u32,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            per_ip_per_second: 10,
+            per_ip_burst: 30,
+            per_app_per_second: 200,
+            per_app_burst: 400,
+        }
+    }
+}
+
+/// Keys actix-governor's limiter by the resolved client IP.
+#[derive(Debug, Clone)]
+pub struct ClientIpKey(pub ClientIpResolver);
+
+impl KeyExtractor for ClientIpKey {
+    type Key = IpAddr;
+    type KeyExtractionError = SimpleKeyExtractionError<&'static str>;
+
+    fn extract(&self, request: &ServiceRequest) -> Result<IpAddr, Self::KeyExtractionError> {
+        // Without a peer address (a Unix socket, a test request) everybody shares one bucket.
+        Ok(self
+            .0
+            .of_service_request(request)
+            .unwrap_or(IpAddr::from([0, 0, 0, 0])))
+    }
+
+    fn exceed_rate_limit_response(
+        &self,
+        negative: &NotUntil<QuantaInstant>,
+        _: HttpResponseBuilder,
+    ) -> HttpResponse {
+        let wait = negative.wait_time_from(DefaultClock::default().now());
+        actix_web::ResponseError::error_response(&ApiError::rate_limited(seconds_up(wait)))
+    }
+}
+
+pub type IpGovernor = GovernorConfig<ClientIpKey, NoOpMiddleware<QuantaInstant>>;
+
+pub fn ip_governor(settings: &RateLimitSettings, resolver: ClientIpResolver) -> Option<IpGovernor> {
+    let per_second = u64::from(settings.per_ip_per_second.max(1));
+    GovernorConfigBuilder::default()
+        .key_extractor(ClientIpKey(resolver))
+        .period(Duration::from_nanos(1_000_000_000 / per_second))
+        .burst_size(settings.per_ip_burst.max(1))
+        .finish()
+}
+
+/// Per-app limits, keyed by app id (only ids of existing apps reach it).
+#[derive(Debug)]
+pub struct AppLimiter {
+    limiter: Option<
+        RateLimiter<
+            String,
+            actix_governor::governor::state::keyed::DefaultKeyedStateStore<String>,
+            DefaultClock,
+        >,
+    >,
+}
+
+impl AppLimiter {
+    pub fn new(settings: &RateLimitSettings) -> Self {
+        let limiter = settings.enabled.then(|| {
+            let rate =
+                NonZeroU32::new(settings.per_app_per_second.max(1)).unwrap_or(NonZeroU32::MIN);
+            let burst = NonZeroU32::new(settings.per_app_burst.max(1)).unwrap_or(NonZeroU32::MIN);
+            RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst))
+        });
+        Self { limiter }
+    }
+
+    pub fn check(&self, app_id: &str) -> Result<(), ApiError> {
+        let Some(limiter) = &self.limiter else {
+            return Ok(());
+        };
+        limiter.check_key(&app_id.to_owned()).map_err(|negative| {
+            ApiError::rate_limited(seconds_up(
+                negative.wait_time_from(DefaultClock::default().now()),
+            ))
+        })?;
+        if limiter.len() > 100_000 {
+            limiter.retain_recent();
+        }
+        Ok(())
+    }
+}
+
+fn seconds_up(wait: Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+}

@@ -1,0 +1,393 @@
+//! The routes static sites call: `POST /v1/users` and `GET /v1/schema`.
+
+use std::sync::Arc;
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::web::{Data, Payload};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use domain::{AppContext, AppId, SubmissionInput, normalize_origin};
+use schema_validation::{FieldKind, Schema};
+use serde_json::{Map, Value};
+
+use crate::ApiState;
+use crate::body::{BodyKind, body_kind, json_object, read_limited};
+use crate::cors::{allow_origin, allow_origin_on, request_origin};
+use crate::dto::{SchemaResponse, SubmittedResponse};
+use crate::error::{ApiError, ErrorBody};
+
+/// The built-in page a plain HTML form lands on when the app has no thank-you URL.
+pub const THANKS_PATH: &str = "/v1/thanks";
+
+/// How an answer may be shared with the page that asked.
+enum Cors {
+    /// Before any app is known: the error reveals nothing about an app, so the page may read it.
+    Open,
+    /// The app allows this origin.
+    Allowed,
+    /// The app does not allow this origin: no CORS headers, the page cannot read the answer.
+    Refused,
+}
+
+struct Failure(ApiError, Cors);
+
+impl<E: Into<ApiError>> From<E> for Failure {
+    fn from(error: E) -> Self {
+        Failure(error.into(), Cors::Open)
+    }
+}
+
+trait AtStage<T> {
+    fn cors(self, cors: Cors) -> Result<T, Failure>;
+}
+
+impl<T, E: Into<ApiError>> AtStage<T> for Result<T, E> {
+    fn cors(self, cors: Cors) -> Result<T, Failure> {
+        self.map_err(|error| Failure(error.into(), cors))
+    }
+}
+
+fn respond(request: &HttpRequest, outcome: Result<HttpResponse, Failure>) -> HttpResponse {
+    match outcome {
+        Ok(response) => response,
+        Err(Failure(error, cors)) => {
+            let mut response = error.error_response();
+            match cors {
+                Cors::Open | Cors::Allowed => {
+                    allow_origin_on(&mut response, request_origin(request))
+                }
+                Cors::Refused => allow_origin_on(&mut response, None),
+            }
+            response
+        }
+    }
+}
+
+/// The app id from the `x-app-id` header, with the original service's messages.
+fn header_app_id(request: &HttpRequest) -> Result<AppId, ApiError> {
+    let value = request
+        .headers()
+        .get("x-app-id")
+        .ok_or_else(|| ApiError::bad_request("Missing x-app-id header"))?;
+    value
+        .to_str()
+        .ok()
+        .and_then(AppId::parse)
+        .ok_or_else(|| ApiError::bad_request("Invalid x-app-id header"))
+}
+
+async fn app_context(state: &ApiState, app_id: &AppId) -> Result<Arc<AppContext>, ApiError> {
+    Ok(state.services.submissions.app_context(app_id).await?)
+}
+
+fn check_origin(context: &AppContext, origin: Option<&str>) -> Result<(), Failure> {
+    match origin {
+        Some(origin) if !context.allows_origin(origin) => {
+            tracing::info!(app_id = %context.app.id, origin, "origin not allowed");
+            Err(Failure(ApiError::origin_not_allowed(), Cors::Refused))
+        }
+        // No Origin header: not a browser page's cross-origin request (curl, a server). CORS
+        // protects browsers' users; it cannot and does not try to authenticate other clients.
+        _ => Ok(()),
+    }
+}
+
+/// Submit a sign-up: validates `data` against the app's schema and creates or updates the
+/// app's record for `email`. Also takes `application/x-www-form-urlencoded` from plain HTML
+/// forms (app id in a hidden `_appId` field), answered with a 303 redirect.
+#[utoipa::path(
+    post,
+    path = "/v1/users",
+    tag = "public",
+    params(("x-app-id" = String, Header, description = "The app's sourceAppId (JSON requests)")),
+    request_body(content = crate::dto::SubmitUserRequest, description = "JSON, or an HTML form with `_appId`, `email` and the fields"),
+    responses(
+        (status = 200, description = "Stored (or silently dropped by the honeypot)", body = SubmittedResponse),
+        (status = 303, description = "Form posts: redirect to the app's thank-you page"),
+        (status = 400, description = "Malformed JSON or a missing/invalid x-app-id header", body = ErrorBody),
+        (status = 403, description = "The Origin is not in the app's allowedOrigins", body = ErrorBody),
+        (status = 404, description = "No app has this id", body = ErrorBody),
+        (status = 413, description = "Body over 16 KiB", body = ErrorBody),
+        (status = 415, description = "Neither JSON nor a form", body = ErrorBody),
+        (status = 422, description = "Validation failed; every problem is in details", body = ErrorBody),
+        (status = 429, description = "Rate limited; see Retry-After", body = ErrorBody),
+        (status = 503, description = "Storage unavailable", body = ErrorBody),
+    )
+)]
+pub async fn submit_user(
+    request: HttpRequest,
+    payload: Payload,
+    state: Data<ApiState>,
+) -> HttpResponse {
+    let outcome = match body_kind(&request) {
+        Ok(BodyKind::Json) => submit_json(&request, payload, &state).await,
+        Ok(BodyKind::Form) => return submit_form(&request, payload, &state).await,
+        Err(error) => Err(error.into()),
+    };
+    respond(&request, outcome)
+}
+
+async fn submit_json(
+    request: &HttpRequest,
+    payload: Payload,
+    state: &ApiState,
+) -> Result<HttpResponse, Failure> {
+    let app_id = header_app_id(request)?;
+    let body = read_limited(request, payload, state.body_limit).await?;
+    let mut object = json_object(&body)?;
+    let context = app_context(state, &app_id).await?;
+    let origin = request_origin(request);
+    check_origin(&context, origin)?;
+    state
+        .app_limiter
+        .check(&context.app.id)
+        .cors(Cors::Allowed)?;
+    let input = SubmissionInput {
+        email: object.remove("email").unwrap_or(Value::Null),
+        data: object.remove("data").unwrap_or(Value::Null),
+    };
+    let submitted = state
+        .services
+        .submissions
+        .submit(&context, input)
+        .await
+        .cors(Cors::Allowed)?;
+    let mut response = HttpResponse::Ok();
+    allow_origin(&mut response, origin);
+    Ok(response.json(SubmittedResponse {
+        id: submitted.id,
+        created_at: submitted.created_at.to_rfc3339(),
+        updated_at: submitted.updated_at.to_rfc3339(),
+    }))
+}
+
+/// A plain HTML form post. Same validation and origin rule (from `Origin`, else `Referer`);
+/// success is a 303 to the thank-you page; a failure is a small HTML page when the client
+/// accepts HTML, else the JSON error.
+async fn submit_form(request: &HttpRequest, payload: Payload, state: &ApiState) -> HttpResponse {
+    let result = async {
+        let body = read_limited(request, payload, state.body_limit).await?;
+        let mut pairs: Map<String, Value> = Map::new();
+        for (key, value) in form_urlencoded::parse(&body) {
+            pairs.insert(key.into_owned(), Value::String(value.into_owned()));
+        }
+        let app_id =
+            match pairs.remove("_appId") {
+                Some(Value::String(id)) => AppId::parse(&id)
+                    .ok_or_else(|| ApiError::bad_request("Invalid _appId field"))?,
+                _ => header_app_id(request)
+                    .map_err(|_| ApiError::bad_request("Missing _appId field"))?,
+            };
+        let context = app_context(state, &app_id).await?;
+        let origin = request_origin(request)
+            .map(str::to_owned)
+            .or_else(|| referer_origin(request));
+        check_origin(&context, origin.as_deref()).map_err(|Failure(error, _)| error)?;
+        state.app_limiter.check(&context.app.id)?;
+        let email = pairs.remove("email").unwrap_or(Value::Null);
+        pairs.retain(|key, _| !key.starts_with('_'));
+        let data = coerce_form_values(&context.schema, pairs);
+        state
+            .services
+            .submissions
+            .submit(
+                &context,
+                SubmissionInput {
+                    email,
+                    data: Value::Object(data),
+                },
+            )
+            .await?;
+        let target = context
+            .app
+            .thank_you_url
+            .clone()
+            .unwrap_or_else(|| THANKS_PATH.to_owned());
+        Ok::<_, ApiError>(
+            HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, target))
+                .finish(),
+        )
+    }
+    .await;
+    match result {
+        Ok(response) => response,
+        Err(error) if accepts_html(request) => error_page(request, &error),
+        Err(error) => error.error_response(),
+    }
+}
+
+fn referer_origin(request: &HttpRequest) -> Option<String> {
+    let referer = request.headers().get(header::REFERER)?.to_str().ok()?;
+    let (scheme, rest) = referer.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    normalize_origin(&format!("{scheme}://{host}"))
+}
+
+/// Form values are text; the schema says what each should be. Values that do not convert stay
+/// text, so validation reports them as the wrong type.
+fn coerce_form_values(schema: &Schema, pairs: Map<String, Value>) -> Map<String, Value> {
+    pairs
+        .into_iter()
+        .map(|(key, value)| {
+            let text = value.as_str().unwrap_or_default().trim().to_owned();
+            let coerced = match schema.field(&key).map(|f| f.kind()) {
+                Some(FieldKind::Number) if !text.is_empty() => text
+                    .parse::<i64>()
+                    .map(Value::from)
+                    .ok()
+                    .or_else(|| {
+                        text.parse::<f64>()
+                            .ok()
+                            .and_then(serde_json::Number::from_f64)
+                            .map(Value::Number)
+                    })
+                    .unwrap_or(value),
+                Some(FieldKind::Checkbox) => match text.to_ascii_lowercase().as_str() {
+                    "on" | "true" | "1" | "yes" => Value::Bool(true),
+                    "off" | "false" | "0" | "no" => Value::Bool(false),
+                    _ => value,
+                },
+                _ => value,
+            };
+            (key, coerced)
+        })
+        .collect()
+}
+
+fn accepts_html(request: &HttpRequest) -> bool {
+    request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+fn error_page(request: &HttpRequest, error: &ApiError) -> HttpResponse {
+    let items: String = if error.details.is_empty() {
+        format!("<li>{}</li>", escape_html(&error.message))
+    } else {
+        error
+            .details
+            .iter()
+            .map(|d| {
+                format!(
+                    "<li><strong>{}</strong> {}</li>",
+                    escape_html(d.field.trim_start_matches("data.")),
+                    escape_html(&d.message)
+                )
+            })
+            .collect()
+    };
+    let back = referer_origin(request)
+        .and_then(|_| {
+            request
+                .headers()
+                .get(header::REFERER)?
+                .to_str()
+                .ok()
+                .map(escape_html)
+        })
+        .map(|href| format!(r#"<p><a href="{href}">Go back to the form</a></p>"#))
+        .unwrap_or_default();
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+         <title>Please check the form</title><body style=\"font-family:system-ui;max-width:40rem;margin:3rem auto;padding:0 1rem\">\
+         <h1>Please check the form</h1><ul>{items}</ul>{back}</body></html>"
+    );
+    HttpResponse::build(error.status)
+        .insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        ))
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .body(html)
+}
+
+fn escape_html(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+/// The page plain HTML forms land on when the app has no thank-you URL.
+#[utoipa::path(get, path = "/v1/thanks", tag = "public", responses((status = 200, description = "A small HTML page", content_type = "text/html")))]
+pub async fn thanks() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(
+        "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+         <title>Thank you</title><body style=\"font-family:system-ui;max-width:40rem;margin:3rem auto;padding:0 1rem\">\
+         <h1>Thank you!</h1><p>Your details were received.</p></body></html>",
+    )
+}
+
+/// The app's current schema, so a site can render its form from it.
+#[utoipa::path(
+    get,
+    path = "/v1/schema",
+    tag = "public",
+    params(("x-app-id" = String, Header, description = "The app's sourceAppId")),
+    responses(
+        (status = 200, body = SchemaResponse),
+        (status = 400, description = "Missing or invalid x-app-id header", body = ErrorBody),
+        (status = 403, description = "The Origin is not in the app's allowedOrigins", body = ErrorBody),
+        (status = 404, description = "No app has this id", body = ErrorBody),
+        (status = 503, description = "Storage unavailable", body = ErrorBody),
+    )
+)]
+pub async fn get_schema(request: HttpRequest, state: Data<ApiState>) -> HttpResponse {
+    let outcome = async {
+        let app_id = header_app_id(&request)?;
+        let context = app_context(&state, &app_id).await?;
+        let origin = request_origin(&request);
+        check_origin(&context, origin)?;
+        let draft = context.schema.to_draft();
+        let mut response = HttpResponse::Ok();
+        allow_origin(&mut response, origin);
+        response.insert_header((header::CACHE_CONTROL, "no-cache"));
+        Ok(response.json(SchemaResponse {
+            version: context.schema_version,
+            reject_unknown: draft.reject_unknown,
+            fields: draft.fields,
+        }))
+    }
+    .await;
+    respond(&request, outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_html() {
+        assert_eq!(
+            escape_html(r#"<a href="x">&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;"
+        );
+    }
+
+    #[test]
+    fn form_values_follow_the_schema_kinds() {
+        let schema: Schema = serde_json::from_value(serde_json::json!({"fields": [
+            {"key": "age", "kind": "number"}, {"key": "ok", "kind": "checkbox"}, {"key": "name", "kind": "text"}
+        ]}))
+        .expect("schema");
+        let mut pairs = Map::new();
+        for (k, v) in [("age", "42"), ("ok", "on"), ("name", "007"), ("other", "x")] {
+            pairs.insert(k.into(), Value::from(v));
+        }
+        let coerced = coerce_form_values(&schema, pairs);
+        assert_eq!(
+            Value::Object(coerced),
+            serde_json::json!({"age": 42, "ok": true, "name": "007", "other": "x"})
+        );
+    }
+}

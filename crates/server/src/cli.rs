@@ -1,0 +1,243 @@
+//! The command line: `serve` (the default), and admin tasks that work on the configured store
+//! directly, so that a fresh install can be set up before anything listens.
+
+use std::io::{BufRead, IsTerminal, Read, Write};
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use domain::{NewApp, Services};
+use secrecy::{ExposeSecret, SecretString};
+use storage_port::{Storage, UserQuery};
+
+use crate::settings::{Backend, Settings};
+use crate::startup::{StartupError, open_storage};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "users-api",
+    version,
+    about = "Collects and manages user data for static sites."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service (the default).
+    Serve,
+    /// Manage platform admins.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Manage apps.
+    #[command(subcommand)]
+    App(AppCommand),
+    /// Read an app's users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Exit 0 when the local service answers GET /health (for container health checks).
+    Healthcheck,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a platform admin; the password is read from standard input (prompted on a terminal).
+    Create {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AppCommand {
+    /// Create an app and print its one-time password.
+    Create {
+        /// The app's sourceAppId: 1-80 characters of [A-Za-z0-9._-].
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        /// An origin allowed to submit from a browser (repeatable); `*` allows any.
+        #[arg(long = "origin")]
+        origins: Vec<String>,
+        #[arg(long)]
+        honeypot: Option<String>,
+        #[arg(long)]
+        thank_you_url: Option<String>,
+    },
+    /// Replace an app's schema with the JSON in FILE (`-` for standard input).
+    Schema {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Print an app's users as NDJSON, oldest first.
+    List {
+        #[arg(long)]
+        app: String,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Startup(#[from] StartupError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Failed(String),
+}
+
+fn failed(error: impl std::fmt::Display) -> CliError {
+    CliError::Failed(error.to_string())
+}
+
+async fn services(settings: &Settings) -> Result<Services<dyn Storage>, CliError> {
+    if settings.storage.backend == Backend::Memory {
+        return Err(CliError::Usage(
+            "the memory store lives inside a running server; use the sqlite or mongodb backend for this command".into(),
+        ));
+    }
+    let storage = open_storage(settings).await?;
+    Services::new(storage, &settings.domain()).map_err(failed)
+}
+
+pub async fn admin(command: AdminCommand, settings: &Settings) -> Result<(), CliError> {
+    let AdminCommand::Create { email } = command;
+    let services = services(settings).await?;
+    let password = read_password()?;
+    let admin = services
+        .admins
+        .create_admin(&email, password)
+        .await
+        .map_err(failed)?;
+    println!("created admin {}", admin.email);
+    Ok(())
+}
+
+pub async fn app(command: AppCommand, settings: &Settings) -> Result<(), CliError> {
+    let services = services(settings).await?;
+    match command {
+        AppCommand::Create {
+            id,
+            name,
+            origins,
+            honeypot,
+            thank_you_url,
+        } => {
+            let new = NewApp {
+                id,
+                name,
+                allowed_origins: origins,
+                honeypot_field: honeypot,
+                thank_you_url,
+            };
+            let (app, password) = services.apps.create_app(new).await.map_err(failed)?;
+            let shown =
+                serde_json::json!({ "sourceAppId": app.id, "password": password.expose_secret() });
+            println!("{shown}");
+            eprintln!("Keep the password now: it is shown once and stored only as a hash.");
+        }
+        AppCommand::Schema { id, file } => {
+            let text = if file.as_os_str() == "-" {
+                let mut text = String::new();
+                std::io::stdin().read_to_string(&mut text).map_err(failed)?;
+                text
+            } else {
+                std::fs::read_to_string(&file)
+                    .map_err(|e| failed(format!("{}: {e}", file.display())))?
+            };
+            let draft = serde_json::from_str(&text)
+                .map_err(|e| failed(format!("the schema is not valid JSON: {e}")))?;
+            let saved =
+                services
+                    .apps
+                    .save_schema(&id, draft)
+                    .await
+                    .map_err(|error| match error {
+                        domain::AppError::Invalid(violations) => failed(
+                            violations
+                                .iter()
+                                .map(|v| format!("{}: {}", v.field, v.message))
+                                .collect::<Vec<_>>()
+                                .join("\n"),
+                        ),
+                        other => failed(other),
+                    })?;
+            println!("saved schema version {} of {id}", saved.version);
+        }
+    }
+    Ok(())
+}
+
+pub async fn user(command: UserCommand, settings: &Settings) -> Result<(), CliError> {
+    let UserCommand::List { app } = command;
+    let services = services(settings).await?;
+    let mut query = UserQuery::first(500);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    loop {
+        let page = services
+            .storage
+            .list_users(&app, &query)
+            .await
+            .map_err(failed)?;
+        for user in &page.users {
+            let line = serde_json::json!({
+                "id": user.id, "email": user.email, "data": user.data, "schemaVersion": user.schema_version,
+                "createdAt": user.created_at, "updatedAt": user.updated_at,
+            });
+            writeln!(out, "{line}").map_err(failed)?;
+        }
+        match page.next_cursor {
+            Some(cursor) => query.after_id = Some(cursor),
+            None => return Ok(()),
+        }
+    }
+}
+
+/// A password from the terminal without echo, or the first line of standard input.
+fn read_password() -> Result<SecretString, CliError> {
+    let line = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("Password: ").map_err(failed)?
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(failed)?;
+        line
+    };
+    Ok(SecretString::from(
+        line.trim_end_matches(['\r', '\n']).to_owned(),
+    ))
+}
+
+/// GET /health on the configured port, without any HTTP client library.
+pub fn healthcheck(settings: &Settings) -> Result<(), CliError> {
+    use std::net::TcpStream;
+    use std::time::Duration;
+    let address = format!("127.0.0.1:{}", settings.application.port);
+    let mut stream = TcpStream::connect(&address).map_err(|e| failed(format!("{address}: {e}")))?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .map_err(failed)?;
+    write!(
+        stream,
+        "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(failed)?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).map_err(failed)?;
+    if answer.starts_with("HTTP/1.1 200") {
+        Ok(())
+    } else {
+        Err(failed("the service is not healthy"))
+    }
+}

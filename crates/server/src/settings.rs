@@ -1,0 +1,312 @@
+//! Configuration: built-in defaults, then `base.yaml`, then `{environment}.yaml` from the
+//! configuration folder, then `USERS_API__SECTION__KEY` environment variables, then the
+//! platform conventions `PORT` and `MONGO_URL` / `MONGODB_URI`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Local,
+    Production,
+}
+
+impl Environment {
+    /// From `USERS_API_ENVIRONMENT` (`local` when unset).
+    pub fn from_env() -> Result<Self, String> {
+        match std::env::var("USERS_API_ENVIRONMENT")
+            .as_deref()
+            .unwrap_or("local")
+        {
+            "local" => Ok(Self::Local),
+            "production" => Ok(Self::Production),
+            other => Err(format!(
+                "USERS_API_ENVIRONMENT must be local or production, not '{other}'"
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Local => "local",
+            Self::Production => "production",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub application: ApplicationSettings,
+    pub storage: StorageSettings,
+    pub hashing: HashingConfig,
+    pub rate_limit: RateLimitConfig,
+    pub admin: AdminSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ApplicationSettings {
+    pub host: String,
+    pub port: u16,
+    /// Worker threads; one per core when unset.
+    pub workers: Option<usize>,
+    pub shutdown_timeout_seconds: u64,
+    pub public_body_limit_bytes: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Sqlite,
+    Mongodb,
+    Memory,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct StorageSettings {
+    pub backend: Backend,
+    pub sqlite: SqliteConfig,
+    pub mongodb: MongoConfig,
+    /// How long an app's settings and schema are reused by the public routes (milliseconds).
+    pub app_cache_ttl_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct SqliteConfig {
+    pub path: PathBuf,
+    pub sync_every_commit: bool,
+    pub max_readers: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct MongoConfig {
+    pub uri: Option<String>,
+    /// The database; when unset, the one named in the URI, else `users_api`.
+    pub database: Option<String>,
+    pub max_pool_size: u32,
+    pub connect_timeout_seconds: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct HashingConfig {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+    pub max_concurrent: Option<usize>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct RateLimitConfig {
+    pub enabled: bool,
+    pub per_ip_per_second: u32,
+    pub per_ip_burst: u32,
+    pub per_app_per_second: u32,
+    pub per_app_burst: u32,
+    /// Addresses or CIDR networks of reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct AdminSettings {
+    /// With `bootstrap_password`: the first admin, created at start-up when there is none.
+    pub bootstrap_email: Option<String>,
+    pub bootstrap_password: Option<SecretString>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct LogSettings {
+    /// `pretty` locally, `json` in production unless set.
+    pub format: Option<LogFormat>,
+    /// An `EnvFilter` directive; `RUST_LOG` wins when set.
+    pub level: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            application: ApplicationSettings::default(),
+            storage: StorageSettings::default(),
+            hashing: HashingConfig::default(),
+            rate_limit: RateLimitConfig::default(),
+            admin: AdminSettings::default(),
+            log: LogSettings::default(),
+        }
+    }
+}
+
+impl Default for ApplicationSettings {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            port: 8080,
+            workers: None,
+            shutdown_timeout_seconds: 30,
+            public_body_limit_bytes: 16 * 1024,
+        }
+    }
+}
+
+impl Default for StorageSettings {
+    fn default() -> Self {
+        Self {
+            backend: Backend::Sqlite,
+            sqlite: SqliteConfig::default(),
+            mongodb: MongoConfig::default(),
+            app_cache_ttl_ms: 1000,
+        }
+    }
+}
+
+impl Default for SqliteConfig {
+    fn default() -> Self {
+        Self {
+            path: PathBuf::from("data/users-api.db"),
+            sync_every_commit: false,
+            max_readers: 4,
+        }
+    }
+}
+
+impl Default for MongoConfig {
+    fn default() -> Self {
+        Self {
+            uri: None,
+            database: None,
+            max_pool_size: 20,
+            connect_timeout_seconds: 10,
+        }
+    }
+}
+
+impl Default for HashingConfig {
+    fn default() -> Self {
+        let owasp = domain::HashingSettings::default();
+        Self {
+            memory_kib: owasp.memory_kib,
+            iterations: owasp.iterations,
+            parallelism: owasp.parallelism,
+            max_concurrent: None,
+        }
+    }
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        let limits = http_adapter::RateLimitSettings::default();
+        Self {
+            enabled: limits.enabled,
+            per_ip_per_second: limits.per_ip_per_second,
+            per_ip_burst: limits.per_ip_burst,
+            per_app_per_second: limits.per_app_per_second,
+            per_app_burst: limits.per_app_burst,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            format: None,
+            level: "info".into(),
+        }
+    }
+}
+
+/// The configuration folder: `USERS_API_CONFIG_DIR`, else `./config` (which may not exist).
+pub fn config_dir() -> PathBuf {
+    std::env::var_os("USERS_API_CONFIG_DIR").map_or_else(|| PathBuf::from("config"), PathBuf::from)
+}
+
+/// Reads the layers in order; a missing file is skipped, a malformed one is an error.
+pub fn load(dir: &Path, environment: Environment) -> Result<Settings, config::ConfigError> {
+    let mut settings: Settings = config::Config::builder()
+        .add_source(config::File::from(dir.join("base.yaml")).required(false))
+        .add_source(
+            config::File::from(dir.join(format!("{}.yaml", environment.as_str()))).required(false),
+        )
+        .add_source(
+            config::Environment::with_prefix("USERS_API")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true)
+                .list_separator(",")
+                .with_list_parse_key("rate_limit.trusted_proxies"),
+        )
+        .build()?
+        .try_deserialize()?;
+    if let Some(port) = std::env::var("PORT").ok().filter(|p| !p.is_empty()) {
+        settings.application.port = port.parse().map_err(|_| {
+            config::ConfigError::Message(format!("PORT must be a port number, not '{port}'"))
+        })?;
+    }
+    // Dokku's mongo plugin and most hosts name the database this way.
+    if let Some(uri) = ["MONGO_URL", "MONGODB_URI"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    {
+        settings.storage.backend = Backend::Mongodb;
+        settings.storage.mongodb.uri = Some(uri);
+    }
+    Ok(settings)
+}
+
+impl Settings {
+    pub fn domain(&self) -> domain::DomainSettings {
+        domain::DomainSettings {
+            hashing: domain::HashingSettings {
+                memory_kib: self.hashing.memory_kib,
+                iterations: self.hashing.iterations,
+                parallelism: self.hashing.parallelism,
+                max_concurrent: self.hashing.max_concurrent,
+            },
+            app_cache_ttl: Duration::from_millis(self.storage.app_cache_ttl_ms),
+        }
+    }
+
+    pub fn http(&self) -> Result<http_adapter::HttpSettings, String> {
+        let trusted_proxies = self
+            .rate_limit
+            .trusted_proxies
+            .iter()
+            .map(|entry| {
+                http_adapter::IpNetwork::parse(entry).ok_or_else(|| {
+                    format!("trusted proxy '{entry}' is not an IP address or CIDR network")
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(http_adapter::HttpSettings {
+            rate_limit: http_adapter::RateLimitSettings {
+                enabled: self.rate_limit.enabled,
+                per_ip_per_second: self.rate_limit.per_ip_per_second,
+                per_ip_burst: self.rate_limit.per_ip_burst,
+                per_app_per_second: self.rate_limit.per_app_per_second,
+                per_app_burst: self.rate_limit.per_app_burst,
+            },
+            trusted_proxies,
+            public_body_limit: self.application.public_body_limit_bytes,
+            workers: self.application.workers,
+            shutdown_timeout_seconds: self.application.shutdown_timeout_seconds,
+        })
+    }
+}

@@ -1,0 +1,132 @@
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use domain::Services;
+use http_adapter::ApiState;
+use sqlite_adapter::{SqliteSettings, SqliteStorage};
+use storage_port::{MemoryStorage, Storage};
+
+use crate::settings::{Backend, Settings};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("storage: {0}")]
+    Storage(#[from] storage_port::StorageError),
+    #[error("password hashing: {0}")]
+    Hashing(String),
+    #[error("creating the bootstrap admin: {0}")]
+    Bootstrap(#[from] domain::admins::AdminError),
+    #[error("listening on {address}: {source}")]
+    Bind {
+        address: String,
+        source: std::io::Error,
+    },
+}
+
+/// Opens the configured store. SQLite is opened on the blocking pool: it migrates the file.
+pub async fn open_storage(settings: &Settings) -> Result<Arc<dyn Storage>, StartupError> {
+    match settings.storage.backend {
+        Backend::Memory => Ok(Arc::new(MemoryStorage::new())),
+        Backend::Sqlite => {
+            let sqlite = SqliteSettings {
+                path: settings.storage.sqlite.path.clone(),
+                sync_every_commit: settings.storage.sqlite.sync_every_commit,
+                max_readers: settings.storage.sqlite.max_readers,
+                ..SqliteSettings::at(&settings.storage.sqlite.path)
+            };
+            let store = tokio::task::spawn_blocking(move || SqliteStorage::open(&sqlite))
+                .await
+                .map_err(|e| StartupError::Config(e.to_string()))??;
+            Ok(Arc::new(store))
+        }
+        Backend::Mongodb => open_mongodb(settings).await,
+    }
+}
+
+async fn open_mongodb(_settings: &Settings) -> Result<Arc<dyn Storage>, StartupError> {
+    Err(StartupError::Config(
+        "the mongodb backend is not available in this build yet".into(),
+    ))
+}
+
+/// The running service.
+pub struct Application {
+    port: u16,
+    server: Server,
+    services: Arc<Services<dyn Storage>>,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Opens the store, creates the bootstrap admin when configured and none exists, binds the
+    /// listener (port 0 picks a free one) and starts the HTTP server.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let storage = open_storage(&settings).await?;
+        Self::build_with_storage(settings, storage).await
+    }
+
+    /// The same over a store the caller already holds (tests share one with the service).
+    pub async fn build_with_storage(
+        settings: Settings,
+        storage: Arc<dyn Storage>,
+    ) -> Result<Self, StartupError> {
+        let services = Arc::new(
+            Services::new(storage, &settings.domain())
+                .map_err(|e| StartupError::Hashing(e.to_string()))?,
+        );
+        if let (Some(email), Some(password)) = (
+            &settings.admin.bootstrap_email,
+            &settings.admin.bootstrap_password,
+        ) && services.admins.bootstrap(email, password.clone()).await?
+        {
+            tracing::info!(email, "created the bootstrap admin");
+        }
+        let http = settings.http().map_err(StartupError::Config)?;
+        let address = format!(
+            "{}:{}",
+            settings.application.host, settings.application.port
+        );
+        let listener = TcpListener::bind(&address).map_err(|source| StartupError::Bind {
+            address: address.clone(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind {
+                address: address.clone(),
+                source,
+            })?
+            .port();
+        let server = http_adapter::serve(listener, ApiState::new(services.clone(), &http), &http)
+            .map_err(|source| StartupError::Bind { address, source })?;
+        Ok(Self {
+            port,
+            server,
+            services,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The domain services over the same store, for tests and tools in the same process.
+    pub fn services(&self) -> Arc<Services<dyn Storage>> {
+        self.services.clone()
+    }
+
+    /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
