@@ -1,0 +1,148 @@
+//! A store that can be switched off, to see how the service behaves when storage is down.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use async_trait::async_trait;
+use schema_validation::Schema;
+use storage_port::*;
+
+#[derive(Debug)]
+pub struct FlakyStorage {
+    inner: Arc<dyn Storage>,
+    pub down: Arc<AtomicBool>,
+}
+
+impl FlakyStorage {
+    pub fn new(inner: Arc<dyn Storage>) -> Self {
+        Self {
+            inner,
+            down: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    fn check(&self) -> Result<(), StorageError> {
+        if self.down.load(Ordering::SeqCst) {
+            Err(StorageError::unavailable(
+                "connection refused (driver detail that must not leak)",
+            ))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[async_trait]
+impl AppStore for FlakyStorage {
+    async fn insert_app(&self, app: &AppRecord) -> Result<(), StorageError> {
+        self.check()?;
+        self.inner.insert_app(app).await
+    }
+    async fn find_app(&self, app_id: &str) -> Result<Option<AppRecord>, StorageError> {
+        self.check()?;
+        self.inner.find_app(app_id).await
+    }
+    async fn list_apps(&self) -> Result<Vec<AppSummary>, StorageError> {
+        self.check()?;
+        self.inner.list_apps().await
+    }
+    async fn update_app(
+        &self,
+        app_id: &str,
+        changes: &AppChanges,
+        now: Timestamp,
+    ) -> Result<AppRecord, StorageError> {
+        self.check()?;
+        self.inner.update_app(app_id, changes, now).await
+    }
+    async fn replace_app_password(
+        &self,
+        app_id: &str,
+        hash: &str,
+        now: Timestamp,
+    ) -> Result<AppRecord, StorageError> {
+        self.check()?;
+        self.inner.replace_app_password(app_id, hash, now).await
+    }
+    async fn delete_app(&self, app_id: &str) -> Result<(), StorageError> {
+        self.check()?;
+        self.inner.delete_app(app_id).await
+    }
+}
+
+#[async_trait]
+impl SchemaStore for FlakyStorage {
+    async fn current_schema(&self, app_id: &str) -> Result<Option<SchemaVersion>, StorageError> {
+        self.check()?;
+        self.inner.current_schema(app_id).await
+    }
+    async fn save_schema(
+        &self,
+        app_id: &str,
+        schema: &Schema,
+        now: Timestamp,
+    ) -> Result<SchemaVersion, StorageError> {
+        self.check()?;
+        self.inner.save_schema(app_id, schema, now).await
+    }
+    async fn list_schema_versions(&self, app_id: &str) -> Result<Vec<SchemaVersion>, StorageError> {
+        self.check()?;
+        self.inner.list_schema_versions(app_id).await
+    }
+}
+
+#[async_trait]
+impl UserStore for FlakyStorage {
+    async fn upsert_user_by_email(
+        &self,
+        app_id: &str,
+        upsert: &UserUpsert,
+    ) -> Result<Upserted, StorageError> {
+        self.check()?;
+        self.inner.upsert_user_by_email(app_id, upsert).await
+    }
+    async fn find_user(
+        &self,
+        app_id: &str,
+        user_id: &str,
+    ) -> Result<Option<UserRecord>, StorageError> {
+        self.check()?;
+        self.inner.find_user(app_id, user_id).await
+    }
+    async fn list_users(&self, app_id: &str, query: &UserQuery) -> Result<UserPage, StorageError> {
+        self.check()?;
+        self.inner.list_users(app_id, query).await
+    }
+    async fn delete_user(&self, app_id: &str, user_id: &str) -> Result<bool, StorageError> {
+        self.check()?;
+        self.inner.delete_user(app_id, user_id).await
+    }
+    async fn count_users(&self, app_id: &str) -> Result<u64, StorageError> {
+        self.check()?;
+        self.inner.count_users(app_id).await
+    }
+}
+
+#[async_trait]
+impl AdminStore for FlakyStorage {
+    async fn insert_admin(&self, admin: &AdminRecord) -> Result<(), StorageError> {
+        self.check()?;
+        self.inner.insert_admin(admin).await
+    }
+    async fn find_admin_by_email(&self, email: &str) -> Result<Option<AdminRecord>, StorageError> {
+        self.check()?;
+        self.inner.find_admin_by_email(email).await
+    }
+    async fn count_admins(&self) -> Result<u64, StorageError> {
+        self.check()?;
+        self.inner.count_admins().await
+    }
+}
+
+#[async_trait]
+impl Storage for FlakyStorage {
+    async fn ping(&self) -> Result<(), StorageError> {
+        self.check()?;
+        self.inner.ping().await
+    }
+}

@@ -1,0 +1,195 @@
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use domain::{NewApp, Services};
+use reqwest::{Client, RequestBuilder, Response};
+use serde_json::{Value, json};
+use server::{Application, Backend, Settings};
+use storage_port::{MemoryStorage, Storage};
+
+pub use crate::flaky::FlakyStorage;
+
+/// The application under test, on a free port, with the domain services over its store.
+pub struct TestApp {
+    pub address: String,
+    pub services: Arc<Services<dyn Storage>>,
+    pub client: Client,
+    /// Flip to make every storage call fail as if the database were down.
+    pub storage_down: Arc<AtomicBool>,
+    _data: Option<tempfile::TempDir>,
+}
+
+pub fn test_settings(backend: Backend) -> Settings {
+    let mut settings = Settings::default();
+    settings.application.port = 0;
+    settings.application.workers = Some(2);
+    settings.storage.backend = backend;
+    settings.storage.app_cache_ttl_ms = 0;
+    settings.hashing.memory_kib = 8;
+    settings.hashing.iterations = 1;
+    settings.rate_limit.enabled = false;
+    settings
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_with(test_settings(backend)).await
+}
+
+pub async fn spawn_with(mut settings: Settings) -> TestApp {
+    let data = tempfile::tempdir().expect("temp dir");
+    settings.storage.sqlite.path = data.path().join("users.db");
+    let storage: Arc<dyn Storage> = match settings.storage.backend {
+        // The memory store is wrapped so tests can simulate an outage.
+        Backend::Memory => Arc::new(MemoryStorage::new()),
+        _ => server::startup::open_storage(&settings)
+            .await
+            .expect("open storage"),
+    };
+    let flaky = Arc::new(FlakyStorage::new(storage));
+    let storage_down = flaky.down.clone();
+    let application = Application::build_with_storage(settings, flaky)
+        .await
+        .expect("application starts");
+    let address = format!("http://127.0.0.1:{}", application.port());
+    let services = application.services();
+    tokio::spawn(application.run_until_stopped());
+    TestApp {
+        address,
+        services,
+        client: Client::new(),
+        storage_down,
+        _data: Some(data),
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Creates an app (allowing `https://site.example`) with the design's example schema.
+    pub async fn create_app(&self, id: &str) {
+        self.create_app_with(NewApp {
+            id: id.into(),
+            name: format!("App {id}"),
+            allowed_origins: vec!["https://site.example".into()],
+            honeypot_field: Some("website".into()),
+            thank_you_url: None,
+        })
+        .await;
+        self.set_schema(id, example_schema()).await;
+    }
+
+    pub async fn create_app_with(&self, new: NewApp) {
+        self.services
+            .apps
+            .create_app(new)
+            .await
+            .expect("create app");
+    }
+
+    pub async fn set_schema(&self, id: &str, schema: Value) {
+        let draft = serde_json::from_value(schema).expect("draft");
+        self.services
+            .apps
+            .save_schema(id, draft)
+            .await
+            .expect("save schema");
+    }
+
+    pub fn post_users(&self, app_id: &str) -> RequestBuilder {
+        self.client
+            .post(self.url("/v1/users"))
+            .header("x-app-id", app_id)
+    }
+
+    pub async fn submit(&self, app_id: &str, body: Value) -> Response {
+        self.post_users(app_id)
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn user_count(&self, app_id: &str) -> u64 {
+        self.services
+            .storage
+            .count_users(app_id)
+            .await
+            .expect("count")
+    }
+
+    pub async fn stored_data(&self, app_id: &str, user_id: &str) -> Value {
+        let user = self
+            .services
+            .storage
+            .find_user(app_id, user_id)
+            .await
+            .expect("find")
+            .expect("stored");
+        Value::Object(user.data)
+    }
+
+    pub fn set_storage_down(&self, down: bool) {
+        self.storage_down.store(down, Ordering::SeqCst);
+    }
+}
+
+pub fn example_schema() -> Value {
+    json!({ "rejectUnknown": true, "fields": [
+        {"key": "fullName", "label": "Full name", "kind": "text", "required": true, "minLength": 2, "maxLength": 80},
+        {"key": "age", "label": "Age", "kind": "number", "required": false, "min": 13, "max": 120, "integer": true},
+        {"key": "plan", "label": "Plan", "kind": "select", "required": true, "enum": ["free", "pro"]},
+        {"key": "birthday", "label": "Birthday", "kind": "date", "required": false, "min": "1900-01-01"},
+        {"key": "consentRequired", "label": "I agree to the terms", "kind": "checkbox", "required": true},
+        {"key": "consentOptional", "label": "Send me news", "kind": "checkbox", "required": false}
+    ]})
+}
+
+pub fn valid_data() -> Value {
+    json!({"fullName": "Ada Lovelace", "age": 36, "plan": "pro", "birthday": "1990-12-10", "consentRequired": true})
+}
+
+pub fn signup(email: &str) -> Value {
+    json!({"email": email, "data": valid_data()})
+}
+
+/// Status and JSON body.
+pub async fn read(response: Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// Asserts the documented error envelope and returns it.
+pub async fn expect_error(response: Response, status: u16, code: &str) -> Value {
+    let (actual, body) = read(response).await;
+    assert_eq!(actual, status, "{body}");
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    body
+}
+
+/// Runs each named `async fn(&TestApp)` on every backend: memory and SQLite always; MongoDB
+/// when `USERS_API_TEST_MONGO_URI` is set (the README's test command sets it).
+#[macro_export]
+macro_rules! on_every_backend {
+    ($($name:ident),* $(,)?) => {
+        mod memory {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(&$crate::helpers::spawn_app(server::Backend::Memory).await).await })*
+        }
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(&$crate::helpers::spawn_app(server::Backend::Sqlite).await).await })*
+        }
+    };
+}

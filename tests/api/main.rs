@@ -1,0 +1,14 @@
+//! Black-box tests of the public API: the real application on a free port, driven over HTTP.
+
+mod flaky;
+mod helpers;
+
+mod cors;
+mod errors;
+mod forms;
+mod health;
+mod hostile_input;
+mod outage;
+mod rate_limits;
+mod schema_route;
+mod submit;

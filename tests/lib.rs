@@ -1,0 +1,1 @@
+//! Nothing to export: the black-box tests are in `api/`.
