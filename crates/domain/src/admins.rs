@@ -47,7 +47,11 @@ impl<S: AdminStore + ?Sized> AdminService<S> {
         Self { storage, hasher }
     }
 
-    pub async fn create_admin(&self, email: &str, password: SecretString) -> Result<AdminRecord, AdminError> {
+    pub async fn create_admin(
+        &self,
+        email: &str,
+        password: SecretString,
+    ) -> Result<AdminRecord, AdminError> {
         let email = EmailAddress::parse(email).ok_or(AdminError::InvalidEmail)?;
         let length = password.expose_secret().chars().count();
         if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&length) {
@@ -80,12 +84,19 @@ impl<S: AdminStore + ?Sized> AdminService<S> {
 
     /// The admin with these credentials, or `None`; as slow for an unknown email as for a
     /// wrong password.
-    pub async fn authenticate(&self, email: &str, password: SecretString) -> Result<Option<AdminRecord>, AdminError> {
+    pub async fn authenticate(
+        &self,
+        email: &str,
+        password: SecretString,
+    ) -> Result<Option<AdminRecord>, AdminError> {
         let admin = match EmailAddress::parse(email) {
             Some(email) => self.storage.find_admin_by_email(email.as_ref()).await?,
             None => None,
         };
-        let matches = self.hasher.verify(password, admin.as_ref().map(|a| a.password_hash.clone())).await?;
+        let matches = self
+            .hasher
+            .verify(password, admin.as_ref().map(|a| a.password_hash.clone()))
+            .await?;
         Ok(admin.filter(|_| matches))
     }
 }

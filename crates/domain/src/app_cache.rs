@@ -37,7 +37,10 @@ const MAX_ENTRIES: usize = 10_000;
 
 impl AppCache {
     pub fn new(ttl: Duration) -> Self {
-        Self { ttl, entries: Mutex::new(HashMap::new()) }
+        Self {
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The app's context, from the cache while fresh, otherwise from storage. `None` for an
@@ -57,7 +60,11 @@ impl AppCache {
             Some(saved) => (saved.schema, saved.version),
             None => (Schema::empty(), 0),
         };
-        let context = Arc::new(AppContext { app, schema, schema_version });
+        let context = Arc::new(AppContext {
+            app,
+            schema,
+            schema_version,
+        });
         if !self.ttl.is_zero() {
             let mut entries = self.lock();
             if entries.len() >= MAX_ENTRIES {
@@ -81,6 +88,8 @@ impl AppCache {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Arc<AppContext>)>> {
         // Entries are whole values replaced in one step, so a poisoned map is still consistent.
-        self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

@@ -2,7 +2,9 @@ use std::sync::Arc;
 
 use schema_validation::{SchemaDraft, Violation, Violations};
 use secrecy::SecretString;
-use storage_port::{AppChanges, AppRecord, AppStore, SchemaStore, SchemaVersion, StorageError, Timestamp};
+use storage_port::{
+    AppChanges, AppRecord, AppStore, SchemaStore, SchemaVersion, StorageError, Timestamp,
+};
 
 use crate::password::{HashError, generate_password};
 use crate::{AllowedOrigins, AppCache, AppId, PasswordHasher};
@@ -51,7 +53,11 @@ pub struct AppService<S: ?Sized> {
 
 impl<S: AppStore + SchemaStore + ?Sized> AppService<S> {
     pub fn new(storage: Arc<S>, cache: Arc<AppCache>, hasher: PasswordHasher) -> Self {
-        Self { storage, cache, hasher }
+        Self {
+            storage,
+            cache,
+            hasher,
+        }
     }
 
     /// Creates the app and returns it with its password, which is shown once and stored only
@@ -60,7 +66,10 @@ impl<S: AppStore + SchemaStore + ?Sized> AppService<S> {
         let mut problems = Vec::new();
         let id = AppId::parse(&new.id);
         if id.is_none() {
-            problems.push(invalid("id", "must be 1 to 80 characters of letters, digits, '.', '_' and '-'"));
+            problems.push(invalid(
+                "id",
+                "must be 1 to 80 characters of letters, digits, '.', '_' and '-'",
+            ));
         }
         let settings = check_settings(
             Some(&new.name),
@@ -91,7 +100,11 @@ impl<S: AppStore + SchemaStore + ?Sized> AppService<S> {
     }
 
     /// Changes an app's name, origins, honeypot or thank-you page.
-    pub async fn update_app(&self, app_id: &str, changes: AppChanges) -> Result<AppRecord, AppError> {
+    pub async fn update_app(
+        &self,
+        app_id: &str,
+        changes: AppChanges,
+    ) -> Result<AppRecord, AppError> {
         let mut problems = Vec::new();
         let checked = check_settings(
             changes.name.as_ref(),
@@ -103,16 +116,25 @@ impl<S: AppStore + SchemaStore + ?Sized> AppService<S> {
         if !problems.is_empty() {
             return Err(AppError::Invalid(Violations(problems)));
         }
-        let updated = self.storage.update_app(app_id, &checked, Timestamp::now()).await?;
+        let updated = self
+            .storage
+            .update_app(app_id, &checked, Timestamp::now())
+            .await?;
         self.cache.invalidate(app_id);
         Ok(updated)
     }
 
     /// Replaces the app's password; sessions opened with the old one end at their next request.
-    pub async fn rotate_password(&self, app_id: &str) -> Result<(AppRecord, SecretString), AppError> {
+    pub async fn rotate_password(
+        &self,
+        app_id: &str,
+    ) -> Result<(AppRecord, SecretString), AppError> {
         let password = generate_password();
         let hash = self.hasher.hash(password.clone()).await?;
-        let app = self.storage.replace_app_password(app_id, &hash, Timestamp::now()).await?;
+        let app = self
+            .storage
+            .replace_app_password(app_id, &hash, Timestamp::now())
+            .await?;
         self.cache.invalidate(app_id);
         Ok((app, password))
     }
@@ -124,16 +146,27 @@ impl<S: AppStore + SchemaStore + ?Sized> AppService<S> {
     }
 
     /// Checks the draft and saves it as the app's next schema version.
-    pub async fn save_schema(&self, app_id: &str, draft: SchemaDraft) -> Result<SchemaVersion, AppError> {
+    pub async fn save_schema(
+        &self,
+        app_id: &str,
+        draft: SchemaDraft,
+    ) -> Result<SchemaVersion, AppError> {
         let schema = draft.check().map_err(AppError::Invalid)?;
-        let saved = self.storage.save_schema(app_id, &schema, Timestamp::now()).await?;
+        let saved = self
+            .storage
+            .save_schema(app_id, &schema, Timestamp::now())
+            .await?;
         self.cache.invalidate(app_id);
         Ok(saved)
     }
 }
 
 fn invalid(field: &str, message: &str) -> Violation {
-    Violation { field: field.to_owned(), code: "invalid", message: message.to_owned() }
+    Violation {
+        field: field.to_owned(),
+        code: "invalid",
+        message: message.to_owned(),
+    }
 }
 
 /// Checks the settings that are given and returns them normalized.
@@ -158,14 +191,20 @@ fn check_settings(
             Ok(_) => problems.push(invalid("allowedOrigins", "must list at most 100 origins")),
             Err(bad) => problems.push(invalid(
                 "allowedOrigins",
-                &format!("'{}' is not an origin such as https://example.com, or *", bad.chars().take(100).collect::<String>()),
+                &format!(
+                    "'{}' is not an origin such as https://example.com, or *",
+                    bad.chars().take(100).collect::<String>()
+                ),
             )),
         }
     }
     if let Some(honeypot) = honeypot {
         let honeypot = honeypot.as_deref().map(str::trim).filter(|h| !h.is_empty());
         if honeypot.is_some_and(|h| !is_field_key(h)) {
-            problems.push(invalid("honeypotField", "must start with a letter and hold only letters, digits and _"));
+            problems.push(invalid(
+                "honeypotField",
+                "must start with a letter and hold only letters, digits and _",
+            ));
         }
         checked.honeypot_field = Some(honeypot.map(str::to_owned));
     }

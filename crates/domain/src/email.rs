@@ -43,7 +43,17 @@ mod tests {
     #[test]
     fn rejects_malformed_and_oversized_addresses() {
         let long = format!("{}@example.com", "a".repeat(250));
-        for bad in ["", "   ", "plain", "@example.com", "a@", "a b@example.com", "a@@b.com", long.as_str(), "a@b.com\0"] {
+        for bad in [
+            "",
+            "   ",
+            "plain",
+            "@example.com",
+            "a@",
+            "a b@example.com",
+            "a@@b.com",
+            long.as_str(),
+            "a@b.com\0",
+        ] {
             assert_eq!(EmailAddress::parse(bad), None, "{bad:?}");
         }
     }

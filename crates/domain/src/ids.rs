@@ -10,7 +10,9 @@ impl AppId {
     /// `None` when `text` is not a well-formed app id.
     pub fn parse(text: &str) -> Option<Self> {
         let well_formed = (1..=Self::MAX_CHARS).contains(&text.len())
-            && text.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
         well_formed.then(|| Self(text.to_owned()))
     }
 }
@@ -40,7 +42,16 @@ mod tests {
 
     #[test]
     fn rejects_everything_else() {
-        for id in ["", &"x".repeat(81), "with space", "slash/", "ümlaut", "$where", "a\0b", "emoji😀"] {
+        for id in [
+            "",
+            &"x".repeat(81),
+            "with space",
+            "slash/",
+            "ümlaut",
+            "$where",
+            "a\0b",
+            "emoji😀",
+        ] {
             assert!(AppId::parse(id).is_none(), "{id:?}");
         }
     }

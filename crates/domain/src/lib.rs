@@ -17,7 +17,7 @@ pub use email::EmailAddress;
 pub use ids::AppId;
 pub use origins::{AllowedOrigins, normalize_origin};
 pub use password::{HashingSettings, PasswordHasher, generate_password};
-pub use submission::{SubmissionInput, SubmissionService, Submitted, SubmitError};
+pub use submission::{SubmissionInput, SubmissionService, SubmitError, Submitted};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,7 +35,10 @@ pub struct DomainSettings {
 
 impl Default for DomainSettings {
     fn default() -> Self {
-        Self { hashing: HashingSettings::default(), app_cache_ttl: Duration::from_secs(1) }
+        Self {
+            hashing: HashingSettings::default(),
+            app_cache_ttl: Duration::from_secs(1),
+        }
     }
 }
 

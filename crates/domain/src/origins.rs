@@ -30,7 +30,9 @@ pub fn normalize_origin(text: &str) -> Option<String> {
     let text = text.trim().trim_end_matches('/').to_ascii_lowercase();
     let (scheme, rest) = text.split_once("://")?;
     let host_ok = !rest.is_empty()
-        && rest.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
     (matches!(scheme, "http" | "https") && host_ok).then_some(text)
 }
 
@@ -39,7 +41,7 @@ pub fn origin_allowed(allowed: &[String], origin: &str) -> bool {
     if allowed.iter().any(|entry| entry == "*") {
         return true;
     }
-    normalize_origin(origin).is_some_and(|origin| allowed.iter().any(|entry| *entry == origin))
+    normalize_origin(origin).is_some_and(|origin| allowed.contains(&origin))
 }
 
 #[cfg(test)]
@@ -48,9 +50,22 @@ mod tests {
 
     #[test]
     fn normalizes_origins() {
-        assert_eq!(normalize_origin("HTTPS://Example.com/"), Some("https://example.com".into()));
-        assert_eq!(normalize_origin("http://localhost:5173"), Some("http://localhost:5173".into()));
-        for bad in ["example.com", "ftp://x.io", "https://x.io/path", "null", "https://", "javascript:alert(1)"] {
+        assert_eq!(
+            normalize_origin("HTTPS://Example.com/"),
+            Some("https://example.com".into())
+        );
+        assert_eq!(
+            normalize_origin("http://localhost:5173"),
+            Some("http://localhost:5173".into())
+        );
+        for bad in [
+            "example.com",
+            "ftp://x.io",
+            "https://x.io/path",
+            "null",
+            "https://",
+            "javascript:alert(1)",
+        ] {
             assert_eq!(normalize_origin(bad), None, "{bad}");
         }
     }
@@ -68,7 +83,9 @@ mod tests {
 
     #[test]
     fn parse_rejects_bad_entries_and_dedups() {
-        let parsed = AllowedOrigins::parse(&["https://a.io/".into(), "https://A.io".into(), "*".into()]).expect("ok");
+        let parsed =
+            AllowedOrigins::parse(&["https://a.io/".into(), "https://A.io".into(), "*".into()])
+                .expect("ok");
         assert_eq!(parsed.into_vec(), vec!["https://a.io", "*"]);
         assert_eq!(AllowedOrigins::parse(&["a.io".into()]), Err("a.io".into()));
     }

@@ -23,14 +23,24 @@ pub struct HashingSettings {
 
 impl Default for HashingSettings {
     fn default() -> Self {
-        Self { memory_kib: 19_456, iterations: 2, parallelism: 1, max_concurrent: None }
+        Self {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+            max_concurrent: None,
+        }
     }
 }
 
 impl HashingSettings {
     /// The cheapest parameters argon2 accepts: for tests only.
     pub fn fast_for_tests() -> Self {
-        Self { memory_kib: Params::MIN_M_COST, iterations: 1, parallelism: 1, max_concurrent: None }
+        Self {
+            memory_kib: Params::MIN_M_COST,
+            iterations: 1,
+            parallelism: 1,
+            max_concurrent: None,
+        }
     }
 }
 
@@ -56,37 +66,60 @@ pub struct PasswordHasher {
 
 impl PasswordHasher {
     pub fn new(settings: &HashingSettings) -> Result<Self, HashError> {
-        let params = Params::new(settings.memory_kib, settings.iterations, settings.parallelism, None)
-            .map_err(|e| HashError::Parameters(e.to_string()))?;
+        let params = Params::new(
+            settings.memory_kib,
+            settings.iterations,
+            settings.parallelism,
+            None,
+        )
+        .map_err(|e| HashError::Parameters(e.to_string()))?;
         let permits = settings
             .max_concurrent
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
             .max(1);
         let dummy_hash = hash_blocking(&params, generate_password().expose_secret())?;
-        Ok(Self { params, permits: Arc::new(Semaphore::new(permits)), dummy_hash: dummy_hash.into() })
+        Ok(Self {
+            params,
+            permits: Arc::new(Semaphore::new(permits)),
+            dummy_hash: dummy_hash.into(),
+        })
     }
 
     /// The argon2id PHC string of `password`, with a fresh random salt.
     pub async fn hash(&self, password: SecretString) -> Result<String, HashError> {
         let params = self.params.clone();
-        self.run_blocking(move || hash_blocking(&params, password.expose_secret())).await?
+        self.run_blocking(move || hash_blocking(&params, password.expose_secret()))
+            .await?
     }
 
     /// Whether `password` matches `stored_hash`. With `None` (no such account) it verifies
     /// against a dummy hash and returns `false`, taking the same time as a real check.
-    pub async fn verify(&self, password: SecretString, stored_hash: Option<String>) -> Result<bool, HashError> {
+    pub async fn verify(
+        &self,
+        password: SecretString,
+        stored_hash: Option<String>,
+    ) -> Result<bool, HashError> {
         let known = stored_hash.is_some();
         let hash = stored_hash.unwrap_or_else(|| self.dummy_hash.to_string());
         let matches = self
             .run_blocking(move || {
-                Argon2::default().verify_password(password.expose_secret().as_bytes(), hash.as_str()).is_ok()
+                Argon2::default()
+                    .verify_password(password.expose_secret().as_bytes(), hash.as_str())
+                    .is_ok()
             })
             .await?;
         Ok(known && matches)
     }
 
-    async fn run_blocking<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, HashError> {
-        let _permit = self.permits.acquire().await.map_err(|_| HashError::Cancelled)?;
+    async fn run_blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, HashError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| HashError::Cancelled)?;
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || span.in_scope(work))
             .instrument(tracing::Span::current())
@@ -124,7 +157,11 @@ mod tests {
         let a = generate_password();
         let b = generate_password();
         assert_eq!(a.expose_secret().len(), 32);
-        assert!(a.expose_secret().chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert!(
+            a.expose_secret()
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
         assert_ne!(a.expose_secret(), b.expose_secret());
     }
 
@@ -133,8 +170,18 @@ mod tests {
         let hasher = hasher();
         let hash = hasher.hash("correct horse".into()).await.expect("hash");
         assert!(hash.starts_with("$argon2id$v=19$"), "{hash}");
-        assert!(hasher.verify("correct horse".into(), Some(hash.clone())).await.expect("verify"));
-        assert!(!hasher.verify("wrong horse".into(), Some(hash)).await.expect("verify"));
+        assert!(
+            hasher
+                .verify("correct horse".into(), Some(hash.clone()))
+                .await
+                .expect("verify")
+        );
+        assert!(
+            !hasher
+                .verify("wrong horse".into(), Some(hash))
+                .await
+                .expect("verify")
+        );
     }
 
     #[tokio::test]
@@ -146,11 +193,21 @@ mod tests {
 
     #[tokio::test]
     async fn unknown_accounts_never_verify() {
-        assert!(!hasher().verify("anything".into(), None).await.expect("verify"));
+        assert!(
+            !hasher()
+                .verify("anything".into(), None)
+                .await
+                .expect("verify")
+        );
     }
 
     #[tokio::test]
     async fn a_garbage_stored_hash_does_not_verify_or_panic() {
-        assert!(!hasher().verify("x".into(), Some("not a hash".into())).await.expect("verify"));
+        assert!(
+            !hasher()
+                .verify("x".into(), Some("not a hash".into()))
+                .await
+                .expect("verify")
+        );
     }
 }

@@ -46,19 +46,30 @@ impl<S: AppStore + SchemaStore + UserStore + ?Sized> SubmissionService<S> {
 
     /// The app's settings and current schema (briefly cached).
     pub async fn app_context(&self, app_id: &AppId) -> Result<Arc<AppContext>, SubmitError> {
-        self.cache.load(&*self.storage, app_id.as_ref()).await?.ok_or(SubmitError::UnknownApp)
+        self.cache
+            .load(&*self.storage, app_id.as_ref())
+            .await?
+            .ok_or(SubmitError::UnknownApp)
     }
 
     /// Validates and stores one submission. A submission whose honeypot field is filled gets
     /// a success answer of the same shape and is not stored.
-    pub async fn submit(&self, context: &AppContext, input: SubmissionInput) -> Result<Submitted, SubmitError> {
+    pub async fn submit(
+        &self,
+        context: &AppContext,
+        input: SubmissionInput,
+    ) -> Result<Submitted, SubmitError> {
         let now = Timestamp::now();
         let new_id = uuid::Uuid::now_v7().to_string();
         let mut violations = Vec::new();
 
         let email = match &input.email {
             Value::Null => {
-                violations.push(Violation { field: "email".into(), code: "required", message: "is required".into() });
+                violations.push(Violation {
+                    field: "email".into(),
+                    code: "required",
+                    message: "is required".into(),
+                });
                 None
             }
             Value::String(text) => {
@@ -73,7 +84,11 @@ impl<S: AppStore + SchemaStore + UserStore + ?Sized> SubmissionService<S> {
                 parsed
             }
             _ => {
-                violations.push(Violation { field: "email".into(), code: "type", message: "must be a string".into() });
+                violations.push(Violation {
+                    field: "email".into(),
+                    code: "type",
+                    message: "must be a string".into(),
+                });
                 None
             }
         };
@@ -82,7 +97,11 @@ impl<S: AppStore + SchemaStore + UserStore + ?Sized> SubmissionService<S> {
             Value::Object(map) => map,
             Value::Null => Map::new(),
             _ => {
-                violations.push(Violation { field: "data".into(), code: "type", message: "must be an object".into() });
+                violations.push(Violation {
+                    field: "data".into(),
+                    code: "type",
+                    message: "must be an object".into(),
+                });
                 Map::new()
             }
         };
@@ -92,7 +111,11 @@ impl<S: AppStore + SchemaStore + UserStore + ?Sized> SubmissionService<S> {
             && is_filled(&bait)
         {
             tracing::info!(app_id = %context.app.id, "honeypot filled; submission dropped");
-            return Ok(Submitted { id: new_id, created_at: now, updated_at: now });
+            return Ok(Submitted {
+                id: new_id,
+                created_at: now,
+                updated_at: now,
+            });
         }
 
         let accepted = match context.schema.validate(&data) {
@@ -107,10 +130,22 @@ impl<S: AppStore + SchemaStore + UserStore + ?Sized> SubmissionService<S> {
         let (Some(email), Some(data), true) = (email, accepted, violations.is_empty()) else {
             return Err(SubmitError::Invalid(Violations(violations)));
         };
-        let upsert =
-            UserUpsert { new_id, email: email.as_ref().to_owned(), data, schema_version: context.schema_version, now };
-        let stored = self.storage.upsert_user_by_email(&context.app.id, &upsert).await?;
-        Ok(Submitted { id: stored.id, created_at: stored.created_at, updated_at: stored.updated_at })
+        let upsert = UserUpsert {
+            new_id,
+            email: email.as_ref().to_owned(),
+            data,
+            schema_version: context.schema_version,
+            now,
+        };
+        let stored = self
+            .storage
+            .upsert_user_by_email(&context.app.id, &upsert)
+            .await?;
+        Ok(Submitted {
+            id: stored.id,
+            created_at: stored.created_at,
+            updated_at: stored.updated_at,
+        })
     }
 }
 

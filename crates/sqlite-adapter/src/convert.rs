@@ -13,7 +13,9 @@ pub fn storage_error(error: rusqlite::Error) -> StorageError {
             | ErrorCode::DiskFull
             | ErrorCode::SystemIoFailure
             | ErrorCode::ReadOnly => StorageError::unavailable(error),
-            ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => StorageError::Corrupt(error.to_string()),
+            ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => {
+                StorageError::Corrupt(error.to_string())
+            }
             _ => StorageError::unexpected(error),
         },
         rusqlite::Error::FromSqlConversionFailure(..) | rusqlite::Error::InvalidColumnType(..) => {
@@ -24,7 +26,11 @@ pub fn storage_error(error: rusqlite::Error) -> StorageError {
 }
 
 fn corrupt(what: &str, error: impl std::fmt::Display) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, format!("{what}: {error}").into())
+    rusqlite::Error::FromSqlConversionFailure(
+        0,
+        rusqlite::types::Type::Text,
+        format!("{what}: {error}").into(),
+    )
 }
 
 pub fn json_text(value: &impl serde::Serialize) -> String {
@@ -32,15 +38,15 @@ pub fn json_text(value: &impl serde::Serialize) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
 
-pub const APP_COLUMNS: &str =
-    "id, name, allowed_origins, honeypot_field, thank_you_url, password_hash, credential_version, created_at, updated_at";
+pub const APP_COLUMNS: &str = "id, name, allowed_origins, honeypot_field, thank_you_url, password_hash, credential_version, created_at, updated_at";
 
 pub fn app_from_row(row: &Row<'_>) -> rusqlite::Result<AppRecord> {
     let origins: String = row.get(2)?;
     Ok(AppRecord {
         id: row.get(0)?,
         name: row.get(1)?,
-        allowed_origins: serde_json::from_str(&origins).map_err(|e| corrupt("allowed_origins", e))?,
+        allowed_origins: serde_json::from_str(&origins)
+            .map_err(|e| corrupt("allowed_origins", e))?,
         honeypot_field: row.get(3)?,
         thank_you_url: row.get(4)?,
         password_hash: row.get(5)?,
@@ -66,7 +72,8 @@ pub const USER_COLUMNS: &str = "app_id, id, email, data, schema_version, created
 
 pub fn user_from_row(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
     let data: String = row.get(3)?;
-    let data: Map<String, Value> = serde_json::from_str(&data).map_err(|e| corrupt("user data", e))?;
+    let data: Map<String, Value> =
+        serde_json::from_str(&data).map_err(|e| corrupt("user data", e))?;
     Ok(UserRecord {
         app_id: row.get(0)?,
         id: row.get(1)?,

@@ -32,6 +32,11 @@ pub struct SqliteSettings {
 
 impl SqliteSettings {
     pub fn at(path: impl Into<PathBuf>) -> Self {
-        Self { path: path.into(), sync_every_commit: false, max_readers: 4, max_batch: 512 }
+        Self {
+            path: path.into(),
+            sync_every_commit: false,
+            max_readers: 4,
+            max_batch: 512,
+        }
     }
 }

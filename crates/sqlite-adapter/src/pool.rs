@@ -17,14 +17,22 @@ pub struct ReaderPool {
 
 impl ReaderPool {
     pub fn new(path: PathBuf, max_readers: usize) -> Self {
-        Self { path, idle: Mutex::new(Vec::new()), permits: Semaphore::new(max_readers.max(1)) }
+        Self {
+            path,
+            idle: Mutex::new(Vec::new()),
+            permits: Semaphore::new(max_readers.max(1)),
+        }
     }
 
     pub async fn read<T: Send + 'static>(
         self: &Arc<Self>,
         work: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<T, StorageError> {
-        let _permit = self.permits.acquire().await.map_err(StorageError::unavailable)?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(StorageError::unavailable)?;
         let pool = self.clone();
         tokio::task::spawn_blocking(move || {
             let connection = match pool.take() {
@@ -44,14 +52,19 @@ impl ReaderPool {
     }
 
     fn give_back(&self, connection: Connection) {
-        self.idle.lock().unwrap_or_else(|p| p.into_inner()).push(connection);
+        self.idle
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(connection);
     }
 }
 
 fn open_reader(path: &PathBuf) -> rusqlite::Result<Connection> {
     let connection = Connection::open_with_flags(
         path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI,
     )?;
     connection.busy_timeout(std::time::Duration::from_secs(5))?;
     Ok(connection)

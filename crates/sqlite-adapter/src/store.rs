@@ -26,16 +26,23 @@ impl SqliteStorage {
             std::fs::create_dir_all(folder).map_err(StorageError::unavailable)?;
         }
         let mut connection = Connection::open(&settings.path).map_err(storage_error)?;
-        let synchronous = if settings.sync_every_commit { "FULL" } else { "NORMAL" };
+        let synchronous = if settings.sync_every_commit {
+            "FULL"
+        } else {
+            "NORMAL"
+        };
         connection
             .execute_batch(&format!(
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON;"
             ))
             .map_err(storage_error)?;
-        connection.busy_timeout(std::time::Duration::from_secs(5)).map_err(storage_error)?;
+        connection
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(storage_error)?;
         crate::migrations::migrate(&mut connection).map_err(storage_error)?;
         Ok(Self {
-            writer: Writer::start(connection, settings.max_batch).map_err(StorageError::unavailable)?,
+            writer: Writer::start(connection, settings.max_batch)
+                .map_err(StorageError::unavailable)?,
             readers: Arc::new(ReaderPool::new(settings.path.clone(), settings.max_readers)),
         })
     }
@@ -44,12 +51,16 @@ impl SqliteStorage {
         &self,
         work: impl FnOnce(&Connection) -> rusqlite::Result<Result<T, StorageError>> + Send + 'static,
     ) -> Result<T, StorageError> {
-        self.writer.write(move |connection| work(connection).map_err(storage_error)?).await
+        self.writer
+            .write(move |connection| work(connection).map_err(storage_error)?)
+            .await
     }
 }
 
 fn app_exists(connection: &Connection, app_id: &str) -> rusqlite::Result<bool> {
-    connection.prepare_cached("SELECT 1 FROM apps WHERE id = ?1")?.exists([app_id])
+    connection
+        .prepare_cached("SELECT 1 FROM apps WHERE id = ?1")?
+        .exists([app_id])
 }
 
 #[async_trait]
@@ -108,7 +119,12 @@ impl AppStore for SqliteStorage {
             .await
     }
 
-    async fn update_app(&self, app_id: &str, changes: &AppChanges, now: Timestamp) -> Result<AppRecord, StorageError> {
+    async fn update_app(
+        &self,
+        app_id: &str,
+        changes: &AppChanges,
+        now: Timestamp,
+    ) -> Result<AppRecord, StorageError> {
         let (app_id, changes) = (app_id.to_owned(), changes.clone());
         self.write(move |connection| {
             let updated = connection.execute(
@@ -134,13 +150,22 @@ impl AppStore for SqliteStorage {
                 return Ok(Err(StorageError::NotFound("app")));
             }
             connection
-                .query_row(&format!("SELECT {APP_COLUMNS} FROM apps WHERE id = ?1"), [&app_id], app_from_row)
+                .query_row(
+                    &format!("SELECT {APP_COLUMNS} FROM apps WHERE id = ?1"),
+                    [&app_id],
+                    app_from_row,
+                )
                 .map(Ok)
         })
         .await
     }
 
-    async fn replace_app_password(&self, app_id: &str, password_hash: &str, now: Timestamp) -> Result<AppRecord, StorageError> {
+    async fn replace_app_password(
+        &self,
+        app_id: &str,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> Result<AppRecord, StorageError> {
         let (app_id, password_hash) = (app_id.to_owned(), password_hash.to_owned());
         self.write(move |connection| {
             connection
@@ -188,7 +213,12 @@ impl SchemaStore for SqliteStorage {
             .await
     }
 
-    async fn save_schema(&self, app_id: &str, schema: &Schema, now: Timestamp) -> Result<SchemaVersion, StorageError> {
+    async fn save_schema(
+        &self,
+        app_id: &str,
+        schema: &Schema,
+        now: Timestamp,
+    ) -> Result<SchemaVersion, StorageError> {
         let (app_id, schema) = (app_id.to_owned(), schema.clone());
         self.write(move |connection| {
             if !app_exists(connection, &app_id)? {
@@ -224,7 +254,11 @@ impl SchemaStore for SqliteStorage {
 
 #[async_trait]
 impl UserStore for SqliteStorage {
-    async fn upsert_user_by_email(&self, app_id: &str, upsert: &UserUpsert) -> Result<Upserted, StorageError> {
+    async fn upsert_user_by_email(
+        &self,
+        app_id: &str,
+        upsert: &UserUpsert,
+    ) -> Result<Upserted, StorageError> {
         let (app_id, upsert) = (app_id.to_owned(), upsert.clone());
         self.write(move |connection| {
             // json_patch merges key by key; validated data never holds null, which it would
@@ -262,12 +296,18 @@ impl UserStore for SqliteStorage {
         .await
     }
 
-    async fn find_user(&self, app_id: &str, user_id: &str) -> Result<Option<UserRecord>, StorageError> {
+    async fn find_user(
+        &self,
+        app_id: &str,
+        user_id: &str,
+    ) -> Result<Option<UserRecord>, StorageError> {
         let (app_id, user_id) = (app_id.to_owned(), user_id.to_owned());
         self.readers
             .read(move |connection| {
                 connection
-                    .prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE app_id = ?1 AND id = ?2"))?
+                    .prepare_cached(&format!(
+                        "SELECT {USER_COLUMNS} FROM users WHERE app_id = ?1 AND id = ?2"
+                    ))?
                     .query_row([app_id, user_id], user_from_row)
                     .optional()
             })
@@ -305,7 +345,11 @@ impl UserStore for SqliteStorage {
                     .collect::<rusqlite::Result<_>>()?;
                 let more = users.len() as i64 > limit;
                 users.truncate(query.limit as usize);
-                let next_cursor = if more { users.last().map(|u| u.id.clone()) } else { None };
+                let next_cursor = if more {
+                    users.last().map(|u| u.id.clone())
+                } else {
+                    None
+                };
                 Ok(UserPage { users, next_cursor })
             })
             .await
@@ -314,7 +358,10 @@ impl UserStore for SqliteStorage {
     async fn delete_user(&self, app_id: &str, user_id: &str) -> Result<bool, StorageError> {
         let (app_id, user_id) = (app_id.to_owned(), user_id.to_owned());
         self.write(move |connection| {
-            Ok(Ok(connection.execute("DELETE FROM users WHERE app_id = ?1 AND id = ?2", [app_id, user_id])? > 0))
+            Ok(Ok(connection.execute(
+                "DELETE FROM users WHERE app_id = ?1 AND id = ?2",
+                [app_id, user_id],
+            )? > 0))
         })
         .await
     }
@@ -340,7 +387,9 @@ impl AdminStore for SqliteStorage {
             .write(move |connection| {
                 connection
                     .execute(
-                        &format!("INSERT INTO admins ({ADMIN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"),
+                        &format!(
+                            "INSERT INTO admins ({ADMIN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"
+                        ),
                         params![
                             admin.id,
                             admin.email,
@@ -363,7 +412,9 @@ impl AdminStore for SqliteStorage {
         self.readers
             .read(move |connection| {
                 connection
-                    .prepare_cached(&format!("SELECT {ADMIN_COLUMNS} FROM admins WHERE email = ?1"))?
+                    .prepare_cached(&format!(
+                        "SELECT {ADMIN_COLUMNS} FROM admins WHERE email = ?1"
+                    ))?
                     .query_row([email], admin_from_row)
                     .optional()
             })
@@ -372,7 +423,11 @@ impl AdminStore for SqliteStorage {
 
     async fn count_admins(&self) -> Result<u64, StorageError> {
         self.readers
-            .read(|connection| connection.query_row("SELECT count(*) FROM admins", [], |row| row.get::<_, i64>(0)))
+            .read(|connection| {
+                connection.query_row("SELECT count(*) FROM admins", [], |row| {
+                    row.get::<_, i64>(0)
+                })
+            })
             .await
             .map(|count| count.max(0) as u64)
     }
@@ -381,6 +436,8 @@ impl AdminStore for SqliteStorage {
 #[async_trait]
 impl Storage for SqliteStorage {
     async fn ping(&self) -> Result<(), StorageError> {
-        self.readers.read(|connection| connection.query_row("SELECT 1", [], |_| Ok(()))).await
+        self.readers
+            .read(|connection| connection.query_row("SELECT 1", [], |_| Ok(())))
+            .await
     }
 }

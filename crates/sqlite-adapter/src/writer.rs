@@ -28,7 +28,10 @@ impl Writer {
         let thread = std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || run(connection, queue, max_batch.max(1)))?;
-        Ok(Self { jobs, thread: Some(thread) })
+        Ok(Self {
+            jobs,
+            thread: Some(thread),
+        })
     }
 
     /// Runs `work` in the writer's transaction and answers once it is committed.
@@ -62,7 +65,9 @@ impl Writer {
                 }
             }
         }
-        answered.await.map_err(|_| StorageError::unavailable("the SQLite writer has stopped"))?
+        answered
+            .await
+            .map_err(|_| StorageError::unavailable("the SQLite writer has stopped"))?
     }
 }
 
@@ -106,7 +111,10 @@ fn commit_batch(connection: &Connection, batch: Vec<Job>) {
         if !succeeded {
             let _ = connection.execute_batch("ROLLBACK TO job");
         }
-        let released = connection.execute_batch("RELEASE job").err().map(|e| e.to_string());
+        let released = connection
+            .execute_batch("RELEASE job")
+            .err()
+            .map(|e| e.to_string());
         finishers.push((finish, released));
     }
     let commit_error = if in_transaction {

@@ -86,16 +86,30 @@ async fn with_app<S: Storage>(store: &S, id: &str) {
 }
 
 async fn all_users<S: Storage>(store: &S, app_id: &str) -> Vec<UserRecord> {
-    store.list_users(app_id, &UserQuery::first(500)).await.expect("list").users
+    store
+        .list_users(app_id, &UserQuery::first(500))
+        .await
+        .expect("list")
+        .users
 }
 
 pub async fn apps_insert_find_and_refuse_duplicates<S: Storage>(store: &S) {
     assert_eq!(store.find_app("site-a").await.expect("find"), None);
     with_app(store, "site-a").await;
-    assert_eq!(store.find_app("site-a").await.expect("find"), Some(app("site-a")));
-    assert_eq!(store.find_app("SITE-A").await.expect("find"), None, "app ids are case-sensitive");
+    assert_eq!(
+        store.find_app("site-a").await.expect("find"),
+        Some(app("site-a"))
+    );
+    assert_eq!(
+        store.find_app("SITE-A").await.expect("find"),
+        None,
+        "app ids are case-sensitive"
+    );
     let again = store.insert_app(&app("site-a")).await;
-    assert!(matches!(again, Err(StorageError::Duplicate(_))), "{again:?}");
+    assert!(
+        matches!(again, Err(StorageError::Duplicate(_))),
+        "{again:?}"
+    );
 }
 
 pub async fn apps_update_and_rotate_password<S: Storage>(store: &S) {
@@ -107,24 +121,48 @@ pub async fn apps_update_and_rotate_password<S: Storage>(store: &S) {
         honeypot_field: Some(Some("website".into())),
         thank_you_url: Some(Some("https://example.com/thanks".into())),
     };
-    let updated = store.update_app("site-a", &changes, later).await.expect("update");
+    let updated = store
+        .update_app("site-a", &changes, later)
+        .await
+        .expect("update");
     assert_eq!(updated.name, "Renamed");
     assert_eq!(updated.allowed_origins, vec!["*"]);
     assert_eq!(updated.honeypot_field.as_deref(), Some("website"));
     assert_eq!(updated.updated_at, later);
-    assert_eq!(store.find_app("site-a").await.expect("find"), Some(updated.clone()));
+    assert_eq!(
+        store.find_app("site-a").await.expect("find"),
+        Some(updated.clone())
+    );
 
-    let partial = AppChanges { honeypot_field: Some(None), ..Default::default() };
-    let cleared = store.update_app("site-a", &partial, later).await.expect("update");
+    let partial = AppChanges {
+        honeypot_field: Some(None),
+        ..Default::default()
+    };
+    let cleared = store
+        .update_app("site-a", &partial, later)
+        .await
+        .expect("update");
     assert_eq!(cleared.honeypot_field, None);
-    assert_eq!(cleared.name, "Renamed", "fields not named in the changes stay");
+    assert_eq!(
+        cleared.name, "Renamed",
+        "fields not named in the changes stay"
+    );
 
-    let rotated = store.replace_app_password("site-a", "$argon2id$new", later).await.expect("rotate");
+    let rotated = store
+        .replace_app_password("site-a", "$argon2id$new", later)
+        .await
+        .expect("rotate");
     assert_eq!(rotated.password_hash, "$argon2id$new");
     assert_eq!(rotated.credential_version, updated.credential_version + 1);
 
-    assert!(matches!(store.update_app("nope", &changes, later).await, Err(StorageError::NotFound(_))));
-    assert!(matches!(store.replace_app_password("nope", "x", later).await, Err(StorageError::NotFound(_))));
+    assert!(matches!(
+        store.update_app("nope", &changes, later).await,
+        Err(StorageError::NotFound(_))
+    ));
+    assert!(matches!(
+        store.replace_app_password("nope", "x", later).await,
+        Err(StorageError::NotFound(_))
+    ));
 }
 
 pub async fn apps_list_with_user_counts<S: Storage>(store: &S) {
@@ -132,11 +170,22 @@ pub async fn apps_list_with_user_counts<S: Storage>(store: &S) {
     with_app(store, "a-site").await;
     let now = Timestamp::now();
     for email in ["1@x.io", "2@x.io", "3@x.io"] {
-        store.upsert_user_by_email("b-site", &upsert(email, json!({}), now)).await.expect("upsert");
+        store
+            .upsert_user_by_email("b-site", &upsert(email, json!({}), now))
+            .await
+            .expect("upsert");
     }
-    let listed: Vec<(String, u64)> =
-        store.list_apps().await.expect("list").into_iter().map(|s| (s.app.id, s.user_count)).collect();
-    assert_eq!(listed, vec![("a-site".to_owned(), 0), ("b-site".to_owned(), 3)]);
+    let listed: Vec<(String, u64)> = store
+        .list_apps()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|s| (s.app.id, s.user_count))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![("a-site".to_owned(), 0), ("b-site".to_owned(), 3)]
+    );
 }
 
 pub async fn delete_app_removes_its_schemas_and_users_only<S: Storage>(store: &S) {
@@ -146,20 +195,38 @@ pub async fn delete_app_removes_its_schemas_and_users_only<S: Storage>(store: &S
     let fields = schema(json!({"fields": [{"key": "name", "kind": "text"}]}));
     for id in ["doomed", "kept"] {
         store.save_schema(id, &fields, now).await.expect("schema");
-        store.upsert_user_by_email(id, &upsert("same@x.io", json!({"name": id}), now)).await.expect("upsert");
+        store
+            .upsert_user_by_email(id, &upsert("same@x.io", json!({"name": id}), now))
+            .await
+            .expect("upsert");
     }
     store.delete_app("doomed").await.expect("delete");
     assert_eq!(store.find_app("doomed").await.expect("find"), None);
     assert_eq!(store.current_schema("doomed").await.expect("schema"), None);
     assert_eq!(store.count_users("doomed").await.expect("count"), 0);
     assert_eq!(store.count_users("kept").await.expect("count"), 1);
-    assert!(store.current_schema("kept").await.expect("schema").is_some());
-    assert!(matches!(store.delete_app("doomed").await, Err(StorageError::NotFound(_))));
+    assert!(
+        store
+            .current_schema("kept")
+            .await
+            .expect("schema")
+            .is_some()
+    );
+    assert!(matches!(
+        store.delete_app("doomed").await,
+        Err(StorageError::NotFound(_))
+    ));
 
     // The id can be used again, and starts empty.
     with_app(store, "doomed").await;
     assert!(all_users(store, "doomed").await.is_empty());
-    assert_eq!(store.list_schema_versions("doomed").await.expect("versions"), vec![]);
+    assert_eq!(
+        store
+            .list_schema_versions("doomed")
+            .await
+            .expect("versions"),
+        vec![]
+    );
 }
 
 pub async fn schema_versions_count_up_and_list_newest_first<S: Storage>(store: &S) {
@@ -171,16 +238,31 @@ pub async fn schema_versions_count_up_and_list_newest_first<S: Storage>(store: &
     let t1 = Timestamp::from_unix_millis(1_700_000_000_000);
     let t2 = Timestamp::from_unix_millis(1_700_000_001_000);
     let v1 = store.save_schema("site-a", &first, t1).await.expect("save");
-    let v2 = store.save_schema("site-a", &second, t2).await.expect("save");
+    let v2 = store
+        .save_schema("site-a", &second, t2)
+        .await
+        .expect("save");
     assert_eq!((v1.version, v2.version), (1, 2));
-    let current = store.current_schema("site-a").await.expect("current").expect("saved");
+    let current = store
+        .current_schema("site-a")
+        .await
+        .expect("current")
+        .expect("saved");
     assert_eq!(current, v2);
     assert_eq!(current.schema, second);
-    let versions: Vec<i64> =
-        store.list_schema_versions("site-a").await.expect("list").iter().map(|v| v.version).collect();
+    let versions: Vec<i64> = store
+        .list_schema_versions("site-a")
+        .await
+        .expect("list")
+        .iter()
+        .map(|v| v.version)
+        .collect();
     assert_eq!(versions, vec![2, 1]);
     let missing = store.save_schema("no-such-app", &first, t1).await;
-    assert!(matches!(missing, Err(StorageError::NotFound(_))), "{missing:?}");
+    assert!(
+        matches!(missing, Err(StorageError::NotFound(_))),
+        "{missing:?}"
+    );
 }
 
 pub async fn concurrent_schema_saves_get_distinct_versions<S: Storage>(store: &S) {
@@ -188,7 +270,10 @@ pub async fn concurrent_schema_saves_get_distinct_versions<S: Storage>(store: &S
     let fields = schema(json!({"fields": []}));
     let now = Timestamp::now();
     let saves = join_all((0..8).map(|_| store.save_schema("site-a", &fields, now))).await;
-    let mut versions: Vec<i64> = saves.into_iter().map(|s| s.expect("save").version).collect();
+    let mut versions: Vec<i64> = saves
+        .into_iter()
+        .map(|s| s.expect("save").version)
+        .collect();
     versions.sort_unstable();
     assert_eq!(versions, (1..=8).collect::<Vec<_>>());
 }
@@ -198,7 +283,10 @@ pub async fn upsert_creates_then_merges<S: Storage>(store: &S) {
     let t1 = Timestamp::from_unix_millis(1_700_000_000_000);
     let t2 = Timestamp::from_unix_millis(1_700_000_005_000);
     let first = store
-        .upsert_user_by_email("site-a", &upsert("ada@x.io", json!({"name": "Ada", "plan": "free"}), t1))
+        .upsert_user_by_email(
+            "site-a",
+            &upsert("ada@x.io", json!({"name": "Ada", "plan": "free"}), t1),
+        )
         .await
         .expect("create");
     assert!(first.created);
@@ -206,13 +294,23 @@ pub async fn upsert_creates_then_merges<S: Storage>(store: &S) {
 
     let mut second_upsert = upsert("ada@x.io", json!({"plan": "pro", "age": 36}), t2);
     second_upsert.schema_version = 2;
-    let second = store.upsert_user_by_email("site-a", &second_upsert).await.expect("update");
+    let second = store
+        .upsert_user_by_email("site-a", &second_upsert)
+        .await
+        .expect("update");
     assert!(!second.created);
     assert_eq!(second.id, first.id, "the record keeps its id");
     assert_eq!((second.created_at, second.updated_at), (t1, t2));
 
-    let stored = store.find_user("site-a", &first.id).await.expect("find").expect("exists");
-    assert_eq!(Value::Object(stored.data), json!({"name": "Ada", "plan": "pro", "age": 36}));
+    let stored = store
+        .find_user("site-a", &first.id)
+        .await
+        .expect("find")
+        .expect("exists");
+    assert_eq!(
+        Value::Object(stored.data),
+        json!({"name": "Ada", "plan": "pro", "age": 36})
+    );
     assert_eq!(stored.schema_version, 2);
     assert_eq!(stored.email, "ada@x.io");
     assert_eq!((stored.created_at, stored.updated_at), (t1, t2));
@@ -223,13 +321,25 @@ pub async fn tenants_are_isolated<S: Storage>(store: &S) {
     with_app(store, "site-a").await;
     with_app(store, "site-b").await;
     let now = Timestamp::now();
-    let a = store.upsert_user_by_email("site-a", &upsert("same@x.io", json!({"v": "a"}), now)).await.expect("a");
-    let b = store.upsert_user_by_email("site-b", &upsert("same@x.io", json!({"v": "b"}), now)).await.expect("b");
+    let a = store
+        .upsert_user_by_email("site-a", &upsert("same@x.io", json!({"v": "a"}), now))
+        .await
+        .expect("a");
+    let b = store
+        .upsert_user_by_email("site-b", &upsert("same@x.io", json!({"v": "b"}), now))
+        .await
+        .expect("b");
     assert!(a.created && b.created, "one email is one record per app");
     assert_ne!(a.id, b.id);
     assert_eq!(store.find_user("site-b", &a.id).await.expect("find"), None);
     assert!(!store.delete_user("site-b", &a.id).await.expect("delete"));
-    assert!(store.find_user("site-a", &a.id).await.expect("find").is_some());
+    assert!(
+        store
+            .find_user("site-a", &a.id)
+            .await
+            .expect("find")
+            .is_some()
+    );
     let listed_b = all_users(store, "site-b").await;
     assert_eq!(listed_b.len(), 1);
     assert_eq!(listed_b[0].data["v"], "b");
@@ -239,10 +349,19 @@ pub async fn tenants_are_isolated<S: Storage>(store: &S) {
 pub async fn concurrent_upserts_of_one_email_make_one_record<S: Storage>(store: &S) {
     with_app(store, "site-a").await;
     let now = Timestamp::now();
-    let upserts: Vec<UserUpsert> = (0..64).map(|i| upsert("race@x.io", json!({ "n": i }), now)).collect();
-    let results = join_all(upserts.iter().map(|u| store.upsert_user_by_email("site-a", u))).await;
-    let ids: std::collections::HashSet<String> =
-        results.into_iter().map(|r| r.expect("no upsert may fail").id).collect();
+    let upserts: Vec<UserUpsert> = (0..64)
+        .map(|i| upsert("race@x.io", json!({ "n": i }), now))
+        .collect();
+    let results = join_all(
+        upserts
+            .iter()
+            .map(|u| store.upsert_user_by_email("site-a", u)),
+    )
+    .await;
+    let ids: std::collections::HashSet<String> = results
+        .into_iter()
+        .map(|r| r.expect("no upsert may fail").id)
+        .collect();
     assert_eq!(ids.len(), 1, "every upsert names the same record");
     assert_eq!(store.count_users("site-a").await.expect("count"), 1);
 }
@@ -251,7 +370,10 @@ pub async fn keyset_pagination_never_skips_or_repeats<S: Storage>(store: &S) {
     with_app(store, "site-a").await;
     let now = Timestamp::now();
     for i in 0..25 {
-        store.upsert_user_by_email("site-a", &upsert(&format!("u{i:02}@x.io"), json!({}), now)).await.expect("upsert");
+        store
+            .upsert_user_by_email("site-a", &upsert(&format!("u{i:02}@x.io"), json!({}), now))
+            .await
+            .expect("upsert");
     }
     let mut seen = Vec::new();
     let mut query = UserQuery::first(7);
@@ -262,7 +384,13 @@ pub async fn keyset_pagination_never_skips_or_repeats<S: Storage>(store: &S) {
         seen.extend(page.users.iter().map(|u| u.id.clone()));
         // New sign-ups arrive between page loads.
         if inserted < 3 {
-            store.upsert_user_by_email("site-a", &upsert(&format!("late{inserted}@x.io"), json!({}), now)).await.expect("late");
+            store
+                .upsert_user_by_email(
+                    "site-a",
+                    &upsert(&format!("late{inserted}@x.io"), json!({}), now),
+                )
+                .await
+                .expect("late");
             inserted += 1;
         }
         match page.next_cursor {
@@ -274,14 +402,26 @@ pub async fn keyset_pagination_never_skips_or_repeats<S: Storage>(store: &S) {
     sorted.sort();
     sorted.dedup();
     assert_eq!(sorted, seen, "ids come in ascending order, each once");
-    assert_eq!(seen.len(), 28, "every record, including the ones inserted while paging");
+    assert_eq!(
+        seen.len(),
+        28,
+        "every record, including the ones inserted while paging"
+    );
 }
 
 pub async fn list_filters_by_email_text_and_creation_time<S: Storage>(store: &S) {
     with_app(store, "site-a").await;
     let at = |s: i64| Timestamp::from_unix_millis(1_700_000_000_000 + s * 1000);
-    for (email, second) in [("ann@alpha.io", 0), ("bob@beta.io", 10), ("al_x@alpha.io", 20), ("100%@x.io", 30)] {
-        store.upsert_user_by_email("site-a", &upsert(email, json!({}), at(second))).await.expect("upsert");
+    for (email, second) in [
+        ("ann@alpha.io", 0),
+        ("bob@beta.io", 10),
+        ("al_x@alpha.io", 20),
+        ("100%@x.io", 30),
+    ] {
+        store
+            .upsert_user_by_email("site-a", &upsert(email, json!({}), at(second)))
+            .await
+            .expect("upsert");
     }
     let emails = |page: UserPage| -> Vec<String> {
         let mut e: Vec<String> = page.users.into_iter().map(|u| u.email).collect();
@@ -293,28 +433,53 @@ pub async fn list_filters_by_email_text_and_creation_time<S: Storage>(store: &S)
         f(&mut q);
         q
     };
-    let by_text = store.list_users("site-a", &query(&|q| q.email_contains = Some("alpha".into()))).await.expect("q");
+    let by_text = store
+        .list_users(
+            "site-a",
+            &query(&|q| q.email_contains = Some("alpha".into())),
+        )
+        .await
+        .expect("q");
     assert_eq!(emails(by_text), vec!["al_x@alpha.io", "ann@alpha.io"]);
     // Search text is literal: `_` and `%` are not wildcards, `.` is not a regex.
-    let underscore = store.list_users("site-a", &query(&|q| q.email_contains = Some("l_".into()))).await.expect("q");
+    let underscore = store
+        .list_users("site-a", &query(&|q| q.email_contains = Some("l_".into())))
+        .await
+        .expect("q");
     assert_eq!(emails(underscore), vec!["al_x@alpha.io"]);
-    let percent = store.list_users("site-a", &query(&|q| q.email_contains = Some("0%".into()))).await.expect("q");
+    let percent = store
+        .list_users("site-a", &query(&|q| q.email_contains = Some("0%".into())))
+        .await
+        .expect("q");
     assert_eq!(emails(percent), vec!["100%@x.io"]);
-    let dot = store.list_users("site-a", &query(&|q| q.email_contains = Some("l.x".into()))).await.expect("q");
-    assert_eq!(emails(dot), Vec::<String>::new(), "as a regex, `l.x` would match al_x");
+    let dot = store
+        .list_users("site-a", &query(&|q| q.email_contains = Some("l.x".into())))
+        .await
+        .expect("q");
+    assert_eq!(
+        emails(dot),
+        Vec::<String>::new(),
+        "as a regex, `l.x` would match al_x"
+    );
     let window = store
-        .list_users("site-a", &query(&|q| {
-            q.created_from = Some(at(10));
-            q.created_before = Some(at(30));
-        }))
+        .list_users(
+            "site-a",
+            &query(&|q| {
+                q.created_from = Some(at(10));
+                q.created_before = Some(at(30));
+            }),
+        )
         .await
         .expect("q");
     assert_eq!(emails(window), vec!["al_x@alpha.io", "bob@beta.io"]);
     let combined = store
-        .list_users("site-a", &query(&|q| {
-            q.email_contains = Some("alpha".into());
-            q.created_from = Some(at(5));
-        }))
+        .list_users(
+            "site-a",
+            &query(&|q| {
+                q.email_contains = Some("alpha".into());
+                q.created_from = Some(at(5));
+            }),
+        )
         .await
         .expect("q");
     assert_eq!(emails(combined), vec!["al_x@alpha.io"]);
@@ -323,14 +488,31 @@ pub async fn list_filters_by_email_text_and_creation_time<S: Storage>(store: &S)
 pub async fn delete_user_erases_one_record<S: Storage>(store: &S) {
     with_app(store, "site-a").await;
     let now = Timestamp::now();
-    let gone = store.upsert_user_by_email("site-a", &upsert("gone@x.io", json!({}), now)).await.expect("upsert");
-    store.upsert_user_by_email("site-a", &upsert("kept@x.io", json!({}), now)).await.expect("upsert");
+    let gone = store
+        .upsert_user_by_email("site-a", &upsert("gone@x.io", json!({}), now))
+        .await
+        .expect("upsert");
+    store
+        .upsert_user_by_email("site-a", &upsert("kept@x.io", json!({}), now))
+        .await
+        .expect("upsert");
     assert!(store.delete_user("site-a", &gone.id).await.expect("delete"));
-    assert!(!store.delete_user("site-a", &gone.id).await.expect("delete twice"));
-    assert_eq!(store.find_user("site-a", &gone.id).await.expect("find"), None);
+    assert!(
+        !store
+            .delete_user("site-a", &gone.id)
+            .await
+            .expect("delete twice")
+    );
+    assert_eq!(
+        store.find_user("site-a", &gone.id).await.expect("find"),
+        None
+    );
     assert_eq!(store.count_users("site-a").await.expect("count"), 1);
     // The email is free again: a new submission makes a new record.
-    let again = store.upsert_user_by_email("site-a", &upsert("gone@x.io", json!({}), now)).await.expect("again");
+    let again = store
+        .upsert_user_by_email("site-a", &upsert("gone@x.io", json!({}), now))
+        .await
+        .expect("again");
     assert!(again.created);
 }
 
@@ -346,8 +528,15 @@ pub async fn stored_data_round_trips_exactly<S: Storage>(store: &S) {
         "dollarKey": "$where"
     });
     let now = Timestamp::now();
-    let saved = store.upsert_user_by_email("site-a", &upsert("data@x.io", value.clone(), now)).await.expect("upsert");
-    let stored = store.find_user("site-a", &saved.id).await.expect("find").expect("exists");
+    let saved = store
+        .upsert_user_by_email("site-a", &upsert("data@x.io", value.clone(), now))
+        .await
+        .expect("upsert");
+    let stored = store
+        .find_user("site-a", &saved.id)
+        .await
+        .expect("find")
+        .expect("exists");
     assert_eq!(Value::Object(stored.data), value);
 }
 
@@ -361,10 +550,28 @@ pub async fn admins_insert_find_and_refuse_duplicates<S: Storage>(store: &S) {
         created_at: Timestamp::from_unix_millis(1_700_000_000_000),
     };
     store.insert_admin(&admin).await.expect("insert");
-    assert_eq!(store.find_admin_by_email("root@example.com").await.expect("find"), Some(admin.clone()));
-    assert_eq!(store.find_admin_by_email("other@example.com").await.expect("find"), None);
-    let again = AdminRecord { id: uuid::Uuid::now_v7().to_string(), ..admin };
-    assert!(matches!(store.insert_admin(&again).await, Err(StorageError::Duplicate(_))));
+    assert_eq!(
+        store
+            .find_admin_by_email("root@example.com")
+            .await
+            .expect("find"),
+        Some(admin.clone())
+    );
+    assert_eq!(
+        store
+            .find_admin_by_email("other@example.com")
+            .await
+            .expect("find"),
+        None
+    );
+    let again = AdminRecord {
+        id: uuid::Uuid::now_v7().to_string(),
+        ..admin
+    };
+    assert!(matches!(
+        store.insert_admin(&again).await,
+        Err(StorageError::Duplicate(_))
+    ));
     assert_eq!(store.count_admins().await.expect("count"), 1);
 }
 

@@ -34,7 +34,9 @@ impl MemoryStorage {
     fn state(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock cannot leave a half-applied change: every mutation
         // below completes before anything that could panic. So a poisoned lock is still sound.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -60,14 +62,25 @@ impl AppStore for MemoryStorage {
             .values()
             .map(|app| AppSummary {
                 app: app.clone(),
-                user_count: state.users.get(&app.id).map_or(0, |users| users.by_id.len() as u64),
+                user_count: state
+                    .users
+                    .get(&app.id)
+                    .map_or(0, |users| users.by_id.len() as u64),
             })
             .collect())
     }
 
-    async fn update_app(&self, app_id: &str, changes: &AppChanges, now: Timestamp) -> Result<AppRecord, StorageError> {
+    async fn update_app(
+        &self,
+        app_id: &str,
+        changes: &AppChanges,
+        now: Timestamp,
+    ) -> Result<AppRecord, StorageError> {
         let mut state = self.state();
-        let app = state.apps.get_mut(app_id).ok_or(StorageError::NotFound("app"))?;
+        let app = state
+            .apps
+            .get_mut(app_id)
+            .ok_or(StorageError::NotFound("app"))?;
         if let Some(name) = &changes.name {
             app.name.clone_from(name);
         }
@@ -84,9 +97,17 @@ impl AppStore for MemoryStorage {
         Ok(app.clone())
     }
 
-    async fn replace_app_password(&self, app_id: &str, password_hash: &str, now: Timestamp) -> Result<AppRecord, StorageError> {
+    async fn replace_app_password(
+        &self,
+        app_id: &str,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> Result<AppRecord, StorageError> {
         let mut state = self.state();
-        let app = state.apps.get_mut(app_id).ok_or(StorageError::NotFound("app"))?;
+        let app = state
+            .apps
+            .get_mut(app_id)
+            .ok_or(StorageError::NotFound("app"))?;
         app.password_hash = password_hash.to_owned();
         app.credential_version += 1;
         app.updated_at = now;
@@ -95,7 +116,10 @@ impl AppStore for MemoryStorage {
 
     async fn delete_app(&self, app_id: &str) -> Result<(), StorageError> {
         let mut state = self.state();
-        state.apps.remove(app_id).ok_or(StorageError::NotFound("app"))?;
+        state
+            .apps
+            .remove(app_id)
+            .ok_or(StorageError::NotFound("app"))?;
         state.schemas.remove(app_id);
         state.users.remove(app_id);
         Ok(())
@@ -105,10 +129,19 @@ impl AppStore for MemoryStorage {
 #[async_trait]
 impl SchemaStore for MemoryStorage {
     async fn current_schema(&self, app_id: &str) -> Result<Option<SchemaVersion>, StorageError> {
-        Ok(self.state().schemas.get(app_id).and_then(|versions| versions.last().cloned()))
+        Ok(self
+            .state()
+            .schemas
+            .get(app_id)
+            .and_then(|versions| versions.last().cloned()))
     }
 
-    async fn save_schema(&self, app_id: &str, schema: &Schema, now: Timestamp) -> Result<SchemaVersion, StorageError> {
+    async fn save_schema(
+        &self,
+        app_id: &str,
+        schema: &Schema,
+        now: Timestamp,
+    ) -> Result<SchemaVersion, StorageError> {
         let mut state = self.state();
         if !state.apps.contains_key(app_id) {
             return Err(StorageError::NotFound("app"));
@@ -126,22 +159,37 @@ impl SchemaStore for MemoryStorage {
 
     async fn list_schema_versions(&self, app_id: &str) -> Result<Vec<SchemaVersion>, StorageError> {
         let state = self.state();
-        Ok(state.schemas.get(app_id).map(|v| v.iter().rev().cloned().collect()).unwrap_or_default())
+        Ok(state
+            .schemas
+            .get(app_id)
+            .map(|v| v.iter().rev().cloned().collect())
+            .unwrap_or_default())
     }
 }
 
 #[async_trait]
 impl UserStore for MemoryStorage {
-    async fn upsert_user_by_email(&self, app_id: &str, upsert: &UserUpsert) -> Result<Upserted, StorageError> {
+    async fn upsert_user_by_email(
+        &self,
+        app_id: &str,
+        upsert: &UserUpsert,
+    ) -> Result<Upserted, StorageError> {
         let mut state = self.state();
         let users = state.users.entry(app_id.to_owned()).or_default();
         if let Some(id) = users.id_by_email.get(&upsert.email)
             && let Some(record) = users.by_id.get_mut(id)
         {
-            record.data.extend(upsert.data.iter().map(|(k, v)| (k.clone(), v.clone())));
+            record
+                .data
+                .extend(upsert.data.iter().map(|(k, v)| (k.clone(), v.clone())));
             record.schema_version = upsert.schema_version;
             record.updated_at = upsert.now;
-            return Ok(Upserted { id: record.id.clone(), created_at: record.created_at, updated_at: upsert.now, created: false });
+            return Ok(Upserted {
+                id: record.id.clone(),
+                created_at: record.created_at,
+                updated_at: upsert.now,
+                created: false,
+            });
         }
         let record = UserRecord {
             id: upsert.new_id.clone(),
@@ -152,19 +200,37 @@ impl UserStore for MemoryStorage {
             created_at: upsert.now,
             updated_at: upsert.now,
         };
-        users.id_by_email.insert(record.email.clone(), record.id.clone());
+        users
+            .id_by_email
+            .insert(record.email.clone(), record.id.clone());
         users.by_id.insert(record.id.clone(), record);
-        Ok(Upserted { id: upsert.new_id.clone(), created_at: upsert.now, updated_at: upsert.now, created: true })
+        Ok(Upserted {
+            id: upsert.new_id.clone(),
+            created_at: upsert.now,
+            updated_at: upsert.now,
+            created: true,
+        })
     }
 
-    async fn find_user(&self, app_id: &str, user_id: &str) -> Result<Option<UserRecord>, StorageError> {
-        Ok(self.state().users.get(app_id).and_then(|users| users.by_id.get(user_id).cloned()))
+    async fn find_user(
+        &self,
+        app_id: &str,
+        user_id: &str,
+    ) -> Result<Option<UserRecord>, StorageError> {
+        Ok(self
+            .state()
+            .users
+            .get(app_id)
+            .and_then(|users| users.by_id.get(user_id).cloned()))
     }
 
     async fn list_users(&self, app_id: &str, query: &UserQuery) -> Result<UserPage, StorageError> {
         let state = self.state();
         let Some(users) = state.users.get(app_id) else {
-            return Ok(UserPage { users: Vec::new(), next_cursor: None });
+            return Ok(UserPage {
+                users: Vec::new(),
+                next_cursor: None,
+            });
         };
         let start = match &query.after_id {
             Some(after) => std::ops::Bound::Excluded(after.clone()),
@@ -181,13 +247,22 @@ impl UserStore for MemoryStorage {
             .collect();
         let more = page.len() > limit;
         page.truncate(limit);
-        let next_cursor = if more { page.last().map(|record| record.id.clone()) } else { None };
-        Ok(UserPage { users: page, next_cursor })
+        let next_cursor = if more {
+            page.last().map(|record| record.id.clone())
+        } else {
+            None
+        };
+        Ok(UserPage {
+            users: page,
+            next_cursor,
+        })
     }
 
     async fn delete_user(&self, app_id: &str, user_id: &str) -> Result<bool, StorageError> {
         let mut state = self.state();
-        let Some(users) = state.users.get_mut(app_id) else { return Ok(false) };
+        let Some(users) = state.users.get_mut(app_id) else {
+            return Ok(false);
+        };
         match users.by_id.remove(user_id) {
             Some(record) => {
                 users.id_by_email.remove(&record.email);
@@ -198,14 +273,25 @@ impl UserStore for MemoryStorage {
     }
 
     async fn count_users(&self, app_id: &str) -> Result<u64, StorageError> {
-        Ok(self.state().users.get(app_id).map_or(0, |users| users.by_id.len() as u64))
+        Ok(self
+            .state()
+            .users
+            .get(app_id)
+            .map_or(0, |users| users.by_id.len() as u64))
     }
 }
 
 fn matches_query(record: &UserRecord, query: &UserQuery) -> bool {
-    query.email_contains.as_ref().is_none_or(|needle| record.email.contains(needle.as_str()))
-        && query.created_from.is_none_or(|from| record.created_at >= from)
-        && query.created_before.is_none_or(|before| record.created_at < before)
+    query
+        .email_contains
+        .as_ref()
+        .is_none_or(|needle| record.email.contains(needle.as_str()))
+        && query
+            .created_from
+            .is_none_or(|from| record.created_at >= from)
+        && query
+            .created_before
+            .is_none_or(|before| record.created_at < before)
 }
 
 #[async_trait]

@@ -98,7 +98,13 @@ pub struct UserQuery {
 
 impl UserQuery {
     pub fn first(limit: u32) -> Self {
-        Self { limit, after_id: None, email_contains: None, created_from: None, created_before: None }
+        Self {
+            limit,
+            after_id: None,
+            email_contains: None,
+            created_from: None,
+            created_before: None,
+        }
     }
 }
 

@@ -26,7 +26,9 @@ impl Timestamp {
     /// Parses RFC 3339 (any offset); sub-millisecond digits are dropped.
     pub fn parse_rfc3339(text: &str) -> Option<Self> {
         let parsed = OffsetDateTime::parse(text, &Rfc3339).ok()?;
-        i64::try_from(parsed.unix_timestamp_nanos().div_euclid(1_000_000)).ok().map(Self)
+        i64::try_from(parsed.unix_timestamp_nanos().div_euclid(1_000_000))
+            .ok()
+            .map(Self)
     }
 
     pub fn to_rfc3339(self) -> String {
@@ -61,7 +63,8 @@ impl Serialize for Timestamp {
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        Self::parse_rfc3339(&text).ok_or_else(|| serde::de::Error::custom("expected an RFC 3339 timestamp"))
+        Self::parse_rfc3339(&text)
+            .ok_or_else(|| serde::de::Error::custom("expected an RFC 3339 timestamp"))
     }
 }
 
@@ -75,7 +78,10 @@ mod tests {
         let text = at.to_rfc3339();
         assert_eq!(text, "2026-11-18T11:06:40.123Z");
         assert_eq!(Timestamp::parse_rfc3339(&text), Some(at));
-        assert_eq!(Timestamp::parse_rfc3339("2026-11-18T12:06:40.123+01:00"), Some(at));
+        assert_eq!(
+            Timestamp::parse_rfc3339("2026-11-18T12:06:40.123+01:00"),
+            Some(at)
+        );
         assert_eq!(Timestamp::parse_rfc3339("yesterday"), None);
     }
 }

@@ -15,11 +15,21 @@ pub trait AppStore: Send + Sync {
     async fn list_apps(&self) -> Result<Vec<AppSummary>, StorageError>;
 
     /// Applies `changes` and sets `updated_at`. MUST return `NotFound("app")` for an unknown id.
-    async fn update_app(&self, app_id: &str, changes: &AppChanges, now: Timestamp) -> Result<AppRecord, StorageError>;
+    async fn update_app(
+        &self,
+        app_id: &str,
+        changes: &AppChanges,
+        now: Timestamp,
+    ) -> Result<AppRecord, StorageError>;
 
     /// Replaces the password hash and raises `credential_version` by one, in one step.
     /// MUST return `NotFound("app")` for an unknown id.
-    async fn replace_app_password(&self, app_id: &str, password_hash: &str, now: Timestamp) -> Result<AppRecord, StorageError>;
+    async fn replace_app_password(
+        &self,
+        app_id: &str,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> Result<AppRecord, StorageError>;
 
     /// Deletes the app with all its schema versions and users. MUST return `NotFound("app")`
     /// for an unknown id.
@@ -34,7 +44,12 @@ pub trait SchemaStore: Send + Sync {
 
     /// Saves `schema` as the next version (1 for the first). Two concurrent saves MUST get two
     /// different versions. MUST return `NotFound("app")` for an unknown app.
-    async fn save_schema(&self, app_id: &str, schema: &Schema, now: Timestamp) -> Result<SchemaVersion, StorageError>;
+    async fn save_schema(
+        &self,
+        app_id: &str,
+        schema: &Schema,
+        now: Timestamp,
+    ) -> Result<SchemaVersion, StorageError>;
 
     /// Every version, newest first.
     async fn list_schema_versions(&self, app_id: &str) -> Result<Vec<SchemaVersion>, StorageError>;
@@ -46,9 +61,17 @@ pub trait UserStore: Send + Sync {
     /// Creates the app's record for `upsert.email` or updates it: given data keys overwrite,
     /// others keep their values, `created_at` and `id` stay. Concurrent upserts of one email
     /// MUST leave exactly one record and none of them may fail for it.
-    async fn upsert_user_by_email(&self, app_id: &str, upsert: &UserUpsert) -> Result<Upserted, StorageError>;
+    async fn upsert_user_by_email(
+        &self,
+        app_id: &str,
+        upsert: &UserUpsert,
+    ) -> Result<Upserted, StorageError>;
 
-    async fn find_user(&self, app_id: &str, user_id: &str) -> Result<Option<UserRecord>, StorageError>;
+    async fn find_user(
+        &self,
+        app_id: &str,
+        user_id: &str,
+    ) -> Result<Option<UserRecord>, StorageError>;
 
     /// A page of the app's users in ascending id order. MUST NOT skip or repeat records across
     /// pages, even while records are inserted between pages.

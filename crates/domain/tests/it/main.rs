@@ -12,7 +12,10 @@ use domain::{DomainSettings, HashingSettings, NewApp, Services};
 use storage_port::MemoryStorage;
 
 pub fn settings() -> DomainSettings {
-    DomainSettings { hashing: HashingSettings::fast_for_tests(), app_cache_ttl: Duration::from_secs(60) }
+    DomainSettings {
+        hashing: HashingSettings::fast_for_tests(),
+        app_cache_ttl: Duration::from_secs(60),
+    }
 }
 
 pub fn services() -> Services<MemoryStorage> {

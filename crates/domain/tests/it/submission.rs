@@ -19,42 +19,94 @@ fn id(text: &str) -> AppId {
 #[tokio::test]
 async fn a_second_submission_updates_the_same_record() {
     let services = services();
-    services.apps.create_app(new_app("site")).await.expect("app");
-    services.apps.save_schema("site", example_draft()).await.expect("schema");
-    let context = services.submissions.app_context(&id("site")).await.expect("context");
+    services
+        .apps
+        .create_app(new_app("site"))
+        .await
+        .expect("app");
+    services
+        .apps
+        .save_schema("site", example_draft())
+        .await
+        .expect("schema");
+    let context = services
+        .submissions
+        .app_context(&id("site"))
+        .await
+        .expect("context");
 
     let first = services
         .submissions
-        .submit(&context, input(json!(" Ada@Example.com "), json!({"fullName": "Ada", "plan": "free", "age": 36})))
+        .submit(
+            &context,
+            input(
+                json!(" Ada@Example.com "),
+                json!({"fullName": "Ada", "plan": "free", "age": 36}),
+            ),
+        )
         .await
         .expect("first");
     let second = services
         .submissions
-        .submit(&context, input(json!("ada@example.com"), json!({"fullName": "Ada L.", "plan": "pro"})))
+        .submit(
+            &context,
+            input(
+                json!("ada@example.com"),
+                json!({"fullName": "Ada L.", "plan": "pro"}),
+            ),
+        )
         .await
         .expect("second");
 
     assert_eq!(first.id, second.id);
     assert_eq!(first.created_at, second.created_at);
-    let stored = services.storage.find_user("site", &first.id).await.expect("find").expect("stored");
+    let stored = services
+        .storage
+        .find_user("site", &first.id)
+        .await
+        .expect("find")
+        .expect("stored");
     assert_eq!(stored.email, "ada@example.com");
-    assert_eq!(Value::Object(stored.data), json!({"fullName": "Ada L.", "plan": "pro", "age": 36}));
+    assert_eq!(
+        Value::Object(stored.data),
+        json!({"fullName": "Ada L.", "plan": "pro", "age": 36})
+    );
     assert_eq!(stored.schema_version, 1);
 }
 
 #[tokio::test]
 async fn every_problem_is_reported_together() {
     let services = services();
-    services.apps.create_app(new_app("site")).await.expect("app");
-    services.apps.save_schema("site", example_draft()).await.expect("schema");
-    let context = services.submissions.app_context(&id("site")).await.expect("context");
+    services
+        .apps
+        .create_app(new_app("site"))
+        .await
+        .expect("app");
+    services
+        .apps
+        .save_schema("site", example_draft())
+        .await
+        .expect("schema");
+    let context = services
+        .submissions
+        .app_context(&id("site"))
+        .await
+        .expect("context");
     let error = services
         .submissions
-        .submit(&context, input(json!("not-an-email"), json!({"age": 7, "$where": "1"})))
+        .submit(
+            &context,
+            input(json!("not-an-email"), json!({"age": 7, "$where": "1"})),
+        )
         .await
         .expect_err("invalid");
-    let SubmitError::Invalid(violations) = error else { panic!("expected Invalid, got {error:?}") };
-    let mut found: Vec<_> = violations.iter().map(|v| (v.field.as_str(), v.code)).collect();
+    let SubmitError::Invalid(violations) = error else {
+        panic!("expected Invalid, got {error:?}")
+    };
+    let mut found: Vec<_> = violations
+        .iter()
+        .map(|v| (v.field.as_str(), v.code))
+        .collect();
     found.sort();
     assert_eq!(
         found,
@@ -66,14 +118,25 @@ async fn every_problem_is_reported_together() {
             ("email", "email")
         ]
     );
-    assert_eq!(services.storage.count_users("site").await.expect("count"), 0);
+    assert_eq!(
+        services.storage.count_users("site").await.expect("count"),
+        0
+    );
 }
 
 #[tokio::test]
 async fn wrong_json_types_for_email_and_data_are_violations() {
     let services = services();
-    services.apps.create_app(new_app("site")).await.expect("app");
-    let context = services.submissions.app_context(&id("site")).await.expect("context");
+    services
+        .apps
+        .create_app(new_app("site"))
+        .await
+        .expect("app");
+    let context = services
+        .submissions
+        .app_context(&id("site"))
+        .await
+        .expect("context");
     for (email, data, field, code) in [
         (json!(null), json!({}), "email", "required"),
         (json!(42), json!({}), "email", "type"),
@@ -81,8 +144,14 @@ async fn wrong_json_types_for_email_and_data_are_violations() {
         (json!("a@b.io"), json!([1, 2]), "data", "type"),
         (json!("a@b.io"), json!("text"), "data", "type"),
     ] {
-        let error = services.submissions.submit(&context, input(email, data)).await.expect_err("invalid");
-        let SubmitError::Invalid(violations) = error else { panic!("expected Invalid") };
+        let error = services
+            .submissions
+            .submit(&context, input(email, data))
+            .await
+            .expect_err("invalid");
+        let SubmitError::Invalid(violations) = error else {
+            panic!("expected Invalid")
+        };
         assert_eq!(violations.0[0].field, field);
         assert_eq!(violations.0[0].code, code);
     }
@@ -91,13 +160,18 @@ async fn wrong_json_types_for_email_and_data_are_violations() {
 #[tokio::test]
 async fn a_filled_honeypot_is_answered_but_never_stored() {
     let mut store = MockStore::new();
-    store.expect_find_app().returning(|_| Ok(Some(app_record("site", Some("website")))));
+    store
+        .expect_find_app()
+        .returning(|_| Ok(Some(app_record("site", Some("website")))));
     store.expect_current_schema().returning(|_| Ok(None));
     store.expect_upsert_user_by_email().never();
     let service = SubmissionService::new(Arc::new(store), Arc::new(AppCache::new(Duration::ZERO)));
     let context = service.app_context(&id("site")).await.expect("context");
     let answer = service
-        .submit(&context, input(json!("bot@spam.io"), json!({"website": "http://spam.io"})))
+        .submit(
+            &context,
+            input(json!("bot@spam.io"), json!({"website": "http://spam.io"})),
+        )
         .await
         .expect("looks like success");
     assert_eq!(answer.created_at, answer.updated_at);
@@ -107,43 +181,77 @@ async fn a_filled_honeypot_is_answered_but_never_stored() {
 #[tokio::test]
 async fn an_empty_honeypot_is_removed_before_validation() {
     let services = services();
-    services.apps.create_app(new_app("site")).await.expect("app");
-    let context = services.submissions.app_context(&id("site")).await.expect("context");
+    services
+        .apps
+        .create_app(new_app("site"))
+        .await
+        .expect("app");
+    let context = services
+        .submissions
+        .app_context(&id("site"))
+        .await
+        .expect("context");
     services
         .submissions
         .submit(&context, input(json!("human@x.io"), json!({"website": ""})))
         .await
         .expect("a person leaves the honeypot empty; the strict empty schema still accepts");
-    assert_eq!(services.storage.count_users("site").await.expect("count"), 1);
+    assert_eq!(
+        services.storage.count_users("site").await.expect("count"),
+        1
+    );
 }
 
 #[tokio::test]
 async fn unknown_apps_are_reported() {
     let services = services();
-    let error = services.submissions.app_context(&id("nobody")).await.expect_err("unknown");
+    let error = services
+        .submissions
+        .app_context(&id("nobody"))
+        .await
+        .expect_err("unknown");
     assert!(matches!(error, SubmitError::UnknownApp));
 }
 
 #[tokio::test]
 async fn storage_failures_surface_as_storage_errors() {
     let mut store = MockStore::new();
-    store.expect_find_app().returning(|_| Ok(Some(app_record("site", None))));
-    store.expect_current_schema().returning(|_| Ok(None));
     store
-        .expect_upsert_user_by_email()
-        .returning(|_, _| Err(StorageError::unavailable(std::io::Error::other("connection refused"))));
+        .expect_find_app()
+        .returning(|_| Ok(Some(app_record("site", None))));
+    store.expect_current_schema().returning(|_| Ok(None));
+    store.expect_upsert_user_by_email().returning(|_, _| {
+        Err(StorageError::unavailable(std::io::Error::other(
+            "connection refused",
+        )))
+    });
     let service = SubmissionService::new(Arc::new(store), Arc::new(AppCache::new(Duration::ZERO)));
     let context = service.app_context(&id("site")).await.expect("context");
-    let error = service.submit(&context, input(json!("a@b.io"), json!({}))).await.expect_err("down");
-    assert!(matches!(error, SubmitError::Storage(StorageError::Unavailable(_))), "{error:?}");
+    let error = service
+        .submit(&context, input(json!("a@b.io"), json!({})))
+        .await
+        .expect_err("down");
+    assert!(
+        matches!(error, SubmitError::Storage(StorageError::Unavailable(_))),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
 async fn app_context_is_read_once_while_cached() {
     let mut store = MockStore::new();
-    store.expect_find_app().times(1).returning(|_| Ok(Some(app_record("site", None))));
-    store.expect_current_schema().times(1).returning(|_| Ok(None));
-    let service = SubmissionService::new(Arc::new(store), Arc::new(AppCache::new(Duration::from_secs(60))));
+    store
+        .expect_find_app()
+        .times(1)
+        .returning(|_| Ok(Some(app_record("site", None))));
+    store
+        .expect_current_schema()
+        .times(1)
+        .returning(|_| Ok(None));
+    let service = SubmissionService::new(
+        Arc::new(store),
+        Arc::new(AppCache::new(Duration::from_secs(60))),
+    );
     for _ in 0..5 {
         service.app_context(&id("site")).await.expect("context");
     }
@@ -153,21 +261,42 @@ async fn app_context_is_read_once_while_cached() {
 async fn unknown_apps_are_not_cached() {
     let mut store = MockStore::new();
     store.expect_find_app().times(3).returning(|_| Ok(None));
-    let service = SubmissionService::new(Arc::new(store), Arc::new(AppCache::new(Duration::from_secs(60))))
-        ;
+    let service = SubmissionService::new(
+        Arc::new(store),
+        Arc::new(AppCache::new(Duration::from_secs(60))),
+    );
     for _ in 0..3 {
-        assert!(matches!(service.app_context(&id("ghost")).await, Err(SubmitError::UnknownApp)));
+        assert!(matches!(
+            service.app_context(&id("ghost")).await,
+            Err(SubmitError::UnknownApp)
+        ));
     }
 }
 
 #[tokio::test]
 async fn a_saved_schema_applies_at_once_despite_the_cache() {
     let services = services();
-    services.apps.create_app(new_app("site")).await.expect("app");
-    let before = services.submissions.app_context(&id("site")).await.expect("context");
+    services
+        .apps
+        .create_app(new_app("site"))
+        .await
+        .expect("app");
+    let before = services
+        .submissions
+        .app_context(&id("site"))
+        .await
+        .expect("context");
     assert_eq!(before.schema_version, 0);
-    services.apps.save_schema("site", example_draft()).await.expect("schema");
-    let after = services.submissions.app_context(&id("site")).await.expect("context");
+    services
+        .apps
+        .save_schema("site", example_draft())
+        .await
+        .expect("schema");
+    let after = services
+        .submissions
+        .app_context(&id("site"))
+        .await
+        .expect("context");
     assert_eq!(after.schema_version, 1);
     assert_eq!(after.schema.fields().len(), 3);
 }

@@ -4,7 +4,8 @@ use sqlite_adapter::{SqliteSettings, SqliteStorage};
 
 async fn fresh() -> (SqliteStorage, tempfile::TempDir) {
     let folder = tempfile::tempdir().expect("temp dir");
-    let store = SqliteStorage::open(&SqliteSettings::at(folder.path().join("users.db"))).expect("open");
+    let store =
+        SqliteStorage::open(&SqliteSettings::at(folder.path().join("users.db"))).expect("open");
     (store, folder)
 }
 
@@ -25,7 +26,11 @@ mod durability {
         }
         let reopened = SqliteStorage::open(&settings).expect("reopen");
         assert!(reopened.find_app("site-a").await.expect("find").is_some());
-        let users = reopened.list_users("site-a", &UserQuery::first(10)).await.expect("list").users;
+        let users = reopened
+            .list_users("site-a", &UserQuery::first(10))
+            .await
+            .expect("list")
+            .users;
         assert_eq!(users.len(), 1);
     }
 
