@@ -35,6 +35,30 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_with(test_settings(backend)).await
 }
 
+/// The app on the MongoDB test server with a database of its own, or `None` (with the reason
+/// printed) when no server is configured. `USERS_API_REQUIRE_MONGO=1` makes that a failure.
+pub async fn spawn_on_mongodb() -> Option<TestApp> {
+    let Ok(uri) = std::env::var("USERS_API_TEST_MONGO_URI") else {
+        assert!(
+            std::env::var("USERS_API_REQUIRE_MONGO").as_deref() != Ok("1"),
+            "USERS_API_REQUIRE_MONGO=1 but USERS_API_TEST_MONGO_URI is not set"
+        );
+        eprintln!("skipped: USERS_API_TEST_MONGO_URI not set (scripts/with-mongo-test-server.sh sets it)");
+        return None;
+    };
+    let mut settings = test_settings(Backend::Mongodb);
+    settings.storage.mongodb.uri = Some(uri);
+    settings.storage.mongodb.database = Some(format!("api_test_{}", uuid_like()));
+    Some(spawn_with(settings).await)
+}
+
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    format!("{}_{}_{}", std::process::id(), nanos, NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
 pub async fn spawn_with(mut settings: Settings) -> TestApp {
     let data = tempfile::tempdir().expect("temp dir");
     settings.storage.sqlite.path = data.path().join("users.db");
@@ -190,6 +214,14 @@ macro_rules! on_every_backend {
         mod sqlite {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() { super::$name(&$crate::helpers::spawn_app(server::Backend::Sqlite).await).await })*
+        }
+        mod mongodb {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                if let Some(app) = $crate::helpers::spawn_on_mongodb().await {
+                    super::$name(&app).await
+                }
+            })*
         }
     };
 }

@@ -46,10 +46,42 @@ pub async fn open_storage(settings: &Settings) -> Result<Arc<dyn Storage>, Start
     }
 }
 
-async fn open_mongodb(_settings: &Settings) -> Result<Arc<dyn Storage>, StartupError> {
-    Err(StartupError::Config(
-        "the mongodb backend is not available in this build yet".into(),
-    ))
+async fn open_mongodb(settings: &Settings) -> Result<Arc<dyn Storage>, StartupError> {
+    let config = &settings.storage.mongodb;
+    let uri = config.uri.clone().ok_or_else(|| {
+        StartupError::Config("the mongodb backend needs storage.mongodb.uri (or MONGO_URL / MONGODB_URI)".into())
+    })?;
+    let database = config.database.clone().or_else(|| database_in_uri(&uri)).unwrap_or_else(|| "users_api".into());
+    let mongo = mongo_adapter::MongoSettings {
+        uri,
+        database,
+        max_pool_size: config.max_pool_size,
+        connect_timeout: std::time::Duration::from_secs(config.connect_timeout_seconds),
+    };
+    Ok(Arc::new(mongo_adapter::MongoStorage::connect(&mongo).await?))
+}
+
+/// The database named in a connection string's path (`mongodb://host/NAME?options`), which is
+/// how Dokku's mongo plugin and most hosts say which database to use.
+fn database_in_uri(uri: &str) -> Option<String> {
+    let after_scheme = uri.split_once("://")?.1;
+    let path = after_scheme.split_once('/')?.1;
+    let name = path.split('?').next()?;
+    (!name.is_empty()).then(|| name.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::database_in_uri;
+
+    #[test]
+    fn finds_the_database_in_a_connection_string() {
+        assert_eq!(database_in_uri("mongodb://u:p@host:27017/signups?authSource=admin"), Some("signups".into()));
+        assert_eq!(database_in_uri("mongodb+srv://cluster.example.net/app"), Some("app".into()));
+        assert_eq!(database_in_uri("mongodb://host:27017/"), None);
+        assert_eq!(database_in_uri("mongodb://host:27017"), None);
+        assert_eq!(database_in_uri("mongodb://host/?replicaSet=rs0"), None);
+    }
 }
 
 /// The running service.

@@ -1,0 +1,84 @@
+//! The indexes, created at start-up. `createIndexes` is idempotent for an identical index, so
+//! every instance may run this at every start; an index of the same name with other options is
+//! an error the operator must resolve, so start-up fails with it.
+
+use mongodb::bson::{Document, doc, oid::ObjectId};
+use mongodb::options::IndexOptions;
+use mongodb::{Database, IndexModel};
+use storage_port::StorageError;
+
+use crate::documents::{ADMINS, SCHEMA_VERSIONS, USERS};
+use crate::errors::{storage_error, translate};
+
+fn index(keys: Document, name: &str, unique: bool) -> IndexModel {
+    let options = IndexOptions::builder()
+        .name(name.to_owned())
+        .unique(unique.then_some(true))
+        .build();
+    IndexModel::builder().keys(keys).options(options).build()
+}
+
+pub(crate) async fn ensure(database: &Database) -> Result<(), StorageError> {
+    let mut user_indexes = vec![
+        // One record per email per app; concurrent upserts rely on it.
+        index(doc! { "appId": 1, "email": 1 }, "appId_email_unique", true),
+        index(
+            doc! { "appId": 1, "createdAt": 1 },
+            "appId_createdAt",
+            false,
+        ),
+    ];
+    if supports_compound_id_index(database).await? {
+        // Keyset pagination: `{appId, _id > cursor}` sorted by `_id`, one tenant at a time.
+        user_indexes.push(index(doc! { "appId": 1, "_id": 1 }, "appId_id", false));
+    } else {
+        tracing::warn!(
+            "this server cannot index `_id` inside a compound index; user pages are served from \
+             the `appId` indexes instead of `{{appId: 1, _id: 1}}`"
+        );
+    }
+    database
+        .collection::<Document>(USERS)
+        .create_indexes(user_indexes)
+        .await
+        .map_err(storage_error)?;
+    database
+        .collection::<Document>(SCHEMA_VERSIONS)
+        .create_index(index(
+            doc! { "appId": 1, "version": -1 },
+            "appId_version_unique",
+            true,
+        ))
+        .await
+        .map_err(storage_error)?;
+    database
+        .collection::<Document>(ADMINS)
+        .create_index(index(doc! { "email": 1 }, "email_unique", true))
+        .await
+        .map_err(storage_error)?;
+    Ok(())
+}
+
+/// MongoDB indexes `_id` inside a compound index like any field. Some wire-protocol servers
+/// (the SQLite-backed test server among them) accept such an index and then refuse every insert
+/// into the collection. So it is tried on a throw-away collection first; a refused insert means
+/// "not supported", an unreachable server is an error.
+async fn supports_compound_id_index(database: &Database) -> Result<bool, StorageError> {
+    let probe =
+        database.collection::<Document>(&format!("index_probe_{}", ObjectId::new().to_hex()));
+    probe
+        .create_index(index(doc! { "probe": 1, "_id": 1 }, "probe_id", false))
+        .await
+        .map_err(storage_error)?;
+    let inserted = probe.insert_one(doc! { "_id": "probe", "probe": 1 }).await;
+    let dropped = probe.drop().await;
+    let supported = match inserted {
+        Ok(_) => true,
+        Err(error) => match translate(error, "probe") {
+            unavailable @ StorageError::Unavailable(_) => return Err(unavailable),
+            _ => false,
+        },
+    };
+    dropped.map_err(storage_error)?;
+    Ok(supported)
+}

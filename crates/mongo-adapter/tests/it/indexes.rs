@@ -1,0 +1,146 @@
+//! The indexes are there after `connect`, however often it runs.
+
+use mongodb::bson::{Bson, Document, doc};
+use mongodb::options::IndexOptions;
+
+use super::{FreshStore, URI_VARIABLE, required_env, settings};
+
+/// Every index of a collection as (key document, unique).
+async fn indexes_of(fresh: &FreshStore, collection: &str) -> Vec<(Document, bool)> {
+    use futures::TryStreamExt;
+    let cursor = fresh
+        .raw(collection)
+        .list_indexes()
+        .await
+        .expect("list indexes");
+    let models: Vec<mongodb::IndexModel> = cursor.try_collect().await.expect("read indexes");
+    models
+        .into_iter()
+        .map(|model| {
+            let unique = model
+                .options
+                .as_ref()
+                .and_then(|o: &IndexOptions| o.unique)
+                .unwrap_or(false);
+            (model.keys, unique)
+        })
+        .collect()
+}
+
+fn field_names(keys: &Document) -> Vec<&str> {
+    keys.keys().map(String::as_str).collect()
+}
+
+async fn connect_twice() -> Option<FreshStore> {
+    let fresh = FreshStore::connect("indexes").await?;
+    let uri = required_env(URI_VARIABLE, "indexes")?;
+    let again = mongo_adapter::MongoStorage::connect(&settings(&uri, fresh.database.name())).await;
+    assert!(
+        again.is_ok(),
+        "creating the indexes again must succeed: {again:?}"
+    );
+    Some(fresh)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_is_idempotent_and_leaves_the_unique_and_range_indexes() {
+    let Some(fresh) = connect_twice().await else {
+        return;
+    };
+    let users = indexes_of(&fresh, "users").await;
+    assert!(
+        users
+            .iter()
+            .any(|(keys, unique)| field_names(keys) == ["appId", "email"] && *unique),
+        "{users:?}"
+    );
+    assert!(
+        users
+            .iter()
+            .any(|(keys, _)| field_names(keys) == ["appId", "createdAt"]),
+        "{users:?}"
+    );
+    let versions = indexes_of(&fresh, "schema_versions").await;
+    assert!(
+        versions
+            .iter()
+            .any(|(keys, unique)| field_names(keys) == ["appId", "version"] && *unique),
+        "{versions:?}"
+    );
+    let admins = indexes_of(&fresh, "admins").await;
+    assert!(
+        admins
+            .iter()
+            .any(|(keys, unique)| field_names(keys) == ["email"] && *unique),
+        "{admins:?}"
+    );
+    fresh.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs MongoDB 7: nx-27017 cannot index _id inside a compound index (the adapter skips it there) and reports -1 keys as 1"]
+async fn indexes_have_exactly_the_mongodb_keys() {
+    let Some(fresh) = connect_twice().await else {
+        return;
+    };
+    let users = indexes_of(&fresh, "users").await;
+    for expected in [
+        doc! { "appId": 1, "email": 1 },
+        doc! { "appId": 1, "_id": 1 },
+        doc! { "appId": 1, "createdAt": 1 },
+    ] {
+        assert!(
+            users.iter().any(|(keys, _)| same_keys(keys, &expected)),
+            "{expected} missing in {users:?}"
+        );
+    }
+    let versions = indexes_of(&fresh, "schema_versions").await;
+    assert!(
+        versions
+            .iter()
+            .any(|(keys, unique)| same_keys(keys, &doc! { "appId": 1, "version": -1 }) && *unique)
+    );
+    fresh.drop_database().await;
+}
+
+/// Index key values come back as Int32, Int64 or Double depending on the server.
+fn same_keys(actual: &Document, expected: &Document) -> bool {
+    let number = |value: &Bson| match value {
+        Bson::Int32(n) => Some(f64::from(*n)),
+        Bson::Int64(n) => Some(*n as f64),
+        Bson::Double(n) => Some(*n),
+        _ => None,
+    };
+    actual.len() == expected.len()
+        && actual
+            .iter()
+            .zip(expected.iter())
+            .all(|((ak, av), (ek, ev))| ak == ek && number(av) == number(ev))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs MongoDB 7: nx-27017 has no query planner to explain, and no {appId, _id} index"]
+async fn a_user_page_is_read_through_the_app_and_id_index() {
+    let Some(fresh) = FreshStore::connect("keyset_plan").await else {
+        return;
+    };
+    let explain = doc! {
+        "explain": {
+            "find": "users",
+            "filter": { "appId": "site-a", "_id": { "$gt": "0" } },
+            "sort": { "_id": 1 },
+            "limit": 51,
+        },
+        "verbosity": "queryPlanner",
+    };
+    let plan = fresh.database.run_command(explain).await.expect("explain");
+    let winning = plan
+        .get_document("queryPlanner")
+        .and_then(|planner| planner.get_document("winningPlan"));
+    let winning = winning.expect("a winning plan").to_string();
+    assert!(
+        winning.contains("appId_id") && !winning.contains("SORT"),
+        "{winning}"
+    );
+    fresh.drop_database().await;
+}
