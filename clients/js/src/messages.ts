@@ -1,0 +1,34 @@
+import { UsersApiError } from './errors.js';
+
+/**
+ * A sentence for a visitor about a failed call. `origin` (the page's own, e.g.
+ * `location.origin`) is named where the likely cause is an origin missing from the app's
+ * allowed origins: a browser reports that refusal to scripts as a plain network failure.
+ */
+export function describeError(error: unknown, origin?: string): string {
+  if (!(error instanceof UsersApiError)) return 'Something went wrong. Please try again.';
+  const site = origin ? ` (${origin})` : '';
+  switch (error.code) {
+    case 'network_error':
+      return (
+        'The sign-up service could not be reached. Check your connection and try again. ' +
+        `If you run this site: make sure its origin${site} is in the app's allowed origins.`
+      );
+    case 'origin_not_allowed':
+      return `This site${site} is not allowed to send sign-ups to this app: its origin is not in the app's allowed origins.`;
+    case 'timeout':
+      return 'The sign-up service took too long to answer. Please try again.';
+    case 'rate_limited':
+      return error.retryAfterSeconds !== undefined
+        ? `Too many attempts. Please wait ${error.retryAfterSeconds} seconds and try again.`
+        : 'Too many attempts. Please wait a moment and try again.';
+    case 'storage_unavailable':
+      return 'The sign-up service is briefly unavailable. Please try again in a moment.';
+    case 'unknown_app':
+      return 'This form is not set up correctly: the service knows no app with this id.';
+    case 'validation_failed':
+      return 'Please correct the marked fields.';
+    default:
+      return error.message;
+  }
+}
