@@ -43,7 +43,9 @@ pub async fn spawn_on_mongodb() -> Option<TestApp> {
             std::env::var("USERS_API_REQUIRE_MONGO").as_deref() != Ok("1"),
             "USERS_API_REQUIRE_MONGO=1 but USERS_API_TEST_MONGO_URI is not set"
         );
-        eprintln!("skipped: USERS_API_TEST_MONGO_URI not set (scripts/with-mongo-test-server.sh sets it)");
+        eprintln!(
+            "skipped: USERS_API_TEST_MONGO_URI not set (scripts/with-mongo-test-server.sh sets it)"
+        );
         return None;
     };
     let mut settings = test_settings(Backend::Mongodb);
@@ -55,8 +57,15 @@ pub async fn spawn_on_mongodb() -> Option<TestApp> {
 fn uuid_like() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    format!("{}_{}_{}", std::process::id(), nanos, NEXT.fetch_add(1, Ordering::Relaxed))
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!(
+        "{}_{}_{}",
+        std::process::id(),
+        nanos,
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 pub async fn spawn_with(mut settings: Settings) -> TestApp {

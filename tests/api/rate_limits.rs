@@ -51,6 +51,31 @@ async fn a_client_over_its_ip_limit_gets_429_with_retry_after() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_can_read_its_rate_limit_answer() {
+    let app = spawn_with(limited(1, 1000, &[])).await;
+    app.create_app("site").await;
+    let send = || {
+        app.post_users("site")
+            .header("origin", "https://site.example")
+            .json(&signup("a@example.com"))
+            .send()
+    };
+    assert_eq!(send().await.expect("request").status(), 200);
+    let limited = send().await.expect("request");
+    assert_eq!(
+        limited.headers()["access-control-allow-origin"],
+        "https://site.example"
+    );
+    assert!(
+        limited.headers()["access-control-expose-headers"]
+            .to_str()
+            .expect("ascii")
+            .contains("retry-after")
+    );
+    expect_error(limited, 429, "rate_limited").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy() {
     let app = spawn_with(limited(2, 1000, &[])).await;
     app.create_app("site").await;

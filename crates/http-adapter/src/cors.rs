@@ -2,7 +2,11 @@
 //! answered for any origin; the real request is then checked against the app's allowed
 //! origins, and refused with 403 and no `Access-Control-Allow-Origin` when it does not match.
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 
 const ALLOWED_METHODS: &str = "GET, POST, OPTIONS";
@@ -53,4 +57,30 @@ pub fn allow_origin_on(response: &mut HttpResponse, origin: Option<&str>) {
             HeaderValue::from_static(EXPOSED_HEADERS),
         );
     }
+}
+
+/// The per-IP limiter answers 429 before any handler runs, without CORS headers; a browser
+/// would then report a network failure instead of `rate_limited` and `Retry-After`. A rate
+/// limit says nothing about any app, so its answer is made readable to the requesting page.
+pub async fn readable_rate_limits(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let origin = request.headers().get(header::ORIGIN).cloned();
+    let mut response = next.call(request).await?;
+    if response.status() == StatusCode::TOO_MANY_REQUESTS
+        && let Some(origin) = origin
+        && !response
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+    {
+        let headers = response.headers_mut();
+        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static(EXPOSED_HEADERS),
+        );
+    }
+    Ok(response)
 }

@@ -125,6 +125,7 @@ fn public_routes(
         .service(
             web::resource("/v1/users")
                 .wrap(ip_limit())
+                .wrap(from_fn(cors::readable_rate_limits))
                 .route(web::post().to(public::submit_user))
                 .route(web::method(Method::OPTIONS).to(cors::preflight))
                 .default_service(method_not_allowed()),
@@ -132,6 +133,7 @@ fn public_routes(
         .service(
             web::resource("/v1/schema")
                 .wrap(ip_limit())
+                .wrap(from_fn(cors::readable_rate_limits))
                 .route(web::get().to(public::get_schema))
                 .route(web::method(Method::OPTIONS).to(cors::preflight))
                 .default_service(method_not_allowed()),
