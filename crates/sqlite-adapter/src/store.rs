@@ -40,6 +40,8 @@ impl SqliteStorage {
             .busy_timeout(std::time::Duration::from_secs(5))
             .map_err(storage_error)?;
         crate::migrations::migrate(&mut connection).map_err(storage_error)?;
+        // Every statement the writer runs stays prepared.
+        connection.set_prepared_statement_cache_capacity(64);
         Ok(Self {
             writer: Writer::start(connection, settings.max_batch)
                 .map_err(StorageError::unavailable)?,
