@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+mod architecture;
+
 use futures::future::join_all;
 use serde_json::{Value, json};
 
