@@ -1,9 +1,4 @@
 use clap::Parser;
-
-// glibc's malloc/free were about 12% of a worker's time under load (bench/RESULTS.md);
-// mimalloc's thread-local free lists cut that.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use server::cli::{self, Cli, CliError, Command};
 use server::{Application, Environment, settings, telemetry};
 

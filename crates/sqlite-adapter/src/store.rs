@@ -57,6 +57,16 @@ impl SqliteStorage {
             .write(move |connection| work(connection).map_err(storage_error)?)
             .await
     }
+
+    /// For `work` that runs exactly one SQL statement: no savepoint around it.
+    async fn write_one_statement<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> rusqlite::Result<Result<T, StorageError>> + Send + 'static,
+    ) -> Result<T, StorageError> {
+        self.writer
+            .write_one_statement(move |connection| work(connection).map_err(storage_error)?)
+            .await
+    }
 }
 
 fn app_exists(connection: &Connection, app_id: &str) -> rusqlite::Result<bool> {
@@ -262,7 +272,7 @@ impl UserStore for SqliteStorage {
         upsert: &UserUpsert,
     ) -> Result<Upserted, StorageError> {
         let (app_id, upsert) = (app_id.to_owned(), upsert.clone());
-        self.write(move |connection| {
+        self.write_one_statement(move |connection| {
             // json_patch merges key by key; validated data never holds null, which it would
             // read as "delete this key".
             connection

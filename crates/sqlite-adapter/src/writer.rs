@@ -9,7 +9,11 @@ use crate::convert::storage_error;
 /// Tells a job how its write ended, after the batch it was in committed or failed.
 type Finish = Box<dyn FnOnce(Option<String>) + Send>;
 /// One write: runs on the writer's connection, says whether it succeeded, and how to answer.
-type Job = Box<dyn FnOnce(&Connection) -> (bool, Finish) + Send>;
+struct Job {
+    work: Box<dyn FnOnce(&Connection) -> (bool, Finish) + Send>,
+    /// One SQL statement: SQLite undoes a failed statement by itself, so no savepoint is needed.
+    single_statement: bool,
+}
 
 /// The handle to the writer thread. Dropping the last one lets the thread finish what it has
 /// and close the database.
@@ -34,24 +38,45 @@ impl Writer {
         })
     }
 
-    /// Runs `work` in the writer's transaction and answers once it is committed.
+    /// Runs `work` in the writer's transaction, in a savepoint of its own, and answers once it
+    /// is committed.
     pub async fn write<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Connection) -> Result<T, StorageError> + Send + 'static,
     ) -> Result<T, StorageError> {
+        self.submit(work, false).await
+    }
+
+    /// The same for `work` that runs exactly one SQL statement (the hot upsert), which needs no
+    /// savepoint: a failing statement leaves the transaction as it was.
+    pub async fn write_one_statement<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, StorageError> + Send + 'static,
+    ) -> Result<T, StorageError> {
+        self.submit(work, true).await
+    }
+
+    async fn submit<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, StorageError> + Send + 'static,
+        single_statement: bool,
+    ) -> Result<T, StorageError> {
         let (answer, answered) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move |connection| {
-            let result = work(connection);
-            let succeeded = result.is_ok();
-            let finish: Finish = Box::new(move |commit_error| {
-                let outcome = match commit_error {
-                    None => result,
-                    Some(message) => Err(StorageError::unavailable(message)),
-                };
-                let _ = answer.send(outcome);
-            });
-            (succeeded, finish)
-        });
+        let job = Job {
+            single_statement,
+            work: Box::new(move |connection| {
+                let result = work(connection);
+                let succeeded = result.is_ok();
+                let finish: Finish = Box::new(move |commit_error| {
+                    let outcome = match commit_error {
+                        None => result,
+                        Some(message) => Err(StorageError::unavailable(message)),
+                    };
+                    let _ = answer.send(outcome);
+                });
+                (succeeded, finish)
+            }),
+        };
         let mut job = job;
         loop {
             match self.jobs.try_send(job) {
@@ -101,17 +126,24 @@ fn commit_batch(connection: &Connection, batch: Vec<Job>) {
     let in_transaction = control(connection, "BEGIN IMMEDIATE").is_ok();
     let mut finishers = Vec::with_capacity(batch.len());
     for job in batch {
+        if job.single_statement && in_transaction {
+            let (_, finish) = (job.work)(connection);
+            finishers.push((finish, None));
+            continue;
+        }
         if let Err(error) = control(connection, "SAVEPOINT job") {
             let message = storage_error(error).to_string();
-            let (_, finish) = job(connection);
+            let (_, finish) = (job.work)(connection);
             finishers.push((finish, Some(message)));
             continue;
         }
-        let (succeeded, finish) = job(connection);
+        let (succeeded, finish) = (job.work)(connection);
         if !succeeded {
             let _ = control(connection, "ROLLBACK TO job");
         }
-        let released = control(connection, "RELEASE job").err().map(|e| e.to_string());
+        let released = control(connection, "RELEASE job")
+            .err()
+            .map(|e| e.to_string());
         finishers.push((finish, released));
     }
     let commit_error = if in_transaction {
