@@ -5,6 +5,7 @@
 #   - dependency licenses (cargo-deny, installed from crates.io when missing);
 #   - every Rust test of the workspace, with the MongoDB wire-protocol test server (nx-27017,
 #     from PyPI, in .venv) started for them, so no MongoDB test is skipped;
+#   - the docs: the API reference is current, every shell and curl sample runs;
 #   - the JavaScript client, the example site and its browser test in Debian's Chromium.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -25,6 +26,19 @@ cargo deny --offline check licenses bans sources
 
 step "Rust tests (memory, SQLite and the MongoDB wire-protocol test server)"
 USERS_API_REQUIRE_MONGO=1 bash scripts/with-mongo-test-server.sh cargo test --workspace --locked
+
+step "docs: the API reference matches /openapi.json; every shell and curl sample runs"
+command -v curl >/dev/null || { apt-get update && apt-get install -y curl; }
+docs_work="$(mktemp -d)"
+docs_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+USERS_API__STORAGE__BACKEND=memory PORT="$docs_port" USERS_API__LOG__LEVEL=warn target/debug/users-api serve &
+docs_server=$!
+for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$docs_port/health" >/dev/null 2>&1 && break; sleep 0.2; done
+curl -fsS "http://127.0.0.1:$docs_port/openapi.json" >"$docs_work/openapi.json"
+kill "$docs_server"; wait "$docs_server" || true
+python3 scripts/api-reference.py "$docs_work/openapi.json" --check
+python3 scripts/test-doc-samples.py target/debug/users-api
+rm -rf "$docs_work"
 
 step "JavaScript client, example site and browser tests"
 USERS_API_BIN="$PWD/target/debug/users-api" bash scripts/test-js.sh
