@@ -49,16 +49,24 @@ pub async fn open_storage(settings: &Settings) -> Result<Arc<dyn Storage>, Start
 async fn open_mongodb(settings: &Settings) -> Result<Arc<dyn Storage>, StartupError> {
     let config = &settings.storage.mongodb;
     let uri = config.uri.clone().ok_or_else(|| {
-        StartupError::Config("the mongodb backend needs storage.mongodb.uri (or MONGO_URL / MONGODB_URI)".into())
+        StartupError::Config(
+            "the mongodb backend needs storage.mongodb.uri (or MONGO_URL / MONGODB_URI)".into(),
+        )
     })?;
-    let database = config.database.clone().or_else(|| database_in_uri(&uri)).unwrap_or_else(|| "users_api".into());
+    let database = config
+        .database
+        .clone()
+        .or_else(|| database_in_uri(&uri))
+        .unwrap_or_else(|| "users_api".into());
     let mongo = mongo_adapter::MongoSettings {
         uri,
         database,
         max_pool_size: config.max_pool_size,
         connect_timeout: std::time::Duration::from_secs(config.connect_timeout_seconds),
     };
-    Ok(Arc::new(mongo_adapter::MongoStorage::connect(&mongo).await?))
+    Ok(Arc::new(
+        mongo_adapter::MongoStorage::connect(&mongo).await?,
+    ))
 }
 
 /// The database named in a connection string's path (`mongodb://host/NAME?options`), which is
@@ -76,8 +84,14 @@ mod tests {
 
     #[test]
     fn finds_the_database_in_a_connection_string() {
-        assert_eq!(database_in_uri("mongodb://u:p@host:27017/signups?authSource=admin"), Some("signups".into()));
-        assert_eq!(database_in_uri("mongodb+srv://cluster.example.net/app"), Some("app".into()));
+        assert_eq!(
+            database_in_uri("mongodb://u:p@host:27017/signups?authSource=admin"),
+            Some("signups".into())
+        );
+        assert_eq!(
+            database_in_uri("mongodb+srv://cluster.example.net/app"),
+            Some("app".into())
+        );
         assert_eq!(database_in_uri("mongodb://host:27017/"), None);
         assert_eq!(database_in_uri("mongodb://host:27017"), None);
         assert_eq!(database_in_uri("mongodb://host/?replicaSet=rs0"), None);
