@@ -38,7 +38,7 @@ impl Environment {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct Settings {
     pub application: ApplicationSettings,
@@ -139,19 +139,6 @@ pub struct LogSettings {
     pub format: Option<LogFormat>,
     /// An `EnvFilter` directive; `RUST_LOG` wins when set.
     pub level: String,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            application: ApplicationSettings::default(),
-            storage: StorageSettings::default(),
-            hashing: HashingConfig::default(),
-            rate_limit: RateLimitConfig::default(),
-            admin: AdminSettings::default(),
-            log: LogSettings::default(),
-        }
-    }
 }
 
 impl Default for ApplicationSettings {

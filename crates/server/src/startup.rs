@@ -78,26 +78,6 @@ fn database_in_uri(uri: &str) -> Option<String> {
     (!name.is_empty()).then(|| name.to_owned())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::database_in_uri;
-
-    #[test]
-    fn finds_the_database_in_a_connection_string() {
-        assert_eq!(
-            database_in_uri("mongodb://u:p@host:27017/signups?authSource=admin"),
-            Some("signups".into())
-        );
-        assert_eq!(
-            database_in_uri("mongodb+srv://cluster.example.net/app"),
-            Some("app".into())
-        );
-        assert_eq!(database_in_uri("mongodb://host:27017/"), None);
-        assert_eq!(database_in_uri("mongodb://host:27017"), None);
-        assert_eq!(database_in_uri("mongodb://host/?replicaSet=rs0"), None);
-    }
-}
-
 /// The running service.
 pub struct Application {
     port: u16,
@@ -174,5 +154,25 @@ impl Application {
     /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::database_in_uri;
+
+    #[test]
+    fn finds_the_database_in_a_connection_string() {
+        assert_eq!(
+            database_in_uri("mongodb://u:p@host:27017/signups?authSource=admin"),
+            Some("signups".into())
+        );
+        assert_eq!(
+            database_in_uri("mongodb+srv://cluster.example.net/app"),
+            Some("app".into())
+        );
+        assert_eq!(database_in_uri("mongodb://host:27017/"), None);
+        assert_eq!(database_in_uri("mongodb://host:27017"), None);
+        assert_eq!(database_in_uri("mongodb://host/?replicaSet=rs0"), None);
     }
 }

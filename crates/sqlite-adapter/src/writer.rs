@@ -9,8 +9,10 @@ use crate::convert::storage_error;
 /// Tells a job how its write ended, after the batch it was in committed or failed.
 type Finish = Box<dyn FnOnce(Option<String>) + Send>;
 /// One write: runs on the writer's connection, says whether it succeeded, and how to answer.
+type Work = Box<dyn FnOnce(&Connection) -> (bool, Finish) + Send>;
+
 struct Job {
-    work: Box<dyn FnOnce(&Connection) -> (bool, Finish) + Send>,
+    work: Work,
     /// One SQL statement: SQLite undoes a failed statement by itself, so no savepoint is needed.
     single_statement: bool,
 }
