@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 /// A sign-up from a site.
 #[derive(Debug, ToSchema)]
+#[schema(example = json!({"email": "ada@example.com", "data": {"fullName": "Ada Lovelace", "plan": "pro", "consentRequired": true}}))]
 #[allow(dead_code)] // Parsed by hand (see routes::public); this type documents the shape.
 pub struct SubmitUserRequest {
     /// Trimmed and lower-cased before it is stored; at most 254 characters.
