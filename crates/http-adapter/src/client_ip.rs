@@ -30,9 +30,10 @@ impl IpNetwork {
     pub fn contains(&self, ip: IpAddr) -> bool {
         let ip = canonical(ip);
         match (self.address, ip) {
+            // The IPv4 bits are moved to the top, where the prefix counts from.
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                masked(u128::from(u32::from(net)) << 96, self.prefix + 96)
-                    == masked(u128::from(u32::from(ip)) << 96, self.prefix + 96)
+                masked(u128::from(u32::from(net)) << 96, self.prefix)
+                    == masked(u128::from(u32::from(ip)) << 96, self.prefix)
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
                 masked(u128::from(net), self.prefix) == masked(u128::from(ip), self.prefix)
