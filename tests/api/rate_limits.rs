@@ -89,7 +89,7 @@ async fn forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn behind_a_trusted_proxy_each_client_has_its_own_limit() {
-    let app = spawn_with(limited(2, 1000, &["127.0.0.1/32"])).await;
+    let app = spawn_with(limited(2, 1000, &["127.0.0.0/8"])).await;
     app.create_app("site").await;
     let distinct = statuses(&app, 4, |i| Some(format!("198.51.100.{i}"))).await;
     assert_eq!(distinct, [200, 200, 200, 200]);
