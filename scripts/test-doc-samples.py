@@ -28,6 +28,8 @@ SAMPLE = re.compile(r"<!-- sample: ([\w-]+) -->\n```(\w+)\n(.*?)```", re.S)
 
 # Samples whose commands scripts/test-js.sh runs itself (npm ci / lint / test / pack / build).
 RUN_BY_TEST_JS = {"shell-install-client", "shell-run-example", "shell-example-run", "shell-client-development"}
+# Compared with examples/react-vite/.env.example by the client's docs-samples test.
+CHECKED_BY_CLIENT_TESTS = {"env-example"}
 # Build commands: the test uses the binary it is given instead of building a release one.
 BUILDS = {"shell-run-service": "./target/release/users-api serve"}
 
@@ -57,20 +59,20 @@ def main():
            "USERS_API__LOG__LEVEL": "warn"}
     ran = set()
 
-    def shell(name, stdin=""):
+    def shell(name, stdin="", extra_env=None):
         language, body, doc = all_samples[name]
         assert language in ("sh", "bash"), f"{name} in {doc} is not a shell block"
         script = (body.replace("./target/release/users-api", binary)
                       .replace("http://localhost:8080", f"http://127.0.0.1:{port}"))
         script = re.sub(r"^users-api ", binary + " ", script, flags=re.M)
         ran.add(name)
-        result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=work, env=env,
+        result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=work, env={**env, **(extra_env or {})},
                                 input=stdin, capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, f"{name} ({doc}) failed:\n{result.stdout}\n{result.stderr}"
         return result.stdout
 
-    def expect(name, needle, stdin=""):
-        output = shell(name, stdin)
+    def expect(name, needle, stdin="", extra_env=None):
+        output = shell(name, stdin, extra_env)
         assert needle in output, f"{name}: expected {needle!r} in:\n{output}"
         print(f"ok   {name}")
         return output
@@ -100,6 +102,9 @@ def main():
         time.sleep(1.2)  # the running service re-reads an app within its one-second cache
         expect("curl-first-submission", "HTTP/1.1 200")
         expect("shell-list-users", '"email":"ada@example.com"')
+        # examples/react-vite/README.md: the same app, set up in a database of its own.
+        expect("shell-example-create-app", "saved schema version 1",
+               extra_env={"USERS_API__STORAGE__SQLITE__PATH": str(work / "example" / "users.db")})
         # security.md
         expect("curl-preflight", "HTTP/1.1 204")
         expect("curl-origin-refused", "origin_not_allowed")
@@ -135,7 +140,7 @@ def main():
     # which are run above.
     checked_elsewhere = {n for n, (lang, _, _) in all_samples.items()
                          if lang not in ("sh", "bash") and not n.startswith("readme-")}
-    missing = set(all_samples) - ran - RUN_BY_TEST_JS - checked_elsewhere
+    missing = set(all_samples) - ran - RUN_BY_TEST_JS - CHECKED_BY_CLIENT_TESTS - checked_elsewhere
     assert not missing, f"samples nobody runs: {sorted(missing)}"
     print(f"doc samples: {len(ran)} run here, {len(RUN_BY_TEST_JS)} run by scripts/test-js.sh, "
           f"{len(checked_elsewhere)} checked by the client's tests")
