@@ -234,3 +234,116 @@ macro_rules! on_every_backend {
         }
     };
 }
+
+/// The admin every dashboard test logs in as.
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
+
+/// A dashboard client: requests carry the session cookie (when given) and, like a browser on
+/// the dashboard's own pages, the service's own `Origin`.
+impl TestApp {
+    /// Creates an app as `create_app` does and returns its one-time password.
+    pub async fn create_app_with_password(&self, id: &str) -> String {
+        let (_, password) = self
+            .services
+            .apps
+            .create_app(NewApp {
+                id: id.into(),
+                name: format!("App {id}"),
+                allowed_origins: vec!["https://site.example".into()],
+                honeypot_field: Some("website".into()),
+                thank_you_url: None,
+            })
+            .await
+            .expect("create app");
+        self.set_schema(id, example_schema()).await;
+        secrecy::ExposeSecret::expose_secret(&password).to_owned()
+    }
+
+    pub async fn create_admin(&self) {
+        self.services
+            .admins
+            .create_admin(ADMIN_EMAIL, ADMIN_PASSWORD.into())
+            .await
+            .expect("create admin");
+    }
+
+    pub async fn login(&self, body: Value) -> Response {
+        self.client
+            .post(self.url("/auth/login"))
+            .header("origin", &self.address)
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Logs in and returns the `cookie` header value to send from now on.
+    pub async fn session_for(&self, body: Value) -> String {
+        let response = self.login(body).await;
+        assert_eq!(response.status(), 200);
+        session_cookie(&response).expect("a session cookie")
+    }
+
+    pub async fn admin_session(&self) -> String {
+        self.session_for(json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
+            .await
+    }
+
+    pub async fn owner_session(&self, app_id: &str, password: &str) -> String {
+        self.session_for(json!({"sourceAppId": app_id, "password": password}))
+            .await
+    }
+
+    /// A request as the dashboard's own pages make it.
+    pub fn dashboard(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        cookie: Option<&str>,
+    ) -> RequestBuilder {
+        let request = self
+            .client
+            .request(method, self.url(path))
+            .header("origin", &self.address);
+        match cookie {
+            Some(cookie) => request.header("cookie", cookie),
+            None => request,
+        }
+    }
+
+    pub async fn dashboard_get(&self, path: &str, cookie: &str) -> (u16, Value) {
+        read(
+            self.dashboard(reqwest::Method::GET, path, Some(cookie))
+                .send()
+                .await
+                .expect("request"),
+        )
+        .await
+    }
+}
+
+/// `users_api_session=...` from a response's `set-cookie`, when it sets a non-empty one.
+pub fn session_cookie(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .filter_map(|value| value.split(';').next())
+        .find(|pair| {
+            pair.starts_with("users_api_session=") && pair.len() > "users_api_session=".len()
+        })
+        .map(str::to_owned)
+}
+
+/// The whole `set-cookie` header of the session cookie, attributes included.
+pub fn session_set_cookie(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with("users_api_session="))
+        .map(str::to_owned)
+}

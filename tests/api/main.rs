@@ -3,12 +3,16 @@
 mod flaky;
 mod helpers;
 
+mod api_docs;
 mod cors;
+mod dashboard_sessions;
 mod errors;
 mod forms;
 mod health;
 mod hostile_input;
+mod management;
 mod outage;
 mod rate_limits;
 mod schema_route;
 mod submit;
+mod user_listing;

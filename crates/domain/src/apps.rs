@@ -3,7 +3,8 @@ use std::sync::Arc;
 use schema_validation::{SchemaDraft, Violation, Violations};
 use secrecy::SecretString;
 use storage_port::{
-    AppChanges, AppRecord, AppStore, SchemaStore, SchemaVersion, StorageError, Timestamp,
+    AppChanges, AppRecord, AppStore, AppSummary, SchemaStore, SchemaVersion, StorageError,
+    Timestamp,
 };
 
 use crate::password::{HashError, generate_password};
@@ -143,6 +144,28 @@ impl<S: AppStore + SchemaStore + ?Sized> AppService<S> {
         self.storage.delete_app(app_id).await?;
         self.cache.invalidate(app_id);
         Ok(())
+    }
+
+    pub async fn find_app(&self, app_id: &str) -> Result<AppRecord, AppError> {
+        self.storage
+            .find_app(app_id)
+            .await?
+            .ok_or(AppError::NotFound)
+    }
+
+    /// Every app, ordered by id, with its user count.
+    pub async fn list_apps(&self) -> Result<Vec<AppSummary>, AppError> {
+        Ok(self.storage.list_apps().await?)
+    }
+
+    /// The app's current schema, or `None` when it has never had one.
+    pub async fn current_schema(&self, app_id: &str) -> Result<Option<SchemaVersion>, AppError> {
+        Ok(self.storage.current_schema(app_id).await?)
+    }
+
+    /// Every saved version of the app's schema, newest first.
+    pub async fn schema_versions(&self, app_id: &str) -> Result<Vec<SchemaVersion>, AppError> {
+        Ok(self.storage.list_schema_versions(app_id).await?)
     }
 
     /// Checks the draft and saves it as the app's next schema version.

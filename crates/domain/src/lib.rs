@@ -7,7 +7,9 @@ mod email;
 mod ids;
 mod origins;
 mod password;
+mod sessions;
 mod submission;
+mod users;
 
 pub mod admins;
 
@@ -17,7 +19,11 @@ pub use email::EmailAddress;
 pub use ids::AppId;
 pub use origins::{AllowedOrigins, normalize_origin};
 pub use password::{HashingSettings, PasswordHasher, generate_password};
+pub use sessions::{AuthError, Principal, Role, SessionClaims, SessionPolicy, SessionService};
 pub use submission::{SubmissionInput, SubmissionService, SubmitError, Submitted};
+pub use users::{
+    DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SchemaImpact, UserError, UserListing, UserService,
+};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,6 +37,8 @@ pub struct DomainSettings {
     /// How long an app's settings and schema are reused before they are read again. Saves made
     /// through this instance take effect at once; other instances see them within this time.
     pub app_cache_ttl: Duration,
+    /// How long dashboard sessions last.
+    pub sessions: SessionPolicy,
 }
 
 impl Default for DomainSettings {
@@ -38,6 +46,7 @@ impl Default for DomainSettings {
         Self {
             hashing: HashingSettings::default(),
             app_cache_ttl: Duration::from_secs(1),
+            sessions: SessionPolicy::default(),
         }
     }
 }
@@ -49,6 +58,8 @@ pub struct Services<S: ?Sized> {
     pub submissions: SubmissionService<S>,
     pub apps: AppService<S>,
     pub admins: admins::AdminService<S>,
+    pub sessions: SessionService<S>,
+    pub users: UserService<S>,
     pub hasher: PasswordHasher,
 }
 
@@ -60,6 +71,8 @@ impl<S: Storage + ?Sized> Services<S> {
             submissions: SubmissionService::new(storage.clone(), cache.clone()),
             apps: AppService::new(storage.clone(), cache, hasher.clone()),
             admins: admins::AdminService::new(storage.clone(), hasher.clone()),
+            sessions: SessionService::new(storage.clone(), hasher.clone(), settings.sessions),
+            users: UserService::new(storage.clone()),
             storage,
             hasher,
         })

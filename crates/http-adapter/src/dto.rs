@@ -88,3 +88,207 @@ pub struct StatusResponse {
     #[schema(example = "ok")]
     pub status: &'static str,
 }
+
+// ---- Dashboard: sessions and management ----
+
+/// `{sourceAppId, password}` logs an app owner in; `{email, password}` an admin.
+#[derive(Debug, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)] // Parsed by hand (see routes::auth); this type documents the shape.
+pub struct LoginRequest {
+    #[schema(example = "my-marketing-site")]
+    pub source_app_id: Option<String>,
+    #[schema(example = "admin@example.com")]
+    pub email: Option<String>,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginResponse {
+    pub ok: bool,
+    /// `owner` or `admin`.
+    #[schema(example = "owner")]
+    pub role: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_app_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionResponse {
+    #[schema(example = "admin")]
+    pub role: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_app_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OkResponse {
+    pub ok: bool,
+}
+
+/// An app's settings (never its password or hash).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AppResponse {
+    #[schema(example = "my-marketing-site")]
+    pub source_app_id: String,
+    pub name: String,
+    pub allowed_origins: Vec<String>,
+    pub honeypot_field: Option<String>,
+    pub thank_you_url: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    /// Only in `GET /v1/apps`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_count: Option<u64>,
+}
+
+impl AppResponse {
+    pub fn from_record(app: storage_port::AppRecord, user_count: Option<u64>) -> Self {
+        Self {
+            source_app_id: app.id,
+            name: app.name,
+            allowed_origins: app.allowed_origins,
+            honeypot_field: app.honeypot_field,
+            thank_you_url: app.thank_you_url,
+            created_at: app.created_at.to_rfc3339(),
+            updated_at: app.updated_at.to_rfc3339(),
+            user_count,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppListResponse {
+    pub apps: Vec<AppResponse>,
+}
+
+/// A new app and its password, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedAppResponse {
+    pub app: AppResponse,
+    /// Shown once; only its argon2id hash is stored.
+    pub password: String,
+}
+
+/// What an admin sends to create an app.
+#[derive(Debug, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct CreateAppRequest {
+    #[schema(example = "my-marketing-site")]
+    pub source_app_id: String,
+    pub name: String,
+    pub allowed_origins: Option<Vec<String>>,
+    pub honeypot_field: Option<String>,
+    pub thank_you_url: Option<String>,
+}
+
+/// Members to change; absent ones stay. Owners may send only `name` and `allowedOrigins`.
+/// `null` clears `honeypotField` / `thankYouUrl`.
+#[derive(Debug, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct UpdateAppRequest {
+    pub name: Option<String>,
+    pub allowed_origins: Option<Vec<String>>,
+    pub honeypot_field: Option<String>,
+    pub thank_you_url: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasswordResponse {
+    /// The new password, shown once.
+    pub password: String,
+}
+
+/// One stored schema version.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SchemaVersionResponse {
+    pub version: i64,
+    pub reject_unknown: bool,
+    #[schema(value_type = Vec<FieldDoc>)]
+    pub fields: Vec<schema_validation::FieldDraft>,
+    /// Absent for version 0 (no schema saved yet).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+}
+
+impl From<storage_port::SchemaVersion> for SchemaVersionResponse {
+    fn from(saved: storage_port::SchemaVersion) -> Self {
+        let draft = saved.schema.to_draft();
+        Self {
+            version: saved.version,
+            reject_unknown: draft.reject_unknown,
+            fields: draft.fields,
+            created_at: Some(saved.created_at.to_rfc3339()),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SchemaVersionsResponse {
+    pub versions: Vec<SchemaVersionResponse>,
+}
+
+/// How the records already stored fit a schema: they are kept either way.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SchemaImpactResponse {
+    /// Records checked.
+    pub checked: u64,
+    /// Records the schema would reject.
+    pub failing: u64,
+    /// Up to 5 ids of such records.
+    pub examples: Vec<String>,
+}
+
+/// `PUT .../schema`: the saved version (absent on a dry run) and the impact report.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SchemaSaveResponse {
+    pub dry_run: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema: Option<SchemaVersionResponse>,
+    pub impact: SchemaImpactResponse,
+}
+
+/// One user record.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserResponse {
+    pub id: String,
+    pub email: String,
+    #[schema(value_type = Object)]
+    pub data: Map<String, Value>,
+    pub schema_version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<storage_port::UserRecord> for UserResponse {
+    fn from(user: storage_port::UserRecord) -> Self {
+        Self {
+            id: user.id,
+            email: user.email,
+            data: user.data,
+            schema_version: user.schema_version,
+            created_at: user.created_at.to_rfc3339(),
+            updated_at: user.updated_at.to_rfc3339(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserPageResponse {
+    pub users: Vec<UserResponse>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}

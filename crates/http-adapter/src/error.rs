@@ -1,7 +1,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use domain::SubmitError;
+use domain::{AppError, AuthError, SubmitError, UserError};
 use schema_validation::Violations;
 use serde::Serialize;
 use storage_port::StorageError;
@@ -98,6 +98,15 @@ impl ApiError {
         )
     }
 
+    /// The dashboard routes take JSON only.
+    pub fn unsupported_media_type_json() -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send application/json",
+        )
+    }
+
     pub fn rate_limited(retry_after: u64) -> Self {
         let mut error = Self::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -106,6 +115,46 @@ impl ApiError {
         );
         error.retry_after = Some(retry_after.max(1));
         error
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "Log in first (POST /auth/login)",
+        )
+    }
+
+    pub fn invalid_credentials() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "Invalid credentials",
+        )
+    }
+
+    pub fn forbidden() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "You may not access this resource",
+        )
+    }
+
+    pub fn csrf_rejected() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "csrf_rejected",
+            "State-changing dashboard requests must come from this service's own origin",
+        )
+    }
+
+    pub fn duplicate_app() -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "duplicate_app",
+            "An app with this id already exists",
+        )
     }
 
     pub fn method_not_allowed() -> Self {
@@ -210,5 +259,42 @@ impl From<SubmitError> for ApiError {
 impl From<StorageError> for ApiError {
     fn from(error: StorageError) -> Self {
         Self::storage(error)
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
+        match error {
+            AppError::Invalid(violations) => Self::validation(violations),
+            AppError::DuplicateId => Self::duplicate_app(),
+            AppError::NotFound => Self::unknown_app(),
+            AppError::Storage(error) => Self::storage(error),
+            AppError::Hashing(error) => Self::internal(&error),
+        }
+    }
+}
+
+impl From<UserError> for ApiError {
+    fn from(error: UserError) -> Self {
+        match error {
+            UserError::Invalid(violations) => Self::validation(violations),
+            UserError::NotFound => Self::new(
+                StatusCode::NOT_FOUND,
+                "user_not_found",
+                "No user record has this id",
+            ),
+            UserError::Storage(error) => Self::storage(error),
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::InvalidCredentials => Self::invalid_credentials(),
+            AuthError::SessionEnded => Self::unauthenticated(),
+            AuthError::Storage(error) => Self::storage(error),
+            AuthError::Hashing(error) => Self::internal(&error),
+        }
     }
 }

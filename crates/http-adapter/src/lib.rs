@@ -5,11 +5,13 @@
 mod body;
 mod client_ip;
 mod cors;
+mod csrf;
 mod dto;
 mod error;
 mod openapi;
 mod rate_limit;
 mod routes;
+mod session;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -30,6 +32,7 @@ pub use client_ip::{ClientIpResolver, IpNetwork};
 pub use error::ApiError;
 pub use openapi::{ApiDoc, openapi_json};
 pub use rate_limit::RateLimitSettings;
+pub use session::{SessionKey, SessionSettings};
 
 /// HTTP settings.
 #[derive(Debug, Clone)]
@@ -43,6 +46,7 @@ pub struct HttpSettings {
     pub workers: Option<usize>,
     /// Seconds in-flight requests get to finish after SIGTERM.
     pub shutdown_timeout_seconds: u64,
+    pub session: SessionSettings,
 }
 
 impl Default for HttpSettings {
@@ -53,6 +57,7 @@ impl Default for HttpSettings {
             public_body_limit: 16 * 1024,
             workers: None,
             shutdown_timeout_seconds: 30,
+            session: SessionSettings::default(),
         }
     }
 }
@@ -62,6 +67,10 @@ impl Default for HttpSettings {
 pub struct ApiState {
     pub services: Arc<Services<dyn Storage>>,
     app_limiter: rate_limit::AppLimiter,
+    login_limiter: rate_limit::LoginLimiter,
+    client_ip: ClientIpResolver,
+    revoked: session::RevokedSessions,
+    public_origin: Option<String>,
     body_limit: usize,
     openapi: String,
 }
@@ -71,6 +80,10 @@ impl ApiState {
         Self {
             services,
             app_limiter: rate_limit::AppLimiter::new(&settings.rate_limit),
+            login_limiter: rate_limit::LoginLimiter::new(&settings.rate_limit),
+            client_ip: ClientIpResolver::new(settings.trusted_proxies.clone()),
+            revoked: session::RevokedSessions::default(),
+            public_origin: settings.session.public_origin.clone(),
             body_limit: settings.public_body_limit,
             openapi: openapi_json(),
         }
@@ -89,6 +102,14 @@ pub fn serve(
     let governor = rate_limit::ip_governor(&settings.rate_limit, resolver)
         .ok_or_else(|| std::io::Error::other("invalid rate limit settings"))?;
     let limit_ips = settings.rate_limit.enabled;
+    let session_key = settings.session.key.clone().unwrap_or_else(|| {
+        tracing::warn!(
+            "no session.secret_key configured: using a throwaway key; dashboard sessions end \
+             at every restart and are not shared between instances"
+        );
+        SessionKey::generate()
+    });
+    let secure_cookie = settings.session.secure_cookie;
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap(from_fn(add_request_id))
@@ -99,7 +120,13 @@ pub fn serve(
                     .add(("referrer-policy", "no-referrer")),
             )
             .app_data(state.clone())
+            .app_data(web::QueryConfig::default().error_handler(|error, _| {
+                ApiError::bad_request(format!("Invalid query string: {error}")).into()
+            }))
+            .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()))
             .configure(|config| public_routes(config, &governor, limit_ips))
+            .configure(|config| dashboard_routes(config, &session_key, secure_cookie))
+            .configure(docs_routes)
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(ApiError::not_found())
             }))
@@ -142,6 +169,107 @@ fn public_routes(
         .route("/health", web::get().to(health::health))
         .route("/ready", web::get().to(health::ready))
         .route("/openapi.json", web::get().to(openapi_document));
+}
+
+/// `/auth/*` and `/v1/apps/*`: session cookie, CSRF checks, JSON bodies.
+fn dashboard_routes(config: &mut web::ServiceConfig, key: &SessionKey, secure_cookie: bool) {
+    use routes::{apps, auth, users};
+    let method_not_allowed =
+        || web::to(|| async { Err::<HttpResponse, _>(ApiError::method_not_allowed()) });
+    config
+        .service(
+            web::scope("/auth")
+                .wrap(session::middleware(key, secure_cookie))
+                .wrap(from_fn(csrf::protect))
+                .service(
+                    web::resource("/login")
+                        .route(web::post().to(auth::login))
+                        .default_service(method_not_allowed()),
+                )
+                .service(
+                    web::resource("/session")
+                        .route(web::get().to(auth::current_session))
+                        .default_service(method_not_allowed()),
+                )
+                .service(
+                    web::resource("/logout")
+                        .route(web::post().to(auth::logout))
+                        .default_service(method_not_allowed()),
+                )
+                .service(
+                    web::resource("/users")
+                        .route(web::get().to(auth::own_users))
+                        .default_service(method_not_allowed()),
+                ),
+        )
+        .service(
+            web::scope("/v1/apps")
+                .wrap(session::middleware(key, secure_cookie))
+                .wrap(from_fn(csrf::protect))
+                .service(
+                    web::resource("")
+                        .route(web::get().to(apps::list_apps))
+                        .route(web::post().to(apps::create_app))
+                        .default_service(method_not_allowed()),
+                )
+                .service(
+                    web::resource("/{appId}")
+                        .route(web::get().to(apps::get_app))
+                        .route(web::patch().to(apps::update_app))
+                        .route(web::delete().to(apps::delete_app))
+                        .default_service(method_not_allowed()),
+                )
+                .service(
+                    web::resource("/{appId}/password")
+                        .route(web::post().to(apps::rotate_password))
+                        .default_service(method_not_allowed()),
+                )
+                .service(
+                    web::resource("/{appId}/schema")
+                        .route(web::get().to(apps::get_schema))
+                        .route(web::put().to(apps::put_schema))
+                        .default_service(method_not_allowed()),
+                )
+                .service(
+                    web::resource("/{appId}/schema/versions")
+                        .route(web::get().to(apps::schema_versions))
+                        .default_service(method_not_allowed()),
+                )
+                .service(
+                    web::resource("/{appId}/users")
+                        .route(web::get().to(users::list_users))
+                        .default_service(method_not_allowed()),
+                )
+                .service(
+                    web::resource("/{appId}/users/export")
+                        .route(web::get().to(users::export_users))
+                        .default_service(method_not_allowed()),
+                )
+                .service(
+                    web::resource("/{appId}/users/{userId}")
+                        .route(web::get().to(users::get_user))
+                        .route(web::delete().to(users::delete_user))
+                        .default_service(method_not_allowed()),
+                ),
+        );
+}
+
+/// `/docs`: Swagger UI (served from the binary, nothing fetched from the internet) over
+/// `/openapi.json`.
+fn docs_routes(config: &mut web::ServiceConfig) {
+    config
+        .route(
+            "/docs",
+            web::get().to(|| async {
+                HttpResponse::PermanentRedirect()
+                    .insert_header((actix_web::http::header::LOCATION, "/docs/"))
+                    .finish()
+            }),
+        )
+        .service(
+            utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
+                .config(utoipa_swagger_ui::Config::new(["/openapi.json"])),
+        );
 }
 
 async fn openapi_document(state: Data<ApiState>) -> HttpResponse {

@@ -26,6 +26,12 @@ pub struct RateLimitSettings {
     pub per_ip_burst: u32,
     pub per_app_per_second: u32,
     pub per_app_burst: u32,
+    /// Login attempts per client IP: a burst, then one per interval.
+    pub login_per_ip_burst: u32,
+    pub login_per_ip_interval: Duration,
+    /// Login attempts per account (app id or admin email), likewise.
+    pub login_per_account_burst: u32,
+    pub login_per_account_interval: Duration,
 }
 
 impl Default for RateLimitSettings {
@@ -36,6 +42,10 @@ impl Default for RateLimitSettings {
             per_ip_burst: 30,
             per_app_per_second: 200,
             per_app_burst: 400,
+            login_per_ip_burst: 10,
+            login_per_ip_interval: Duration::from_secs(6),
+            login_per_account_burst: 5,
+            login_per_account_interval: Duration::from_secs(30),
         }
     }
 }
@@ -111,6 +121,60 @@ impl AppLimiter {
         })?;
         if limiter.len() > 100_000 {
             limiter.retain_recent();
+        }
+        Ok(())
+    }
+}
+
+type KeyedLimiter<K> =
+    RateLimiter<K, actix_governor::governor::state::keyed::DefaultKeyedStateStore<K>, DefaultClock>;
+
+/// Limits on `POST /auth/login`, per client IP and per account, so that guessing passwords
+/// is slow whether an attacker spreads over accounts or over addresses. Every attempt counts;
+/// once a burst is spent, each further attempt waits an interval (answered 429 with
+/// `Retry-After` until then).
+#[derive(Debug)]
+pub struct LoginLimiter {
+    limiters: Option<(KeyedLimiter<IpAddr>, KeyedLimiter<String>)>,
+}
+
+impl LoginLimiter {
+    pub fn new(settings: &RateLimitSettings) -> Self {
+        let quota = |burst: u32, interval: Duration| {
+            let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
+            Quota::with_period(interval.max(Duration::from_millis(1)))
+                .map(|quota| quota.allow_burst(burst))
+        };
+        let limiters = settings.enabled.then(|| {
+            let per_ip = quota(settings.login_per_ip_burst, settings.login_per_ip_interval)?;
+            let per_account = quota(
+                settings.login_per_account_burst,
+                settings.login_per_account_interval,
+            )?;
+            Some((RateLimiter::keyed(per_ip), RateLimiter::keyed(per_account)))
+        });
+        Self {
+            limiters: limiters.flatten(),
+        }
+    }
+
+    /// Counts one attempt from `ip` on `account` (lower-cased by the caller).
+    pub fn check(&self, ip: Option<IpAddr>, account: &str) -> Result<(), ApiError> {
+        let Some((per_ip, per_account)) = &self.limiters else {
+            return Ok(());
+        };
+        let refuse = |negative: NotUntil<QuantaInstant>| {
+            ApiError::rate_limited(seconds_up(
+                negative.wait_time_from(DefaultClock::default().now()),
+            ))
+        };
+        per_ip
+            .check_key(&ip.unwrap_or(IpAddr::from([0, 0, 0, 0])))
+            .map_err(refuse)?;
+        per_account.check_key(&account.to_owned()).map_err(refuse)?;
+        if per_ip.len() + per_account.len() > 100_000 {
+            per_ip.retain_recent();
+            per_account.retain_recent();
         }
         Ok(())
     }

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -46,7 +46,42 @@ pub struct Settings {
     pub hashing: HashingConfig,
     pub rate_limit: RateLimitConfig,
     pub admin: AdminSettings,
+    pub session: SessionConfig,
     pub log: LogSettings,
+}
+
+/// Dashboard sessions (signed and encrypted cookies).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct SessionConfig {
+    /// Base64 (standard or URL-safe) of at least 64 random bytes; signs and encrypts the
+    /// session cookie. Every instance behind one load balancer needs the same key. When unset a
+    /// throwaway key is generated at start-up (sessions then end at every restart).
+    pub secret_key: Option<SecretString>,
+    /// Refuse to start without `secret_key` (set this in production).
+    pub require_secret_key: bool,
+    /// Send the cookie over HTTPS only; turn off for plain-HTTP local development.
+    pub secure_cookie: bool,
+    /// A session unused this long ends.
+    pub idle_timeout_minutes: u64,
+    /// A session ends this long after login.
+    pub absolute_timeout_minutes: u64,
+    /// The dashboard's public origin (`https://users.example.com`); state-changing dashboard
+    /// requests must come from it. Unset: the request's own scheme and host.
+    pub public_origin: Option<String>,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            secret_key: None,
+            require_secret_key: false,
+            secure_cookie: true,
+            idle_timeout_minutes: 120,
+            absolute_timeout_minutes: 24 * 60,
+            public_origin: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -113,6 +148,12 @@ pub struct RateLimitConfig {
     pub per_ip_burst: u32,
     pub per_app_per_second: u32,
     pub per_app_burst: u32,
+    /// `POST /auth/login` attempts per client IP: a burst, then one per this many seconds.
+    pub login_per_ip_burst: u32,
+    pub login_per_ip_interval_seconds: u64,
+    /// `POST /auth/login` attempts per account (app id or admin email), likewise.
+    pub login_per_account_burst: u32,
+    pub login_per_account_interval_seconds: u64,
     /// Addresses or CIDR networks of reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<String>,
 }
@@ -206,6 +247,10 @@ impl Default for RateLimitConfig {
             per_ip_burst: limits.per_ip_burst,
             per_app_per_second: limits.per_app_per_second,
             per_app_burst: limits.per_app_burst,
+            login_per_ip_burst: limits.login_per_ip_burst,
+            login_per_ip_interval_seconds: limits.login_per_ip_interval.as_secs(),
+            login_per_account_burst: limits.login_per_account_burst,
+            login_per_account_interval_seconds: limits.login_per_account_interval.as_secs(),
             trusted_proxies: Vec::new(),
         }
     }
@@ -268,7 +313,38 @@ impl Settings {
                 max_concurrent: self.hashing.max_concurrent,
             },
             app_cache_ttl: Duration::from_millis(self.storage.app_cache_ttl_ms),
+            sessions: domain::SessionPolicy {
+                idle_timeout: Duration::from_secs(self.session.idle_timeout_minutes * 60),
+                absolute_timeout: Duration::from_secs(self.session.absolute_timeout_minutes * 60),
+            },
         }
+    }
+
+    fn session_settings(&self) -> Result<http_adapter::SessionSettings, String> {
+        let key = match &self.session.secret_key {
+            Some(text) => Some(http_adapter::SessionKey::parse(text.expose_secret())?),
+            None if self.session.require_secret_key => {
+                return Err(
+                    "session.secret_key is required (USERS_API__SESSION__SECRET_KEY: base64 of \
+                     at least 64 random bytes, e.g. `openssl rand -base64 64`)"
+                        .into(),
+                );
+            }
+            None => None,
+        };
+        let public_origin = match self.session.public_origin.as_deref() {
+            None | Some("") => None,
+            Some(text) => Some(domain::normalize_origin(text).ok_or_else(|| {
+                format!(
+                    "session.public_origin '{text}' is not an origin such as https://example.com"
+                )
+            })?),
+        };
+        Ok(http_adapter::SessionSettings {
+            key,
+            secure_cookie: self.session.secure_cookie,
+            public_origin,
+        })
     }
 
     pub fn http(&self) -> Result<http_adapter::HttpSettings, String> {
@@ -289,7 +365,16 @@ impl Settings {
                 per_ip_burst: self.rate_limit.per_ip_burst,
                 per_app_per_second: self.rate_limit.per_app_per_second,
                 per_app_burst: self.rate_limit.per_app_burst,
+                login_per_ip_burst: self.rate_limit.login_per_ip_burst,
+                login_per_ip_interval: Duration::from_secs(
+                    self.rate_limit.login_per_ip_interval_seconds,
+                ),
+                login_per_account_burst: self.rate_limit.login_per_account_burst,
+                login_per_account_interval: Duration::from_secs(
+                    self.rate_limit.login_per_account_interval_seconds,
+                ),
             },
+            session: self.session_settings()?,
             trusted_proxies,
             public_body_limit: self.application.public_body_limit_bytes,
             workers: self.application.workers,

@@ -15,6 +15,7 @@ pub fn settings() -> DomainSettings {
     DomainSettings {
         hashing: HashingSettings::fast_for_tests(),
         app_cache_ttl: Duration::from_secs(60),
+        ..DomainSettings::default()
     }
 }
 

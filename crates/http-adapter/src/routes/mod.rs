@@ -1,2 +1,5 @@
+pub mod apps;
+pub mod auth;
 pub mod health;
 pub mod public;
+pub mod users;

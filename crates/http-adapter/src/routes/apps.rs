@@ -1,0 +1,419 @@
+//! Managing apps and their schemas. Who may do what is the domain's rule
+//! ([`domain::Principal`]); this module maps it to status codes.
+
+use actix_session::Session;
+use actix_web::HttpRequest;
+use actix_web::HttpResponse;
+use actix_web::web::{Data, Path, Payload, Query};
+use domain::NewApp;
+use schema_validation::{Schema, SchemaDraft, Violation, Violations};
+use secrecy::ExposeSecret as _;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use storage_port::AppChanges;
+
+use crate::ApiState;
+use crate::body::{json_object, read_limited};
+use crate::dto::{
+    AppListResponse, AppResponse, CreatedAppResponse, PasswordResponse, SchemaImpactResponse,
+    SchemaSaveResponse, SchemaVersionResponse, SchemaVersionsResponse,
+};
+use crate::error::{ApiError, ErrorBody};
+use crate::routes::auth::{no_store, optional_text};
+use crate::session;
+
+/// Management bodies hold at most a schema of 100 fields.
+pub const MANAGEMENT_BODY_LIMIT: usize = 256 * 1024;
+
+fn invalid(field: &str, code: &'static str, message: &str) -> ApiError {
+    ApiError::validation(Violations(vec![Violation {
+        field: field.to_owned(),
+        code,
+        message: message.to_owned(),
+    }]))
+}
+
+async fn read_object(
+    request: &HttpRequest,
+    payload: Payload,
+) -> Result<Map<String, Value>, ApiError> {
+    let body = read_limited(request, payload, MANAGEMENT_BODY_LIMIT).await?;
+    json_object(&body)
+}
+
+fn optional_texts(
+    object: &mut Map<String, Value>,
+    key: &str,
+) -> Result<Option<Vec<String>>, ApiError> {
+    match object.remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .map(|item| match item {
+                Value::String(text) => Ok(text),
+                _ => Err(invalid(key, "type", "must be an array of strings")),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Some(_) => Err(invalid(key, "type", "must be an array of strings")),
+    }
+}
+
+/// A member that may be set to a text or cleared with `null`: `None` when absent.
+fn clearable_text(
+    object: &mut Map<String, Value>,
+    key: &str,
+) -> Result<Option<Option<String>>, ApiError> {
+    match object.remove(key) {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(None)),
+        Some(Value::String(text)) => Ok(Some(Some(text))),
+        Some(_) => Err(invalid(key, "type", "must be a string or null")),
+    }
+}
+
+fn refuse_unknown_members(object: &Map<String, Value>) -> Result<(), ApiError> {
+    match object.keys().next() {
+        Some(key) => Err(invalid(key, "unknown", "is not a known member")),
+        None => Ok(()),
+    }
+}
+
+/// Every app with its number of user records. Admins only.
+#[utoipa::path(
+    get,
+    path = "/v1/apps",
+    tag = "management",
+    security(("session_cookie" = [])),
+    responses(
+        (status = 200, body = AppListResponse),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an admin", body = ErrorBody),
+        (status = 503, description = "Storage unavailable", body = ErrorBody),
+    )
+)]
+pub async fn list_apps(session: Session, state: Data<ApiState>) -> Result<HttpResponse, ApiError> {
+    let principal = session::authenticate(&session, &state).await?;
+    session::require_admin(&principal)?;
+    let apps = state.services.apps.list_apps().await?;
+    Ok(no_store(HttpResponse::Ok()).json(AppListResponse {
+        apps: apps
+            .into_iter()
+            .map(|summary| AppResponse::from_record(summary.app, Some(summary.user_count)))
+            .collect(),
+    }))
+}
+
+/// Creates an app; the answer holds its password, shown this once. Admins only.
+#[utoipa::path(
+    post,
+    path = "/v1/apps",
+    tag = "management",
+    security(("session_cookie" = [])),
+    request_body = crate::dto::CreateAppRequest,
+    responses(
+        (status = 201, body = CreatedAppResponse),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden` or `csrf_rejected`", body = ErrorBody),
+        (status = 409, description = "`duplicate_app`", body = ErrorBody),
+        (status = 415, description = "Not application/json", body = ErrorBody),
+        (status = 422, description = "`validation_failed`, every problem in details", body = ErrorBody),
+    )
+)]
+pub async fn create_app(
+    request: HttpRequest,
+    payload: Payload,
+    session: Session,
+    state: Data<ApiState>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = session::authenticate(&session, &state).await?;
+    session::require_admin(&principal)?;
+    let mut object = read_object(&request, payload).await?;
+    let new = NewApp {
+        id: optional_text(&mut object, "sourceAppId")?.unwrap_or_default(),
+        name: optional_text(&mut object, "name")?.unwrap_or_default(),
+        allowed_origins: optional_texts(&mut object, "allowedOrigins")?.unwrap_or_default(),
+        honeypot_field: optional_text(&mut object, "honeypotField")?,
+        thank_you_url: optional_text(&mut object, "thankYouUrl")?,
+    };
+    refuse_unknown_members(&object)?;
+    let (app, password) = state.services.apps.create_app(new).await?;
+    tracing::info!(
+        subject = principal.subject(),
+        app_id = app.id,
+        "app created"
+    );
+    Ok(no_store(HttpResponse::Created()).json(CreatedAppResponse {
+        app: AppResponse::from_record(app, None),
+        password: password.expose_secret().to_owned(),
+    }))
+}
+
+/// One app's settings. Admins, or the app's owner.
+#[utoipa::path(
+    get,
+    path = "/v1/apps/{appId}",
+    tag = "management",
+    security(("session_cookie" = [])),
+    params(("appId" = String, Path)),
+    responses(
+        (status = 200, body = AppResponse),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: another app's owner", body = ErrorBody),
+        (status = 404, description = "`unknown_app`", body = ErrorBody),
+    )
+)]
+pub async fn get_app(
+    session: Session,
+    state: Data<ApiState>,
+    app_id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = session::authenticate(&session, &state).await?;
+    session::authorize(&principal, &app_id)?;
+    let app = state.services.apps.find_app(&app_id).await?;
+    Ok(no_store(HttpResponse::Ok()).json(AppResponse::from_record(app, None)))
+}
+
+/// Changes an app's settings. The owner may change `name` and `allowedOrigins`; admins also
+/// `honeypotField` and `thankYouUrl` (`null` clears them).
+#[utoipa::path(
+    patch,
+    path = "/v1/apps/{appId}",
+    tag = "management",
+    security(("session_cookie" = [])),
+    params(("appId" = String, Path)),
+    request_body = crate::dto::UpdateAppRequest,
+    responses(
+        (status = 200, body = AppResponse),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden` (another app, or an owner changing an admin-only member) or `csrf_rejected`", body = ErrorBody),
+        (status = 404, description = "`unknown_app`", body = ErrorBody),
+        (status = 415, description = "Not application/json", body = ErrorBody),
+        (status = 422, description = "`validation_failed`", body = ErrorBody),
+    )
+)]
+pub async fn update_app(
+    request: HttpRequest,
+    payload: Payload,
+    session: Session,
+    state: Data<ApiState>,
+    app_id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = session::authenticate(&session, &state).await?;
+    session::authorize(&principal, &app_id)?;
+    let mut object = read_object(&request, payload).await?;
+    let changes = AppChanges {
+        name: optional_text(&mut object, "name")?,
+        allowed_origins: optional_texts(&mut object, "allowedOrigins")?,
+        honeypot_field: clearable_text(&mut object, "honeypotField")?,
+        thank_you_url: clearable_text(&mut object, "thankYouUrl")?,
+    };
+    refuse_unknown_members(&object)?;
+    if !principal.may_change(&app_id, &changes) {
+        tracing::warn!(
+            subject = principal.subject(),
+            app_id = %app_id,
+            "an owner tried to change an admin-only setting"
+        );
+        return Err(ApiError::forbidden());
+    }
+    let app = state.services.apps.update_app(&app_id, changes).await?;
+    Ok(no_store(HttpResponse::Ok()).json(AppResponse::from_record(app, None)))
+}
+
+/// Deletes an app with its schemas and every user record. Admins only.
+#[utoipa::path(
+    delete,
+    path = "/v1/apps/{appId}",
+    tag = "management",
+    security(("session_cookie" = [])),
+    params(("appId" = String, Path)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden` or `csrf_rejected`", body = ErrorBody),
+        (status = 404, description = "`unknown_app`", body = ErrorBody),
+    )
+)]
+pub async fn delete_app(
+    session: Session,
+    state: Data<ApiState>,
+    app_id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = session::authenticate(&session, &state).await?;
+    session::require_admin(&principal)?;
+    state.services.apps.delete_app(&app_id).await?;
+    tracing::info!(subject = principal.subject(), app_id = %app_id, "app deleted");
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Replaces the app's password and answers the new one, once. Every session of the app's
+/// owner ends at its next request. Admins only.
+#[utoipa::path(
+    post,
+    path = "/v1/apps/{appId}/password",
+    tag = "management",
+    security(("session_cookie" = [])),
+    params(("appId" = String, Path)),
+    responses(
+        (status = 200, body = PasswordResponse),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden` or `csrf_rejected`", body = ErrorBody),
+        (status = 404, description = "`unknown_app`", body = ErrorBody),
+    )
+)]
+pub async fn rotate_password(
+    session: Session,
+    state: Data<ApiState>,
+    app_id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = session::authenticate(&session, &state).await?;
+    session::require_admin(&principal)?;
+    let (_, password) = state.services.apps.rotate_password(&app_id).await?;
+    tracing::info!(subject = principal.subject(), app_id = %app_id, "app password rotated");
+    Ok(no_store(HttpResponse::Ok()).json(PasswordResponse {
+        password: password.expose_secret().to_owned(),
+    }))
+}
+
+/// The app's current schema (version 0, no fields, until one is saved).
+#[utoipa::path(
+    get,
+    path = "/v1/apps/{appId}/schema",
+    tag = "management",
+    security(("session_cookie" = [])),
+    params(("appId" = String, Path)),
+    responses(
+        (status = 200, body = SchemaVersionResponse),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`", body = ErrorBody),
+        (status = 404, description = "`unknown_app`", body = ErrorBody),
+    )
+)]
+pub async fn get_schema(
+    session: Session,
+    state: Data<ApiState>,
+    app_id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = session::authenticate(&session, &state).await?;
+    session::authorize(&principal, &app_id)?;
+    state.services.apps.find_app(&app_id).await?;
+    let current = state.services.apps.current_schema(&app_id).await?;
+    let body = current.map_or_else(
+        || {
+            let empty = Schema::empty().to_draft();
+            SchemaVersionResponse {
+                version: 0,
+                reject_unknown: empty.reject_unknown,
+                fields: empty.fields,
+                created_at: None,
+            }
+        },
+        SchemaVersionResponse::from,
+    );
+    Ok(no_store(HttpResponse::Ok()).json(body))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct SchemaSaveParams {
+    /// `true`: only report the impact, save nothing.
+    pub dry_run: Option<bool>,
+}
+
+/// Replaces the schema with a new version. The answer reports how many stored records the new
+/// schema would reject (they are kept; the change is not blocked). `?dryRun=true` only
+/// reports.
+#[utoipa::path(
+    put,
+    path = "/v1/apps/{appId}/schema",
+    tag = "management",
+    security(("session_cookie" = [])),
+    params(("appId" = String, Path), SchemaSaveParams),
+    request_body(content = SchemaVersionResponse, description = "`{rejectUnknown, fields}` (version and createdAt are ignored)"),
+    responses(
+        (status = 200, body = SchemaSaveResponse),
+        (status = 400, description = "Malformed JSON or query string", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden` or `csrf_rejected`", body = ErrorBody),
+        (status = 404, description = "`unknown_app`", body = ErrorBody),
+        (status = 415, description = "Not application/json", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: the schema is not valid", body = ErrorBody),
+    )
+)]
+pub async fn put_schema(
+    request: HttpRequest,
+    payload: Payload,
+    session: Session,
+    state: Data<ApiState>,
+    app_id: Path<String>,
+    params: Query<SchemaSaveParams>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = session::authenticate(&session, &state).await?;
+    session::authorize(&principal, &app_id)?;
+    let mut object = read_object(&request, payload).await?;
+    object.remove("version");
+    object.remove("createdAt");
+    let draft: SchemaDraft = serde_json::from_value(Value::Object(object))
+        .map_err(|error| invalid("schema", "type", &error.to_string()))?;
+    let schema = draft.clone().check().map_err(ApiError::validation)?;
+    state.services.apps.find_app(&app_id).await?;
+    let impact = state.services.users.schema_impact(&app_id, &schema).await?;
+    let dry_run = params.dry_run.unwrap_or(false);
+    let saved = if dry_run {
+        None
+    } else {
+        let saved = state.services.apps.save_schema(&app_id, draft).await?;
+        tracing::info!(
+            subject = principal.subject(),
+            app_id = %app_id,
+            version = saved.version,
+            failing = impact.failing,
+            "schema saved"
+        );
+        Some(SchemaVersionResponse::from(saved))
+    };
+    Ok(no_store(HttpResponse::Ok()).json(SchemaSaveResponse {
+        dry_run,
+        schema: saved,
+        impact: SchemaImpactResponse {
+            checked: impact.checked,
+            failing: impact.failing,
+            examples: impact.examples,
+        },
+    }))
+}
+
+/// Every saved version of the app's schema, newest first.
+#[utoipa::path(
+    get,
+    path = "/v1/apps/{appId}/schema/versions",
+    tag = "management",
+    security(("session_cookie" = [])),
+    params(("appId" = String, Path)),
+    responses(
+        (status = 200, body = SchemaVersionsResponse),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`", body = ErrorBody),
+        (status = 404, description = "`unknown_app`", body = ErrorBody),
+    )
+)]
+pub async fn schema_versions(
+    session: Session,
+    state: Data<ApiState>,
+    app_id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = session::authenticate(&session, &state).await?;
+    session::authorize(&principal, &app_id)?;
+    state.services.apps.find_app(&app_id).await?;
+    let versions = state.services.apps.schema_versions(&app_id).await?;
+    Ok(no_store(HttpResponse::Ok()).json(SchemaVersionsResponse {
+        versions: versions
+            .into_iter()
+            .map(SchemaVersionResponse::from)
+            .collect(),
+    }))
+}

@@ -1,0 +1,383 @@
+//! An app's user records: list (keyset pages), read, erase, export.
+
+use std::sync::Arc;
+
+use actix_session::Session;
+use actix_web::http::header;
+use actix_web::web::{Bytes, Data, Path, Query};
+use actix_web::{HttpResponse, http::StatusCode};
+use base64::Engine as _;
+use domain::{Services, UserListing};
+use schema_validation::{Schema, Violation, Violations};
+use serde::Deserialize;
+use serde_json::Value;
+use storage_port::{Storage, Timestamp, UserRecord};
+
+use crate::ApiState;
+use crate::dto::{UserPageResponse, UserResponse};
+use crate::error::{ApiError, ErrorBody};
+use crate::routes::auth::no_store;
+use crate::session;
+
+/// Records read per step of an export.
+const EXPORT_PAGE_SIZE: u32 = 1000;
+
+/// Query parameters of a user listing.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// 1 to 500; 50 when absent.
+    pub limit: Option<String>,
+    /// `nextCursor` of the previous page (opaque).
+    pub cursor: Option<String>,
+    /// Only emails containing this text (any case).
+    pub q: Option<String>,
+    /// RFC 3339: only records created at or after this instant.
+    pub created_after: Option<String>,
+    /// RFC 3339: only records created strictly before this instant.
+    pub created_before: Option<String>,
+}
+
+fn invalid(field: &str, code: &'static str, message: &str) -> ApiError {
+    ApiError::validation(Violations(vec![Violation {
+        field: field.to_owned(),
+        code,
+        message: message.to_owned(),
+    }]))
+}
+
+/// A cursor is the URL-safe base64 of the last id of the previous page. Clients treat it as
+/// opaque; decoding it only checks it is one of ours.
+pub fn encode_cursor(last_id: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(last_id)
+}
+
+fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .filter(|id| !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_cursor",
+                "The cursor is not one this API returned",
+            )
+        })
+}
+
+fn parse_time(field: &str, text: Option<String>) -> Result<Option<Timestamp>, ApiError> {
+    text.map(|text| {
+        Timestamp::parse_rfc3339(&text)
+            .ok_or_else(|| invalid(field, "date", "must be an RFC 3339 timestamp"))
+    })
+    .transpose()
+}
+
+/// One page of `app_id`'s users (the caller has authorized the request).
+pub async fn list_page(
+    state: &ApiState,
+    app_id: &str,
+    params: ListParams,
+) -> Result<HttpResponse, ApiError> {
+    state.services.apps.find_app(app_id).await?;
+    let limit = params
+        .limit
+        .map(|text| {
+            text.parse::<u32>()
+                .map_err(|_| invalid("limit", "range", "must be 1 to 500"))
+        })
+        .transpose()?;
+    let listing = UserListing {
+        limit,
+        after_id: params.cursor.as_deref().map(decode_cursor).transpose()?,
+        email_contains: params.q,
+        created_after: parse_time("createdAfter", params.created_after)?,
+        created_before: parse_time("createdBefore", params.created_before)?,
+    };
+    let page = state.services.users.list(app_id, listing).await?;
+    Ok(no_store(HttpResponse::Ok()).json(UserPageResponse {
+        next_cursor: page.next_cursor.as_deref().map(encode_cursor),
+        users: page.users.into_iter().map(UserResponse::from).collect(),
+    }))
+}
+
+/// A page of the app's users, oldest first, by keyset pagination: a page never skips or
+/// repeats a record, even while new records arrive.
+#[utoipa::path(
+    get,
+    path = "/v1/apps/{appId}/users",
+    tag = "management",
+    security(("session_cookie" = [])),
+    params(("appId" = String, Path), ListParams),
+    responses(
+        (status = 200, body = UserPageResponse),
+        (status = 400, description = "`invalid_cursor`, or a malformed query string", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: another app's owner", body = ErrorBody),
+        (status = 404, description = "`unknown_app`", body = ErrorBody),
+        (status = 422, description = "A bad limit or date", body = ErrorBody),
+        (status = 503, description = "Storage unavailable", body = ErrorBody),
+    )
+)]
+pub async fn list_users(
+    session: Session,
+    state: Data<ApiState>,
+    app_id: Path<String>,
+    params: Query<ListParams>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = session::authenticate(&session, &state).await?;
+    session::authorize(&principal, &app_id)?;
+    list_page(&state, &app_id, params.into_inner()).await
+}
+
+/// One user record.
+#[utoipa::path(
+    get,
+    path = "/v1/apps/{appId}/users/{userId}",
+    tag = "management",
+    security(("session_cookie" = [])),
+    params(("appId" = String, Path), ("userId" = String, Path)),
+    responses(
+        (status = 200, body = UserResponse),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`", body = ErrorBody),
+        (status = 404, description = "`unknown_app` or `user_not_found`", body = ErrorBody),
+    )
+)]
+pub async fn get_user(
+    session: Session,
+    state: Data<ApiState>,
+    path: Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (app_id, user_id) = path.into_inner();
+    let principal = session::authenticate(&session, &state).await?;
+    session::authorize(&principal, &app_id)?;
+    state.services.apps.find_app(&app_id).await?;
+    let user = state.services.users.find(&app_id, &user_id).await?;
+    Ok(no_store(HttpResponse::Ok()).json(UserResponse::from(user)))
+}
+
+/// Erases one user record.
+#[utoipa::path(
+    delete,
+    path = "/v1/apps/{appId}/users/{userId}",
+    tag = "management",
+    security(("session_cookie" = [])),
+    params(("appId" = String, Path), ("userId" = String, Path)),
+    responses(
+        (status = 204, description = "Erased"),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden` or `csrf_rejected`", body = ErrorBody),
+        (status = 404, description = "`unknown_app` or `user_not_found`", body = ErrorBody),
+    )
+)]
+pub async fn delete_user(
+    session: Session,
+    state: Data<ApiState>,
+    path: Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (app_id, user_id) = path.into_inner();
+    let principal = session::authenticate(&session, &state).await?;
+    session::authorize(&principal, &app_id)?;
+    state.services.apps.find_app(&app_id).await?;
+    state.services.users.delete(&app_id, &user_id).await?;
+    tracing::info!(
+        subject = principal.subject(),
+        app_id,
+        user_id,
+        "user record erased"
+    );
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportParams {
+    /// `csv` (default) or `ndjson`.
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ExportFormat {
+    Csv,
+    Ndjson,
+}
+
+/// Every record of the app, streamed page by page in constant memory. CSV columns: `id`,
+/// `email`, `createdAt`, `updatedAt`, `schemaVersion`, then the current schema's fields in
+/// schema order. A text cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is
+/// prefixed with `'` so that spreadsheets do not run it as a formula. NDJSON: one record per
+/// line, as in the listing.
+#[utoipa::path(
+    get,
+    path = "/v1/apps/{appId}/users/export",
+    tag = "management",
+    security(("session_cookie" = [])),
+    params(("appId" = String, Path), ExportParams),
+    responses(
+        (status = 200, description = "The export, as an attachment", content(
+            (String = "text/csv"), (String = "application/x-ndjson"))),
+        (status = 400, description = "A malformed query string", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`", body = ErrorBody),
+        (status = 404, description = "`unknown_app`", body = ErrorBody),
+        (status = 422, description = "An unknown format", body = ErrorBody),
+    )
+)]
+pub async fn export_users(
+    session: Session,
+    state: Data<ApiState>,
+    app_id: Path<String>,
+    params: Query<ExportParams>,
+) -> Result<HttpResponse, ApiError> {
+    let app_id = app_id.into_inner();
+    let principal = session::authenticate(&session, &state).await?;
+    session::authorize(&principal, &app_id)?;
+    let format = match params.format.as_deref() {
+        None | Some("csv") => ExportFormat::Csv,
+        Some("ndjson") => ExportFormat::Ndjson,
+        Some(_) => return Err(invalid("format", "enum", "must be csv or ndjson")),
+    };
+    state.services.apps.find_app(&app_id).await?;
+    let schema = state
+        .services
+        .apps
+        .current_schema(&app_id)
+        .await?
+        .map_or_else(Schema::empty, |saved| saved.schema);
+    let columns: Vec<String> = schema.fields().iter().map(|f| f.key().to_owned()).collect();
+    tracing::info!(subject = principal.subject(), app_id, "user export");
+    let (content_type, extension) = match format {
+        ExportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
+        ExportFormat::Ndjson => ("application/x-ndjson", "ndjson"),
+    };
+    let disposition = format!("attachment; filename=\"{app_id}-users.{extension}\"");
+    let export = Export {
+        services: state.services.clone(),
+        app_id,
+        columns,
+        format,
+        after_id: None,
+        header_written: false,
+        done: false,
+    };
+    let stream = futures::stream::unfold(export, |mut export| async move {
+        if export.done {
+            return None;
+        }
+        let chunk = export.next_chunk().await;
+        if chunk.is_err() {
+            export.done = true;
+        }
+        Some((chunk, export))
+    });
+    Ok(no_store(HttpResponse::Ok())
+        .content_type(content_type)
+        .insert_header((header::CONTENT_DISPOSITION, disposition))
+        .streaming(stream))
+}
+
+struct Export {
+    services: Arc<Services<dyn Storage>>,
+    app_id: String,
+    columns: Vec<String>,
+    format: ExportFormat,
+    after_id: Option<String>,
+    header_written: bool,
+    done: bool,
+}
+
+impl Export {
+    async fn next_chunk(&mut self) -> Result<Bytes, std::io::Error> {
+        let mut out = Vec::new();
+        if self.format == ExportFormat::Csv && !self.header_written {
+            let mut header: Vec<&str> =
+                vec!["id", "email", "createdAt", "updatedAt", "schemaVersion"];
+            header.extend(self.columns.iter().map(String::as_str));
+            write_csv_row(&mut out, header.into_iter().map(str::to_owned))?;
+            self.header_written = true;
+        }
+        let page = self
+            .services
+            .users
+            .scan(&self.app_id, self.after_id.take(), EXPORT_PAGE_SIZE)
+            .await
+            .map_err(|error| {
+                tracing::error!(error = %error, app_id = self.app_id, "export failed mid-stream");
+                std::io::Error::other("export failed")
+            })?;
+        for user in page.users {
+            match self.format {
+                ExportFormat::Csv => write_csv_row(&mut out, csv_cells(&user, &self.columns))?,
+                ExportFormat::Ndjson => {
+                    serde_json::to_writer(&mut out, &UserResponse::from(user))?;
+                    out.push(b'\n');
+                }
+            }
+        }
+        self.after_id = page.next_cursor;
+        self.done = self.after_id.is_none();
+        Ok(Bytes::from(out))
+    }
+}
+
+fn write_csv_row(
+    out: &mut Vec<u8>,
+    cells: impl IntoIterator<Item = String>,
+) -> Result<(), std::io::Error> {
+    let mut writer = csv::WriterBuilder::new().from_writer(out);
+    writer.write_record(cells).map_err(std::io::Error::other)?;
+    writer.flush()
+}
+
+fn csv_cells(user: &UserRecord, columns: &[String]) -> Vec<String> {
+    let mut cells = vec![
+        defuse(&user.id),
+        defuse(&user.email),
+        user.created_at.to_rfc3339(),
+        user.updated_at.to_rfc3339(),
+        user.schema_version.to_string(),
+    ];
+    cells.extend(columns.iter().map(|key| match user.data.get(key) {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(text)) => defuse(text),
+        Some(Value::Bool(flag)) => flag.to_string(),
+        Some(Value::Number(number)) => number.to_string(),
+        Some(other) => defuse(&other.to_string()),
+    }));
+    cells
+}
+
+/// Keeps spreadsheets from reading a text cell as a formula (OWASP "CSV injection").
+pub fn defuse(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() {
+        let id = "01936f3c-6b1e-7cc2-9a51-3f0c2d1e4b5a";
+        assert_eq!(decode_cursor(&encode_cursor(id)).expect("decodes"), id);
+        for bad in ["", "!!!", "AAAA AAAA", &encode_cursor("a b")] {
+            assert!(decode_cursor(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn formula_cells_are_defused() {
+        for text in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(defuse(text), format!("'{text}"));
+        }
+        assert_eq!(defuse("Ada"), "Ada");
+    }
+}

@@ -1,0 +1,268 @@
+//! Dashboard sessions: an actix-session cookie (signed and encrypted with the configured key)
+//! holding who logged in, their credential version and two times. Every request that needs a
+//! login checks it against storage through the domain's [`domain::SessionService`].
+
+use actix_session::config::{CookieContentSecurity, TtlExtensionPolicy};
+use actix_session::storage::CookieSessionStore;
+use actix_session::{Session, SessionMiddleware};
+use actix_web::cookie::{Key, SameSite};
+use base64::Engine as _;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use domain::{AuthError, Principal, Role, SessionClaims, generate_password};
+use secrecy::ExposeSecret as _;
+use serde::{Deserialize, Serialize};
+use storage_port::Timestamp;
+
+use crate::ApiState;
+use crate::error::ApiError;
+
+/// The session cookie's name.
+pub const COOKIE_NAME: &str = "users_api_session";
+/// The session entry holding the claims.
+const CLAIMS_KEY: &str = "auth";
+/// `last_seen` is written back at most this often, so that not every request re-sets the cookie.
+const TOUCH_EVERY_MILLIS: i64 = 60_000;
+
+/// The key that signs and encrypts session cookies: at least 64 bytes.
+#[derive(Clone)]
+pub struct SessionKey(Key);
+
+impl std::fmt::Debug for SessionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionKey(..)")
+    }
+}
+
+impl SessionKey {
+    /// From base64 text (standard or URL-safe, padded or not) of at least 64 bytes.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let engines = [
+            base64::engine::general_purpose::STANDARD,
+            base64::engine::general_purpose::STANDARD_NO_PAD,
+            base64::engine::general_purpose::URL_SAFE,
+            base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        ];
+        let bytes = engines
+            .iter()
+            .find_map(|engine| engine.decode(text).ok())
+            .ok_or_else(|| "session.secret_key must be base64".to_owned())?;
+        if bytes.len() < 64 {
+            return Err(format!(
+                "session.secret_key must hold at least 64 bytes, not {}",
+                bytes.len()
+            ));
+        }
+        Ok(Self(Key::from(&bytes)))
+    }
+
+    /// A random key for this process only.
+    pub fn generate() -> Self {
+        Self(Key::generate())
+    }
+}
+
+/// How session cookies are made.
+#[derive(Debug, Clone)]
+pub struct SessionSettings {
+    /// `None`: a throwaway key is generated at start-up (with a warning).
+    pub key: Option<SessionKey>,
+    /// Send the cookie over HTTPS only.
+    pub secure_cookie: bool,
+    /// The dashboard's public origin (`https://users.example.com`), normalized. When set,
+    /// state-changing requests must come from it; otherwise from the request's own scheme and
+    /// host (as forwarded by a proxy).
+    pub public_origin: Option<String>,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            key: None,
+            secure_cookie: true,
+            public_origin: None,
+        }
+    }
+}
+
+/// The middleware for the dashboard routes. A browser-session cookie (no `Max-Age`): the
+/// timeouts are enforced on the claims inside it, which the client cannot change.
+pub fn middleware(key: &SessionKey, secure: bool) -> SessionMiddleware<CookieSessionStore> {
+    SessionMiddleware::builder(CookieSessionStore::default(), key.0.clone())
+        .cookie_name(COOKIE_NAME.to_owned())
+        .cookie_http_only(true)
+        .cookie_same_site(SameSite::Strict)
+        .cookie_secure(secure)
+        .cookie_path("/".to_owned())
+        .cookie_content_security(CookieContentSecurity::Private)
+        .session_lifecycle(
+            actix_session::config::BrowserSession::default()
+                .state_ttl_extension_policy(TtlExtensionPolicy::OnStateChanges),
+        )
+        .build()
+}
+
+/// The claims as they travel inside the encrypted cookie.
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredClaims {
+    /// Random; names this session so that logout can revoke it.
+    id: String,
+    role: String,
+    subject: String,
+    credential_version: i64,
+    /// Unix milliseconds.
+    issued_at: i64,
+    last_seen: i64,
+}
+
+impl From<&SessionClaims> for StoredClaims {
+    fn from(claims: &SessionClaims) -> Self {
+        Self {
+            id: String::new(),
+            role: claims.principal.role().as_str().to_owned(),
+            subject: claims.principal.subject().to_owned(),
+            credential_version: claims.credential_version,
+            issued_at: claims.issued_at.as_unix_millis(),
+            last_seen: claims.last_seen.as_unix_millis(),
+        }
+    }
+}
+
+impl StoredClaims {
+    fn into_claims(self) -> Option<SessionClaims> {
+        let principal = match Role::parse(&self.role)? {
+            Role::Admin => Principal::Admin {
+                email: self.subject,
+            },
+            Role::Owner => Principal::Owner {
+                app_id: self.subject,
+            },
+        };
+        Some(SessionClaims {
+            principal,
+            credential_version: self.credential_version,
+            issued_at: Timestamp::from_unix_millis(self.issued_at),
+            last_seen: Timestamp::from_unix_millis(self.last_seen),
+        })
+    }
+}
+
+/// Starts a session for `claims` under a new session id (no fixation).
+pub fn start(session: &Session, claims: &SessionClaims) -> Result<(), ApiError> {
+    session.renew();
+    session.clear();
+    let stored = StoredClaims {
+        id: generate_password().expose_secret().to_owned(),
+        ..StoredClaims::from(claims)
+    };
+    session
+        .insert(CLAIMS_KEY, stored)
+        .map_err(|e| ApiError::internal(&e))
+}
+
+/// Ends the session: the cookie is removed and, should a copy of it be replayed, its id is
+/// refused by this instance until it would have expired anyway.
+pub fn end(session: &Session, state: &ApiState) {
+    if let Ok(Some(stored)) = session.get::<StoredClaims>(CLAIMS_KEY) {
+        let policy = state.services.sessions.policy();
+        let absolute = i64::try_from(policy.absolute_timeout.as_millis()).unwrap_or(i64::MAX);
+        state
+            .revoked
+            .revoke(stored.id, stored.issued_at.saturating_add(absolute));
+    }
+    session.purge();
+}
+
+/// Ids of sessions ended by logout, until their absolute expiry. Kept in this process: with
+/// several instances, a copied cookie replayed on another instance is only bounded by the
+/// session timeouts (and by the SameSite/HttpOnly cookie that makes copying it hard).
+#[derive(Debug, Default)]
+pub struct RevokedSessions {
+    until: Mutex<HashMap<String, i64>>,
+}
+
+impl RevokedSessions {
+    fn revoke(&self, id: String, until_millis: i64) {
+        let mut until = self.lock();
+        if until.len() >= 10_000 {
+            let now = Timestamp::now().as_unix_millis();
+            until.retain(|_, expiry| *expiry > now);
+        }
+        until.insert(id, until_millis);
+    }
+
+    fn is_revoked(&self, id: &str) -> bool {
+        self.lock().contains_key(id)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, i64>> {
+        // Plain inserts and removals: a poisoned map is still consistent.
+        self.until
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Who is logged in, or 401 (and the session is purged) when nobody is, or the session has
+/// expired, or its account's password was rotated or the account deleted.
+pub async fn authenticate(session: &Session, state: &ApiState) -> Result<Principal, ApiError> {
+    let claims = session
+        .get::<StoredClaims>(CLAIMS_KEY)
+        .ok()
+        .flatten()
+        .filter(|stored| !stored.id.is_empty() && !state.revoked.is_revoked(&stored.id))
+        .and_then(StoredClaims::into_claims);
+    let Some(claims) = claims else {
+        if !session.entries().is_empty() {
+            session.purge();
+        }
+        return Err(ApiError::unauthenticated());
+    };
+    let now = Timestamp::now();
+    match state.services.sessions.check(&claims, now).await {
+        Ok(()) => {}
+        Err(AuthError::SessionEnded) => {
+            session.purge();
+            return Err(ApiError::unauthenticated());
+        }
+        Err(other) => return Err(other.into()),
+    }
+    if now.as_unix_millis() - claims.last_seen.as_unix_millis() >= TOUCH_EVERY_MILLIS {
+        // Failing to extend the idle timer is not worth failing the request for.
+        let _ = session.update(CLAIMS_KEY, |mut stored: StoredClaims| {
+            stored.last_seen = now.as_unix_millis();
+            stored
+        });
+    }
+    Ok(claims.principal)
+}
+
+/// The principal, if it may manage `app_id`; otherwise 403, logged.
+pub fn authorize(principal: &Principal, app_id: &str) -> Result<(), ApiError> {
+    if principal.may_manage(app_id) {
+        Ok(())
+    } else {
+        tracing::warn!(
+            subject = principal.subject(),
+            role = principal.role().as_str(),
+            app_id,
+            "refused access to another app"
+        );
+        Err(ApiError::forbidden())
+    }
+}
+
+/// Admins only; otherwise 403, logged.
+pub fn require_admin(principal: &Principal) -> Result<(), ApiError> {
+    if principal.is_admin() {
+        Ok(())
+    } else {
+        tracing::warn!(
+            subject = principal.subject(),
+            "refused an admin-only route to an app owner"
+        );
+        Err(ApiError::forbidden())
+    }
+}
