@@ -292,6 +292,11 @@ pub fn load(dir: &Path, environment: Environment) -> Result<Settings, config::Co
             config::ConfigError::Message(format!("PORT must be a port number, not '{port}'"))
         })?;
     }
+    // Sessions signed with a key made up at start-up would end at every restart and differ
+    // between instances: production must be given one.
+    if environment == Environment::Production {
+        settings.session.require_secret_key = true;
+    }
     // Dokku's mongo plugin and most hosts name the database this way.
     if let Some(uri) = ["MONGO_URL", "MONGODB_URI"]
         .iter()

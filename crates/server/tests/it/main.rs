@@ -315,6 +315,7 @@ async fn production_logs_are_json_and_sigterm_stops_gracefully() {
     command
         .env("USERS_API_ENVIRONMENT", "production")
         .env("USERS_API_CONFIG_DIR", repository_config)
+        .env("USERS_API__SESSION__SECRET_KEY", SESSION_KEY)
         .env("USERS_API__LOG__LEVEL", "info");
     let mut server = start(command).await;
     let pid = server.child.id().to_string();
@@ -341,6 +342,30 @@ async fn production_logs_are_json_and_sigterm_stops_gracefully() {
     let first = logs.lines().next().expect("at least one log line");
     let line: Value = serde_json::from_str(first).unwrap_or_else(|_| panic!("not JSON: {first}"));
     assert!(line["level"].is_string(), "{line}");
+}
+
+/// 64 bytes, base64: a session key for tests.
+const SESSION_KEY: &str =
+    "dGVzdCBrZXkgdGVzdCBrZXkgdGVzdCBrZXkgdGVzdCBrZXkgdGVzdCBrZXkgdGVzdCBrZXkgdGVzdCBrZXkgdGVzdCBr";
+
+#[test]
+fn production_refuses_to_start_without_a_session_key() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let mut command = users_api(folder.path());
+    command
+        .env("USERS_API_ENVIRONMENT", "production")
+        .env("PORT", free_port().to_string())
+        .arg("serve");
+    let output = run(command, "");
+    assert!(
+        !output.status.success(),
+        "production started without a session key"
+    );
+    assert!(
+        text(&output.stderr).contains("session.secret_key"),
+        "{}",
+        text(&output.stderr)
+    );
 }
 
 #[test]
