@@ -6,7 +6,8 @@
 #   - every Rust test of the workspace, with the MongoDB wire-protocol test server (nx-27017,
 #     from PyPI, in .venv) started for them, so no MongoDB test is skipped;
 #   - the docs: the API reference is current, every shell and curl sample runs;
-#   - the JavaScript client, the example site and its browser test in Debian's Chromium.
+#   - the JavaScript client, the example site and its browser test in Debian's Chromium;
+#   - the admin dashboard's unit tests and its browser test against the binary.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -42,5 +43,8 @@ rm -rf "$docs_work"
 
 step "JavaScript client, example site and browser tests"
 USERS_API_BIN="$PWD/target/debug/users-api" bash scripts/test-js.sh
+
+step "admin dashboard: unit tests, build and browser test"
+USERS_API_BIN="$PWD/target/debug/users-api" bash scripts/test-web-admin.sh
 
 step "all tests passed"

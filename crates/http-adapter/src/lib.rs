@@ -6,6 +6,7 @@ mod body;
 mod client_ip;
 mod cors;
 mod csrf;
+mod dashboard;
 mod dto;
 mod error;
 mod openapi;
@@ -47,6 +48,8 @@ pub struct HttpSettings {
     /// Seconds in-flight requests get to finish after SIGTERM.
     pub shutdown_timeout_seconds: u64,
     pub session: SessionSettings,
+    /// The dashboard's built files (`web-admin/dist`), served at `/`; `None` serves no dashboard.
+    pub dashboard_dist: Option<std::path::PathBuf>,
 }
 
 impl Default for HttpSettings {
@@ -58,6 +61,7 @@ impl Default for HttpSettings {
             workers: None,
             shutdown_timeout_seconds: 30,
             session: SessionSettings::default(),
+            dashboard_dist: None,
         }
     }
 }
@@ -110,6 +114,7 @@ pub fn serve(
         SessionKey::generate()
     });
     let secure_cookie = settings.session.secure_cookie;
+    let dashboard_dist = settings.dashboard_dist.clone();
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap(from_fn(add_request_id))
@@ -127,6 +132,12 @@ pub fn serve(
             .configure(|config| public_routes(config, &governor, limit_ips))
             .configure(|config| dashboard_routes(config, &session_key, secure_cookie))
             .configure(docs_routes)
+            // Last: it takes GET/HEAD of every path the API does not use (SPA fallback).
+            .configure(|config| {
+                if let Some(dist) = &dashboard_dist {
+                    dashboard::configure(config, dist.clone());
+                }
+            })
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(ApiError::not_found())
             }))

@@ -47,7 +47,27 @@ pub struct Settings {
     pub rate_limit: RateLimitConfig,
     pub admin: AdminSettings,
     pub session: SessionConfig,
+    pub dashboard: DashboardSettings,
     pub log: LogSettings,
+}
+
+/// The admin dashboard (the React app in `web-admin/`), served at `/`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct DashboardSettings {
+    /// Its built files; when `index.html` is missing there, `/` says how to build it.
+    pub dist: PathBuf,
+    /// `false`: serve no dashboard at all (an API-only deployment).
+    pub enabled: bool,
+}
+
+impl Default for DashboardSettings {
+    fn default() -> Self {
+        Self {
+            dist: PathBuf::from("web-admin/dist"),
+            enabled: true,
+        }
+    }
 }
 
 /// Dashboard sessions (signed and encrypted cookies).
@@ -384,6 +404,7 @@ impl Settings {
             public_body_limit: self.application.public_body_limit_bytes,
             workers: self.application.workers,
             shutdown_timeout_seconds: self.application.shutdown_timeout_seconds,
+            dashboard_dist: self.dashboard.enabled.then(|| self.dashboard.dist.clone()),
         })
     }
 }

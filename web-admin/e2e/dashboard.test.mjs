@@ -1,0 +1,406 @@
+// Browser test of the dashboard against the real service: the users-api binary serves the built
+// dashboard (web-admin/dist, via USERS_API__DASHBOARD__DIST) and the API from one origin, on a
+// fresh SQLite file; the admin is created with the CLI; Debian's Chromium, driven by
+// playwright-core, does what an admin and then an app owner do.
+//
+// Needs: target/debug/users-api (`cargo build -p server`, or USERS_API_BIN), /usr/bin/chromium
+// (or CHROMIUM_PATH) and `npm run build` done. scripts/test-web-admin.sh does all that.
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const webAdminDir = resolve(here, '..');
+const repoRoot = resolve(webAdminDir, '..');
+const binary = process.env.USERS_API_BIN ?? join(repoRoot, 'target/debug/users-api');
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const dist = process.env.WEB_ADMIN_DIST ?? join(webAdminDir, 'dist');
+const screenshotDir = join(here, 'screenshots');
+const adminEmail = 'admin@example.com';
+const adminPassword = 'a long admin passphrase';
+const appId = 'e2e-site';
+const appName = 'E2E site';
+
+const chromiumArgs = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+const ctx = {
+  workDir: '',
+  baseUrl: '',
+  env: /** @type {NodeJS.ProcessEnv} */ ({}),
+  server: /** @type {import('node:child_process').ChildProcess | undefined} */ (undefined),
+  serverLog: '',
+  browser: /** @type {import('playwright-core').Browser | undefined} */ (undefined),
+};
+
+async function freePort() {
+  const probe = createServer();
+  await new Promise((done) => probe.listen(0, '127.0.0.1', () => done(undefined)));
+  const address = probe.address();
+  await new Promise((done) => probe.close(() => done(undefined)));
+  assert.ok(address && typeof address === 'object');
+  return address.port;
+}
+
+function readLog() {
+  try {
+    return readFileSync(ctx.serverLog, 'utf8').split('\n').slice(-40).join('\n');
+  } catch {
+    return '(no server log)';
+  }
+}
+
+/** Runs the CLI with `input` on stdin; fails with its output if it fails. */
+function cli(args, input) {
+  return new Promise((done, fail) => {
+    const child = execFile(binary, args, { cwd: repoRoot, env: ctx.env, timeout: 60_000 }, (error, stdout, stderr) => {
+      if (error) fail(new Error(`users-api ${args.join(' ')} failed: ${error.message}\nstdout: ${stdout}\nstderr: ${stderr}`));
+      else done(stdout);
+    });
+    child.stdin?.end(input);
+  });
+}
+
+async function waitForHealth(timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (ctx.server?.exitCode !== null && ctx.server?.exitCode !== undefined) break;
+    try {
+      const response = await fetch(`${ctx.baseUrl}/health`);
+      if (response.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((done) => setTimeout(done, 200));
+  }
+  throw new Error(`users-api did not answer GET /health within ${timeoutMs} ms:\n${readLog()}`);
+}
+
+before(async () => {
+  assert.ok(existsSync(binary), `no users-api binary at ${binary}: run \`cargo build -p server\` or set USERS_API_BIN`);
+  assert.ok(existsSync(chromiumPath), `no Chromium at ${chromiumPath}: set CHROMIUM_PATH`);
+  assert.ok(existsSync(join(dist, 'index.html')), `no ${dist}/index.html: run \`npm run build\` in web-admin first`);
+  ctx.workDir = mkdtempSync(join(tmpdir(), 'users-api-web-admin-'));
+  ctx.serverLog = join(ctx.workDir, 'server.log');
+  const port = await freePort();
+  ctx.baseUrl = `http://127.0.0.1:${port}`;
+  ctx.env = {
+    ...process.env,
+    USERS_API__STORAGE__BACKEND: 'sqlite',
+    USERS_API__STORAGE__SQLITE__PATH: join(ctx.workDir, 'db'),
+    USERS_API__RATE_LIMIT__ENABLED: 'false',
+    USERS_API__DASHBOARD__DIST: dist,
+    USERS_API__HASHING__MEMORY_KIB: '8',
+    USERS_API__HASHING__ITERATIONS: '1',
+    PORT: String(port),
+  };
+  await cli(['admin', 'create', '--email', adminEmail], `${adminPassword}\n`);
+  const log = openSync(ctx.serverLog, 'a');
+  ctx.server = spawn(binary, ['serve'], { cwd: repoRoot, env: ctx.env, stdio: ['ignore', log, log] });
+  await waitForHealth(60_000);
+
+  // The binary must serve the dashboard itself (same origin as the API).
+  const index = await fetch(`${ctx.baseUrl}/`);
+  const html = await index.text();
+  assert.ok(
+    index.ok && html.includes('<div id="root">'),
+    `GET / did not answer the built dashboard (status ${index.status}); is dashboard::configure wired and USERS_API__DASHBOARD__DIST read?\n${html.slice(0, 300)}`,
+  );
+  assert.equal(index.headers.get('cache-control'), 'no-cache');
+  const asset = html.match(/src="(\/assets\/[^"]+\.js)"/)?.[1];
+  assert.ok(asset, 'index.html names no /assets/*.js');
+  const assetResponse = await fetch(`${ctx.baseUrl}${asset}`);
+  assert.equal(assetResponse.status, 200);
+  assert.match(assetResponse.headers.get('content-type') ?? '', /javascript/);
+  assert.equal(assetResponse.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+  const fallback = await fetch(`${ctx.baseUrl}/apps/${appId}/users`);
+  assert.equal(fallback.status, 200, 'SPA fallback for /apps/...');
+  assert.equal((await fetch(`${ctx.baseUrl}/v1/no-such-route`)).status, 404, 'unknown API paths stay 404');
+
+  ctx.browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
+  mkdirSync(screenshotDir, { recursive: true });
+});
+
+after(async () => {
+  await ctx.browser?.close();
+  if (ctx.server && ctx.server.exitCode === null) {
+    const exited = new Promise((done) => ctx.server?.once('exit', done));
+    ctx.server.kill('SIGTERM');
+    await Promise.race([exited, new Promise((done) => setTimeout(done, 5_000))]);
+    if (ctx.server.exitCode === null) ctx.server.kill('SIGKILL');
+  }
+  if (ctx.workDir && !process.env.KEEP_E2E_TMP) rmSync(ctx.workDir, { recursive: true, force: true });
+});
+
+/** @param {import('playwright-core').Page} page @param {string} name */
+async function shot(page, name) {
+  await page.screenshot({ path: join(screenshotDir, `${name}.png`) });
+}
+
+/** Signs in through the login form. @param {import('playwright-core').Page} page */
+async function signIn(page, role, identity, password) {
+  await page.goto(`${ctx.baseUrl}/`);
+  await page.getByRole('heading', { name: 'Users API' }).waitFor();
+  await page.getByLabel(role === 'admin' ? 'Platform admin' : 'App owner').check();
+  await page.getByLabel(role === 'admin' ? 'Email' : 'App id').fill(identity);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+}
+
+/** @param {import('playwright-core').Page} page */
+async function signOut(page) {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  const session = await page.evaluate(() => fetch('/auth/session').then((r) => r.status));
+  assert.equal(session, 401, 'the session ended');
+}
+
+/** Rows of the users table: their email cells. @param {import('playwright-core').Page} page */
+async function userEmails(page) {
+  return page.locator('[data-testid=users-table] tbody td.email').allTextContents();
+}
+
+/** POSTs a sign-up as a site would. */
+async function submitUser(email, data) {
+  const response = await fetch(`${ctx.baseUrl}/v1/users`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-app-id': appId },
+    body: JSON.stringify({ email, data }),
+  });
+  assert.equal(response.status, 200, `POST /v1/users: ${await response.clone().text()}`);
+  return response.json();
+}
+
+test('an admin sets up an app; its owner sees only that app', async () => {
+  assert.ok(ctx.browser);
+  const context = await ctx.browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true, colorScheme: 'light' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const problems = /** @type {string[]} */ ([]);
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !/status of 40[13]/.test(message.text())) problems.push(`console: ${message.text()}`);
+  });
+
+  try {
+    // ---- login: a wrong password is answered in words, inline ----
+    await page.goto(`${ctx.baseUrl}/`);
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/login');
+    await page.getByLabel('Platform admin').check();
+    await page.getByLabel('Email').fill(adminEmail);
+    await page.getByLabel('Password').fill('wrong password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const loginError = await page.getByRole('alert').textContent();
+    assert.ok(loginError && loginError.length > 10 && !/invalid_credentials/.test(loginError), `inline error: ${loginError}`);
+    await shot(page, 'login');
+
+    // ---- admin: apps list, create an app, one-time password ----
+    await signIn(page, 'admin', adminEmail, adminPassword);
+    await page.getByRole('heading', { name: 'Apps' }).waitFor();
+    await page.getByText('No apps yet').waitFor();
+    await page.getByRole('button', { name: 'Create app' }).click();
+    const createDialog = page.getByRole('dialog', { name: 'Create app' });
+    await createDialog.getByLabel('App id').fill(appId);
+    await createDialog.getByLabel('Name').fill(appName);
+    await createDialog.getByLabel('Allowed origins').fill('*');
+    await createDialog.getByRole('button', { name: 'Create app' }).click();
+    const secretPanel = page.getByTestId('one-time-password');
+    await secretPanel.waitFor();
+    assert.match(await secretPanel.textContent() ?? '', /you will not see it again/i);
+    let ownerPassword = await secretPanel.locator('input').inputValue();
+    assert.ok(ownerPassword.length >= 20, `one-time password: ${ownerPassword}`);
+    await shot(page, 'one-time-password');
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    const appRow = page.locator('[data-testid=apps-table] tbody tr', { hasText: appId });
+    await appRow.waitFor();
+    assert.match(await appRow.textContent() ?? '', /\*/);
+    await shot(page, 'apps-list');
+
+    // ---- schema editor: two fields, impact report, save, history ----
+    await page.getByRole('link', { name: appName }).click();
+    await page.getByRole('link', { name: 'Schema' }).click();
+    await page.getByText('No fields yet').waitFor();
+    await page.getByRole('button', { name: '+ Add field' }).click();
+    await page.locator('input[name=key-0]').fill('fullName');
+    await page.locator('input[name=label-0]').fill('Full name');
+    await page.locator('input[name=required-0]').check();
+    await page.getByRole('button', { name: '+ Add field' }).click();
+    await page.locator('input[name=key-1]').fill('plan');
+    await page.locator('input[name=label-1]').fill('Plan');
+    await page.locator('select[name=kind-1]').selectOption('select');
+    await page.locator('textarea[name=options-1]').fill('free\npro');
+    const preview = page.getByTestId('form-preview');
+    await preview.getByLabel('Full name').waitFor();
+    await preview.getByLabel('Plan').waitFor();
+    await shot(page, 'schema-editor');
+    await page.getByRole('button', { name: 'Review and save…' }).click();
+    const review = page.getByRole('dialog', { name: 'Save the new schema?' });
+    assert.match(await review.getByTestId('impact').textContent() ?? '', /All 0 stored records pass/);
+    await review.getByRole('button', { name: 'Save as version 1' }).click();
+    await page.getByText('Saved as version 1.').waitFor();
+    await page.getByTestId('versions').getByText('Version 1').waitFor();
+
+    // ---- two sign-ups from a site, seen in the users table ----
+    await submitUser('ada@example.com', { fullName: 'Ada Lovelace', plan: 'pro' });
+    await submitUser('grace@example.com', { fullName: 'Grace Hopper', plan: 'free' });
+    await page.getByRole('link', { name: 'Users', exact: true }).click();
+    await page.locator('[data-testid=users-table] tbody tr').nth(1).waitFor();
+    assert.deepEqual((await userEmails(page)).sort(), ['ada@example.com', 'grace@example.com']);
+    const headers = await page.locator('[data-testid=users-table] thead th').allTextContents();
+    assert.ok(headers.includes('Full name') && headers.includes('Plan'), `columns: ${headers}`);
+    await shot(page, 'users-table');
+
+    // search by email
+    await page.getByLabel('Search by email').fill('grace');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=users-table] tbody tr').length === 1);
+    assert.deepEqual(await userEmails(page), ['grace@example.com']);
+    await page.getByRole('button', { name: 'Clear' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=users-table] tbody tr').length === 2);
+
+    // record drawer: opens on the email, Escape closes it and focus comes back
+    await page.getByRole('button', { name: 'ada@example.com', exact: true }).click();
+    const drawer = page.getByRole('dialog', { name: 'ada@example.com', exact: true });
+    await drawer.getByTestId('user-detail').getByText('Ada Lovelace').waitFor();
+    await page.keyboard.press('Escape');
+    await drawer.waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'ada@example.com');
+
+    // export: the CSV with the page's cookies, and the NDJSON as a download
+    const csv = await page.evaluate(async () => {
+      const link = /** @type {HTMLAnchorElement} */ (document.querySelector('[data-testid=export-csv]'));
+      const response = await fetch(link.href);
+      return { status: response.status, type: response.headers.get('content-type'), text: await response.text() };
+    });
+    assert.equal(csv.status, 200);
+    assert.match(csv.type ?? '', /csv/);
+    assert.match(csv.text, /fullName/);
+    assert.match(csv.text, /ada@example\.com/);
+    assert.match(csv.text, /grace@example\.com/);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-ndjson').click()]);
+    const downloaded = await download.path();
+    assert.ok(downloaded);
+    const lines = readFileSync(downloaded, 'utf8').trim().split('\n');
+    assert.equal(lines.length, 2, 'two NDJSON lines');
+    assert.ok(lines.every((line) => typeof JSON.parse(line).email === 'string'));
+
+    // erase one, with confirmation
+    await page.getByRole('button', { name: 'Erase grace@example.com' }).click();
+    const eraseDialog = page.getByRole('dialog', { name: 'Erase user?' });
+    await eraseDialog.getByRole('button', { name: 'Erase', exact: true }).click();
+    await page.getByText('grace@example.com was erased.').waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=users-table] tbody tr').length === 1);
+    assert.deepEqual(await userEmails(page), ['ada@example.com']);
+
+    // keyset paging: 26 users make two pages; Next and Previous move by cursor, the pager stays put
+    for (let i = 0; i < 25; i += 1) {
+      await submitUser(`user${String(i).padStart(2, '0')}@example.com`, { fullName: `User ${i}`, plan: 'free' });
+    }
+    await page.reload();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=users-table] tbody tr').length === 25);
+    const pagerTop = () => page.evaluate(() => (document.querySelector('.pager')?.getBoundingClientRect().top ?? 0) + window.scrollY);
+    const firstPageTop = await pagerTop();
+    const firstPageEmails = await userEmails(page);
+    await page.getByRole('button', { name: 'Next →' }).click();
+    await page.getByText('Page 2', { exact: true }).waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=users-table] tbody tr').length === 1);
+    const secondPageEmails = await userEmails(page);
+    assert.equal(new Set([...firstPageEmails, ...secondPageEmails]).size, 26, 'the two pages hold all 26 users once');
+    assert.equal(await pagerTop(), firstPageTop, 'the pager does not move between pages');
+    assert.ok(await page.getByRole('button', { name: 'Next →' }).isDisabled());
+    await page.getByRole('button', { name: 'Previous' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=users-table] tbody tr').length === 25);
+    assert.deepEqual(await userEmails(page), firstPageEmails);
+
+    // rotate the password: shown once; the first one stops working
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('button', { name: 'Rotate password…' }).click();
+    await page.getByRole('dialog', { name: 'Rotate password?' }).getByRole('button', { name: 'Rotate password' }).click();
+    const rotatedPanel = page.getByTestId('one-time-password');
+    await rotatedPanel.waitFor();
+    const firstPassword = ownerPassword;
+    const rotatedPassword = await rotatedPanel.locator('input').inputValue();
+    assert.ok(rotatedPassword.length >= 20 && rotatedPassword !== firstPassword);
+    ownerPassword = rotatedPassword;
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+
+    // connect-your-site snippets name this app
+    await page.getByRole('link', { name: 'Connect your site' }).click();
+    const connect = await page.getByTestId('connect').textContent();
+    assert.match(connect ?? '', /createUsersClient/);
+    assert.match(connect ?? '', /'x-app-id': "e2e-site"/);
+
+    await signOut(page);
+
+    // ---- the owner: only its app, none of the admin controls ----
+    await page.getByLabel('App owner').check();
+    await page.getByLabel('App id').fill(appId);
+    await page.getByLabel('Password').fill(firstPassword);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').waitFor();
+    await signIn(page, 'owner', appId, ownerPassword);
+    await page.waitForURL(`**/apps/${appId}/users`);
+    assert.match(await page.getByTestId('who').textContent() ?? '', /App owner · e2e-site/);
+    await page.locator('[data-testid=users-table] tbody tr').first().waitFor();
+    assert.equal((await userEmails(page)).length, 25);
+    assert.equal(await page.getByRole('link', { name: 'Apps', exact: true }).count(), 0, 'no apps breadcrumb');
+    await shot(page, 'owner-view');
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByLabel('Name').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Rotate password…' }).count(), 0);
+    assert.equal(await page.getByRole('button', { name: 'Delete app…' }).count(), 0);
+    assert.equal(await page.getByLabel('Honeypot field').count(), 0);
+    const apiAsOwner = await page.evaluate(() => fetch('/v1/apps').then((r) => r.status));
+    assert.equal(apiAsOwner, 403, 'owners cannot list apps');
+    await page.goto(`${ctx.baseUrl}/apps`);
+    await page.waitForURL(`**/apps/${appId}/users`);
+
+    // the same screen on a 360 px wide phone
+    const phone = await context.newPage();
+    await phone.setViewportSize({ width: 360, height: 740 });
+    await phone.goto(`${ctx.baseUrl}/apps/${appId}/users`);
+    await phone.locator('[data-testid=users-table] tbody tr').first().waitFor();
+    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 1, `the page scrolls sideways at 360 px by ${overflow}px`);
+    await shot(phone, 'owner-view-360');
+    await phone.close();
+
+    await signOut(page);
+
+    // ---- the admin deletes the app, typing its id to confirm ----
+    await signIn(page, 'admin', adminEmail, adminPassword);
+    await page.goto(`${ctx.baseUrl}/apps/${appId}/settings`);
+    await page.getByRole('button', { name: 'Delete app…' }).click();
+    const deleteDialog = page.getByRole('dialog', { name: 'Delete app?' });
+    const deleteButton = deleteDialog.getByRole('button', { name: 'Delete app and users' });
+    assert.ok(await deleteButton.isDisabled(), 'disabled until the id is typed');
+    await deleteDialog.getByLabel(/Type the app id/).fill(appId);
+    await deleteButton.click();
+    await page.getByText('No apps yet').waitFor();
+    await signOut(page);
+    assert.deepEqual(problems, []);
+  } catch (error) {
+    await shot(page, 'failure').catch(() => {});
+    throw new Error(`${error instanceof Error ? error.stack : error}\n--- server log ---\n${readLog()}`);
+  } finally {
+    await context.close();
+  }
+});

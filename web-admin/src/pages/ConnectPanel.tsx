@@ -1,0 +1,22 @@
+import type { App, Schema } from '../api/types';
+import { CodeBlock } from '../components/bits';
+import { fetchSnippet, htmlFormSnippet, reactSnippet } from '../lib/snippets';
+
+export function ConnectPanel({ app, schema }: { app: App; schema: Schema }) {
+  const baseUrl = window.location.origin;
+  const origins = app.allowedOrigins;
+  return (
+    <div className="panel connect" data-testid="connect">
+      <p>
+        Sites send sign-ups to <code>{baseUrl}/v1/users</code> with the header <code>x-app-id: {app.sourceAppId}</code>. Browsers may only send them from
+        the allowed origins: {origins.length === 0 ? <strong>none yet — add your site’s origin under Settings.</strong> : <code>{origins.join(', ')}</code>}
+      </p>
+      <CodeBlock label="fetch (any site)" code={fetchSnippet(baseUrl, app.sourceAppId, schema.fields)} />
+      <CodeBlock label="React (@users-api/client)" code={reactSnippet(baseUrl, app.sourceAppId, app.honeypotField)} />
+      <CodeBlock label="Plain HTML form (no JavaScript)" code={htmlFormSnippet(baseUrl, app.sourceAppId, schema.fields)} />
+      <p className="hint">
+        The form can also be built from the schema at run time: <code>GET {baseUrl}/v1/schema</code> with the same header.
+      </p>
+    </div>
+  );
+}
