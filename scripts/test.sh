@@ -5,6 +5,7 @@
 #   - dependency licenses (cargo-deny, installed from crates.io when missing);
 #   - every Rust test of the workspace, with the MongoDB wire-protocol test server (nx-27017,
 #     from PyPI, in .venv) started for them, so no MongoDB test is skipped;
+#   - schemathesis (PyPI, in .venv) against /openapi.json with an admin session;
 #   - the docs: the API reference is current, every shell and curl sample runs;
 #   - the JavaScript client, the example site and its browser test in Debian's Chromium;
 #   - the admin dashboard's unit tests and its browser test against the binary.
@@ -27,6 +28,9 @@ cargo deny --offline check licenses bans sources
 
 step "Rust tests (memory, SQLite and the MongoDB wire-protocol test server)"
 USERS_API_REQUIRE_MONGO=1 bash scripts/with-mongo-test-server.sh cargo test --workspace --locked
+
+step "schemathesis against /openapi.json, logged in as an admin"
+bash scripts/test-schemathesis.sh target/debug/users-api
 
 step "docs: the API reference matches /openapi.json; every shell and curl sample runs"
 command -v curl >/dev/null || { apt-get update && apt-get install -y curl; }
