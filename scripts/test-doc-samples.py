@@ -111,9 +111,10 @@ def main():
         # README.md
         if "readme-admin-create" in all_samples:
             expect("readme-admin-create", "created admin admin@example.com", stdin="a long admin passphrase\n")
-            expect("readme-app-create", '"sourceAppId":"my-landing-page"')
-            expect("readme-schema", "saved schema version 1")
-            time.sleep(1.2)
+            api = {"api": f"http://127.0.0.1:{port}"}
+            created = expect("readme-api-app", '"sourceAppId":"my-landing-page"', extra_env=api)
+            assert '"role":"admin"' in created and '"password":"' in created, created
+            expect("readme-api-schema", '"version":1', extra_env=api)
             ran.add("readme-fetch")
             language, script, _ = all_samples["readme-fetch"]
             script = script.replace("http://localhost:8080", f"http://127.0.0.1:{port}")
@@ -131,7 +132,8 @@ def main():
                                      f"http://127.0.0.1:{port}/v1/users"], capture_output=True, text=True, timeout=30).stdout
             assert posted == "303", f"the README form's fields post with {posted}"
             print("ok   readme-form")
-            expect("readme-read", '"email":"ada@example.com"')
+            read = expect("readme-read", "ada@example.com", extra_env=api)
+            assert '"key":"fullName"' in read and "id,email" in read, read
     finally:
         server.terminate()
         server.wait(timeout=30)
