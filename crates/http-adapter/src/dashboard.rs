@@ -259,24 +259,16 @@ fn unavailable() -> HttpResponse {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use std::sync::atomic::{AtomicU32, Ordering};
-
     use actix_web::body::to_bytes;
     use actix_web::{App, test as actix_test};
 
     use super::*;
 
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-
-    /// A fresh directory under the system temp dir: `<dir>/dist` (built dashboard) and
-    /// `<dir>/secret.txt` (outside it).
-    fn fixture(built: bool) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "users-api-dashboard-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
+    /// A fresh temporary directory, removed when the guard drops: `<dir>/dist` (built
+    /// dashboard) and `<dir>/secret.txt` (outside it).
+    fn fixture(built: bool) -> (tempfile::TempDir, PathBuf) {
+        let guard = tempfile::tempdir().unwrap();
+        let dir = guard.path().to_path_buf();
         let dist = dir.join("dist");
         std::fs::create_dir_all(dist.join("assets")).unwrap();
         std::fs::write(dir.join("secret.txt"), "top secret").unwrap();
@@ -291,7 +283,7 @@ mod tests {
             std::fs::write(dist.join("favicon.svg"), "<svg/>").unwrap();
             std::fs::write(dist.join(".env"), "HIDDEN=1").unwrap();
         }
-        dist
+        (guard, dist)
     }
 
     async fn get(
@@ -328,7 +320,7 @@ mod tests {
 
     #[actix_web::test]
     async fn serves_index_without_caching() {
-        let dist = fixture(true);
+        let (_guard, dist) = fixture(true);
         let (status, headers, body) = get(&dist, Method::GET, "/").await;
         assert_eq!(status, StatusCode::OK);
         assert!(body.contains("<title>dash</title>"));
@@ -345,7 +337,7 @@ mod tests {
 
     #[actix_web::test]
     async fn hashed_assets_are_immutable_and_typed() {
-        let dist = fixture(true);
+        let (_guard, dist) = fixture(true);
         let (status, headers, body) = get(&dist, Method::GET, "/assets/index-abc123.js").await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(body, "console.log(1)");
@@ -367,7 +359,7 @@ mod tests {
 
     #[actix_web::test]
     async fn missing_asset_is_404_not_index() {
-        let dist = fixture(true);
+        let (_guard, dist) = fixture(true);
         let (status, _, body) = get(&dist, Method::GET, "/assets/index-gone.js").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert!(!body.contains("dash"));
@@ -375,7 +367,7 @@ mod tests {
 
     #[actix_web::test]
     async fn unknown_paths_fall_back_to_index() {
-        let dist = fixture(true);
+        let (_guard, dist) = fixture(true);
         for path in ["/apps/my-site/users", "/login", "/apps/x?y=1", "/v1x"] {
             let (status, headers, body) = get(&dist, Method::GET, path).await;
             assert_eq!(status, StatusCode::OK, "{path}");
@@ -386,7 +378,7 @@ mod tests {
 
     #[actix_web::test]
     async fn api_paths_are_left_to_the_api() {
-        let dist = fixture(true);
+        let (_guard, dist) = fixture(true);
         let (status, _, body) = get(&dist, Method::GET, "/v1/apps").await;
         assert_eq!((status, body.as_str()), (StatusCode::OK, "api"));
         for path in [
@@ -412,7 +404,7 @@ mod tests {
 
     #[actix_web::test]
     async fn traversal_and_hidden_files_never_leak() {
-        let dist = fixture(true);
+        let (_guard, dist) = fixture(true);
         for path in [
             "/../secret.txt",
             "/%2e%2e/secret.txt",
@@ -433,7 +425,7 @@ mod tests {
     #[cfg(unix)]
     #[actix_web::test]
     async fn symlinks_out_of_dist_are_refused() {
-        let dist = fixture(true);
+        let (_guard, dist) = fixture(true);
         std::os::unix::fs::symlink(dist.join("../secret.txt"), dist.join("leak.txt")).unwrap();
         let (status, _, body) = get(&dist, Method::GET, "/leak.txt").await;
         assert_eq!(status, StatusCode::OK); // the SPA fallback, not the file
@@ -442,7 +434,7 @@ mod tests {
 
     #[actix_web::test]
     async fn explains_how_to_build_when_dist_is_missing() {
-        let dist = fixture(false);
+        let (_guard, dist) = fixture(false);
         let (status, headers, body) = get(&dist, Method::GET, "/").await;
         assert_eq!(status, StatusCode::OK);
         assert!(
