@@ -138,6 +138,9 @@ before(async () => {
     USERS_API__STORAGE__BACKEND: 'sqlite',
     USERS_API__STORAGE__SQLITE__PATH: join(ctx.workDir, 'users.db'),
     USERS_API__RATE_LIMIT__ENABLED: 'false',
+    // The platform admin whose management API session reads the stored records back.
+    USERS_API__ADMIN__BOOTSTRAP_EMAIL: adminEmail,
+    USERS_API__ADMIN__BOOTSTRAP_PASSWORD: adminPassword,
     PORT: String(apiPort),
   };
 
@@ -184,13 +187,24 @@ async function newPage() {
   return { page, problems };
 }
 
-/** The app's records, from the CLI, which prints them as NDJSON. */
+const adminEmail = 'e2e-admin@example.com';
+const adminPassword = 'a long e2e admin passphrase';
+
+/** The app's records, through the management API: an admin logs in and lists the app's users. */
 async function storedRecords() {
-  const output = await cli('user', 'list', '--app', appId);
-  return output
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line));
+  const apiUrl = `http://127.0.0.1:${ctx.apiPort}`;
+  const login = await fetch(`${apiUrl}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: apiUrl },
+    body: JSON.stringify({ email: adminEmail, password: adminPassword }),
+  });
+  assert.equal(login.status, 200, `admin login: ${await login.text()}`);
+  const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const listed = await fetch(`${apiUrl}/v1/apps/${appId}/users?limit=500`, { headers: { cookie } });
+  assert.equal(listed.status, 200, `GET /v1/apps/${appId}/users: ${await listed.clone().text()}`);
+  const body = /** @type {{ users: Array<Record<string, any>>, nextCursor: string | null }} */ (await listed.json());
+  assert.equal(body.nextCursor, null);
+  return body.users;
 }
 
 /** The text of the error element the control points at with aria-describedby. */
