@@ -168,11 +168,35 @@ async fn wrong_methods_and_unknown_paths_get_the_error_envelope(app: &TestApp) {
         .await
         .expect("request");
     expect_error(response, 405, "method_not_allowed").await;
+    // Unknown API paths, under any method, get the JSON envelope...
+    for path in [
+        "/v1/nowhere",
+        "/auth/nowhere",
+        "/v1/apps/site/nowhere/deeper",
+    ] {
+        let response = app.client.get(app.url(path)).send().await.expect("request");
+        expect_error(response, 404, "not_found").await;
+    }
+    let response = app
+        .client
+        .post(app.url("/nowhere"))
+        .send()
+        .await
+        .expect("request");
+    expect_error(response, 404, "not_found").await;
+    // ...while a GET of any other path belongs to the dashboard (a single-page app routes it
+    // itself): its page, or, with no dashboard built, the page that says how to build it.
     let response = app
         .client
         .get(app.url("/nowhere"))
         .send()
         .await
         .expect("request");
-    expect_error(response, 404, "not_found").await;
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("text/html")
+    );
 }
