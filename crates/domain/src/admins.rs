@@ -93,10 +93,9 @@ impl<S: AdminStore + ?Sized> AdminService<S> {
             Some(email) => self.storage.find_admin_by_email(email.as_ref()).await?,
             None => None,
         };
-        let matches = self
+        Ok(self
             .hasher
-            .verify(password, admin.as_ref().map(|a| a.password_hash.clone()))
-            .await?;
-        Ok(admin.filter(|_| matches))
+            .verified(password, admin, |a| &a.password_hash)
+            .await?)
     }
 }

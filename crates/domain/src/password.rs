@@ -111,6 +111,20 @@ impl PasswordHasher {
         Ok(known && matches)
     }
 
+    /// `record` when `password` matches the hash `hash_of` finds in it; `None` when it does not
+    /// or when there is no record, which takes as long (see [`Self::verify`]). Every login goes
+    /// through here, so no caller can forget the timing rule.
+    pub async fn verified<T>(
+        &self,
+        password: SecretString,
+        record: Option<T>,
+        hash_of: impl Fn(&T) -> &str,
+    ) -> Result<Option<T>, HashError> {
+        let stored_hash = record.as_ref().map(|r| hash_of(r).to_owned());
+        let matches = self.verify(password, stored_hash).await?;
+        Ok(record.filter(|_| matches))
+    }
+
     async fn run_blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,

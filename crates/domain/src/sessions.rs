@@ -159,17 +159,15 @@ impl<S: AppStore + AdminStore + ?Sized> SessionService<S> {
             Some(id) => self.storage.find_app(id.as_ref()).await?,
             None => None,
         };
-        let matches = self
+        let app = self
             .hasher
-            .verify(password, app.as_ref().map(|a| a.password_hash.clone()))
+            .verified(password, app, |a| &a.password_hash)
             .await?;
-        match app.filter(|_| matches) {
-            Some(app) => Ok(Self::claims(
-                Principal::Owner { app_id: app.id },
-                app.credential_version,
-            )),
-            None => Err(AuthError::InvalidCredentials),
-        }
+        let app = app.ok_or(AuthError::InvalidCredentials)?;
+        Ok(Self::claims(
+            Principal::Owner { app_id: app.id },
+            app.credential_version,
+        ))
     }
 
     /// A platform admin's login, with the same timing rule.
@@ -182,17 +180,15 @@ impl<S: AppStore + AdminStore + ?Sized> SessionService<S> {
             Some(email) => self.storage.find_admin_by_email(email.as_ref()).await?,
             None => None,
         };
-        let matches = self
+        let admin = self
             .hasher
-            .verify(password, admin.as_ref().map(|a| a.password_hash.clone()))
+            .verified(password, admin, |a| &a.password_hash)
             .await?;
-        match admin.filter(|_| matches) {
-            Some(admin) => Ok(Self::claims(
-                Principal::Admin { email: admin.email },
-                admin.credential_version,
-            )),
-            None => Err(AuthError::InvalidCredentials),
-        }
+        let admin = admin.ok_or(AuthError::InvalidCredentials)?;
+        Ok(Self::claims(
+            Principal::Admin { email: admin.email },
+            admin.credential_version,
+        ))
     }
 
     fn claims(principal: Principal, credential_version: i64) -> SessionClaims {
