@@ -1,27 +1,146 @@
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use rusqlite::Connection;
 use storage_port::StorageError;
+use tokio::sync::oneshot;
 
 use crate::convert::storage_error;
 
-/// Tells a job how its write ended, after the batch it was in committed or failed.
-type Finish = Box<dyn FnOnce(Option<String>) + Send>;
-/// One write: runs on the writer's connection, says whether it succeeded, and how to answer.
-type Work = Box<dyn FnOnce(&Connection) -> (bool, Finish) + Send>;
-
-struct Job {
-    work: Work,
-    /// One SQL statement: SQLite undoes a failed statement by itself, so no savepoint is needed.
-    single_statement: bool,
+/// One write waiting for the writer thread.
+trait Job: Send {
+    /// Runs the write on the writer's connection and says whether it succeeded.
+    fn run(&mut self, connection: &Connection) -> bool;
+    /// Answers the caller once the batch is committed; `Some` says why the write did not last.
+    fn finish(self: Box<Self>, failure: Option<String>);
+    /// A failure of the job cannot leave a change behind, so it needs no savepoint.
+    fn without_savepoint(&self) -> bool;
 }
 
-/// The handle to the writer thread. Dropping the last one lets the thread finish what it has
-/// and close the database.
+/// A write and the channel its answer goes back on: one allocation per write.
+struct Pending<T, W> {
+    work: Option<W>,
+    outcome: Option<Result<T, StorageError>>,
+    answer: oneshot::Sender<Result<T, StorageError>>,
+    without_savepoint: bool,
+}
+
+impl<T, W> Job for Pending<T, W>
+where
+    T: Send,
+    W: FnOnce(&Connection) -> Result<T, StorageError> + Send,
+{
+    fn run(&mut self, connection: &Connection) -> bool {
+        let outcome = match self.work.take() {
+            Some(work) => work(connection),
+            None => Err(StorageError::unexpected("a write was run twice")),
+        };
+        let succeeded = outcome.is_ok();
+        self.outcome = Some(outcome);
+        succeeded
+    }
+
+    fn finish(self: Box<Self>, failure: Option<String>) {
+        let outcome = match (failure, self.outcome) {
+            (None, Some(outcome)) => outcome,
+            (Some(message), _) => Err(StorageError::unavailable(message)),
+            (None, None) => Err(StorageError::unexpected("a write was never run")),
+        };
+        let _ = self.answer.send(outcome);
+    }
+
+    fn without_savepoint(&self) -> bool {
+        self.without_savepoint
+    }
+}
+
+/// Writes waiting for the writer thread. The writer takes everything waiting at once (one
+/// lock per batch, not per write), and is woken only when it sleeps.
+#[derive(Default)]
+struct Inbox {
+    state: Mutex<InboxState>,
+    arrived: Condvar,
+}
+
+#[derive(Default)]
+struct InboxState {
+    jobs: Vec<Box<dyn Job>>,
+    writer_asleep: bool,
+    /// A submitter will wake the sleeping writer once the requests being handled with it
+    /// have queued their writes too.
+    wake_promised: bool,
+    closed: bool,
+}
+
+enum Offer {
+    Taken,
+    /// Taken, and the writer sleeps: this submitter must wake it (see `WakeWriter`).
+    TakenWakeWriter,
+    /// The queue is full: try again a little later.
+    Full(Box<dyn Job>),
+    Closed,
+}
+
+impl Inbox {
+    fn lock(&self) -> MutexGuard<'_, InboxState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn offer(&self, job: Box<dyn Job>) -> Offer {
+        let mut state = self.lock();
+        if state.closed {
+            return Offer::Closed;
+        }
+        if state.jobs.len() >= QUEUE_DEPTH {
+            return Offer::Full(job);
+        }
+        state.jobs.push(job);
+        if state.writer_asleep && !state.wake_promised {
+            state.wake_promised = true;
+            return Offer::TakenWakeWriter;
+        }
+        Offer::Taken
+    }
+
+    fn wake_writer(&self) {
+        let mut state = self.lock();
+        state.wake_promised = false;
+        let asleep = std::mem::take(&mut state.writer_asleep);
+        drop(state);
+        if asleep {
+            self.arrived.notify_one();
+        }
+    }
+}
+
+/// Group commit: the first write to reach a sleeping writer wakes it only after yielding once
+/// to the other tasks of its thread, so that the requests ready at the same moment queue their
+/// writes too and share one transaction. Woken on drop, so a request that is cancelled while
+/// it yields still wakes the writer.
+struct WakeWriter<'a>(&'a Inbox);
+
+impl Drop for WakeWriter<'_> {
+    fn drop(&mut self) {
+        self.0.wake_writer();
+    }
+}
+
+impl std::fmt::Debug for Inbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inbox")
+            .field("waiting", &self.lock().jobs.len())
+            .finish()
+    }
+}
+
+/// The handle to the writer thread. Dropping it lets the thread commit what it has and close
+/// the database.
 #[derive(Debug)]
 pub struct Writer {
-    jobs: SyncSender<Job>,
+    inbox: std::sync::Arc<Inbox>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -30,12 +149,15 @@ const QUEUE_DEPTH: usize = 4096;
 
 impl Writer {
     pub fn start(connection: Connection, max_batch: usize) -> std::io::Result<Self> {
-        let (jobs, queue) = sync_channel::<Job>(QUEUE_DEPTH);
-        let thread = std::thread::Builder::new()
-            .name("sqlite-writer".into())
-            .spawn(move || run(connection, queue, max_batch.max(1)))?;
+        let inbox = std::sync::Arc::new(Inbox::default());
+        let thread = {
+            let inbox = inbox.clone();
+            std::thread::Builder::new()
+                .name("sqlite-writer".into())
+                .spawn(move || run(connection, &inbox, max_batch.max(1)))?
+        };
         Ok(Self {
-            jobs,
+            inbox,
             thread: Some(thread),
         })
     }
@@ -49,9 +171,10 @@ impl Writer {
         self.submit(work, false).await
     }
 
-    /// The same for `work` that runs exactly one SQL statement (the hot upsert), which needs no
-    /// savepoint: a failing statement leaves the transaction as it was.
-    pub async fn write_one_statement<T: Send + 'static>(
+    /// The same for `work` that needs no savepoint because a failure cannot leave a change
+    /// behind: it runs one SQL statement (SQLite undoes a failed statement by itself), or
+    /// several of which only the last changes anything (the hot upsert).
+    pub async fn write_without_savepoint<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Connection) -> Result<T, StorageError> + Send + 'static,
     ) -> Result<T, StorageError> {
@@ -61,92 +184,97 @@ impl Writer {
     async fn submit<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Connection) -> Result<T, StorageError> + Send + 'static,
-        single_statement: bool,
+        without_savepoint: bool,
     ) -> Result<T, StorageError> {
-        let (answer, answered) = tokio::sync::oneshot::channel();
-        let job = Job {
-            single_statement,
-            work: Box::new(move |connection| {
-                let result = work(connection);
-                let succeeded = result.is_ok();
-                let finish: Finish = Box::new(move |commit_error| {
-                    let outcome = match commit_error {
-                        None => result,
-                        Some(message) => Err(StorageError::unavailable(message)),
-                    };
-                    let _ = answer.send(outcome);
-                });
-                (succeeded, finish)
-            }),
-        };
+        let stopped = || StorageError::unavailable("the SQLite writer has stopped");
+        let (answer, answered) = oneshot::channel();
+        let job: Box<dyn Job> = Box::new(Pending {
+            work: Some(work),
+            outcome: None,
+            answer,
+            without_savepoint,
+        });
         let mut job = job;
         loop {
-            match self.jobs.try_send(job) {
-                Ok(()) => break,
-                Err(TrySendError::Full(returned)) => {
-                    job = returned;
-                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            match self.inbox.offer(job) {
+                Offer::Taken => break,
+                Offer::TakenWakeWriter => {
+                    let _wake = WakeWriter(&self.inbox);
+                    tokio::task::yield_now().await;
+                    break;
                 }
-                Err(TrySendError::Disconnected(_)) => {
-                    return Err(StorageError::unavailable("the SQLite writer has stopped"));
+                Offer::Closed => return Err(stopped()),
+                Offer::Full(returned) => {
+                    job = returned;
+                    tokio::time::sleep(Duration::from_millis(1)).await;
                 }
             }
         }
-        answered
-            .await
-            .map_err(|_| StorageError::unavailable("the SQLite writer has stopped"))?
+        answered.await.map_err(|_| stopped())?
     }
 }
 
 impl Drop for Writer {
     fn drop(&mut self) {
-        // Close the queue, then wait for the thread to commit what it holds.
-        let (closed, _) = sync_channel(0);
-        drop(std::mem::replace(&mut self.jobs, closed));
+        // Close the inbox, then wait for the thread to commit what it holds.
+        self.inbox.lock().closed = true;
+        self.inbox.wake_writer();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
     }
 }
 
-fn run(connection: Connection, queue: Receiver<Job>, max_batch: usize) {
-    while let Ok(first) = queue.recv() {
-        let mut batch = vec![first];
-        while batch.len() < max_batch {
-            match queue.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+fn run(connection: Connection, inbox: &Inbox, max_batch: usize) {
+    let mut batch: Vec<Box<dyn Job>> = Vec::new();
+    loop {
+        {
+            let mut state = inbox.lock();
+            while state.jobs.is_empty() && !state.closed {
+                state.writer_asleep = true;
+                state = inbox
+                    .arrived
+                    .wait(state)
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+            }
+            state.writer_asleep = false;
+            if state.jobs.is_empty() {
+                break; // closed, and nothing left
+            }
+            if state.jobs.len() <= max_batch {
+                std::mem::swap(&mut state.jobs, &mut batch);
+            } else {
+                batch.extend(state.jobs.drain(..max_batch));
             }
         }
-        commit_batch(&connection, batch);
+        commit_batch(&connection, &mut batch);
     }
     tracing::debug!("SQLite writer stopped");
 }
 
-fn commit_batch(connection: &Connection, batch: Vec<Job>) {
+/// Runs the jobs in one transaction, each failed one undone on its own, then answers them all.
+fn commit_batch(connection: &Connection, batch: &mut Vec<Box<dyn Job>>) {
     // Outside a transaction (BEGIN failed), each savepoint commits on its own release.
     let in_transaction = control(connection, "BEGIN IMMEDIATE").is_ok();
-    let mut finishers = Vec::with_capacity(batch.len());
-    for job in batch {
-        if job.single_statement && in_transaction {
-            let (_, finish) = (job.work)(connection);
-            finishers.push((finish, None));
+    let mut failures: Vec<Option<String>> = Vec::with_capacity(batch.len());
+    for job in batch.iter_mut() {
+        if job.without_savepoint() && in_transaction {
+            job.run(connection);
+            failures.push(None);
             continue;
         }
         if let Err(error) = control(connection, "SAVEPOINT job") {
-            let message = storage_error(error).to_string();
-            let (_, finish) = (job.work)(connection);
-            finishers.push((finish, Some(message)));
+            failures.push(Some(storage_error(error).to_string()));
             continue;
         }
-        let (succeeded, finish) = (job.work)(connection);
-        if !succeeded {
+        if !job.run(connection) {
             let _ = control(connection, "ROLLBACK TO job");
         }
-        let released = control(connection, "RELEASE job")
-            .err()
-            .map(|e| e.to_string());
-        finishers.push((finish, released));
+        failures.push(
+            control(connection, "RELEASE job")
+                .err()
+                .map(|e| e.to_string()),
+        );
     }
     let commit_error = if in_transaction {
         control(connection, "COMMIT").err().map(|error| {
@@ -157,8 +285,8 @@ fn commit_batch(connection: &Connection, batch: Vec<Job>) {
     } else {
         None
     };
-    for (finish, own_error) in finishers {
-        finish(commit_error.clone().or(own_error));
+    for (job, failure) in batch.drain(..).zip(failures) {
+        job.finish(commit_error.clone().or(failure));
     }
 }
 

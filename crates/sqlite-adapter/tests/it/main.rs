@@ -51,3 +51,47 @@ mod durability {
         assert!(SqliteStorage::open(&SqliteSettings::at(&file)).is_err());
     }
 }
+
+mod group_commit {
+    use std::future::Future as _;
+    use std::task::Poll;
+    use std::time::Duration;
+
+    use storage_port::{Timestamp, UserStore, UserUpsert};
+
+    use super::*;
+
+    fn sign_up(email: &str) -> UserUpsert {
+        UserUpsert {
+            new_id: format!("id-{email}"),
+            email: email.to_owned(),
+            data: serde_json::Map::new(),
+            schema_version: 1,
+            now: Timestamp::from_unix_millis(1_000),
+        }
+    }
+
+    /// The first write to reach the sleeping writer yields before waking it; a request
+    /// cancelled in that moment must still wake it, or every later write would wait forever.
+    #[tokio::test]
+    async fn a_write_cancelled_before_it_wakes_the_writer_still_wakes_it() {
+        let (store, _folder) = fresh().await;
+        tokio::time::sleep(Duration::from_millis(50)).await; // the writer is asleep by now
+        let first_sign_up = sign_up("a@example.com");
+        let mut first = Box::pin(store.upsert_user_by_email("site-a", &first_sign_up));
+        let polled =
+            std::future::poll_fn(|context| Poll::Ready(first.as_mut().poll(context))).await;
+        assert!(polled.is_pending(), "the first write waits for the writer");
+        drop(first);
+        let second = tokio::time::timeout(
+            Duration::from_secs(5),
+            store.upsert_user_by_email("site-a", &sign_up("b@example.com")),
+        )
+        .await
+        .expect("the writer was woken")
+        .expect("stored");
+        assert!(second.created);
+        // The cancelled write had been handed over, so it was committed too.
+        assert_eq!(store.count_users("site-a").await.expect("count"), 2);
+    }
+}
