@@ -67,5 +67,7 @@ fn open_reader(path: &PathBuf) -> rusqlite::Result<Connection> {
             | OpenFlags::SQLITE_OPEN_URI,
     )?;
     connection.busy_timeout(std::time::Duration::from_secs(5))?;
+    // The 16 variants of the user listing and the other reads all stay prepared.
+    connection.set_prepared_statement_cache_capacity(64);
     Ok(connection)
 }

@@ -337,17 +337,7 @@ impl UserStore for SqliteStorage {
         let (app_id, query) = (app_id.to_owned(), query.clone());
         self.readers
             .read(move |connection| {
-                // Absent filters are NULL parameters, so one cached statement serves every query.
-                let mut statement = connection.prepare_cached(&format!(
-                    "SELECT {USER_COLUMNS} FROM users
-                     WHERE app_id = ?1
-                       AND (?2 IS NULL OR id > ?2)
-                       AND (?3 IS NULL OR instr(email, ?3) > 0)
-                       AND (?4 IS NULL OR created_at >= ?4)
-                       AND (?5 IS NULL OR created_at < ?5)
-                     ORDER BY id
-                     LIMIT ?6"
-                ))?;
+                let mut statement = connection.prepare_cached(&user_listing_sql(&query))?;
                 let limit = i64::from(query.limit);
                 let mut users: Vec<UserRecord> = statement
                     .query_map(
@@ -396,6 +386,26 @@ impl UserStore for SqliteStorage {
             })
             .await
     }
+}
+
+/// The listing's SQL with only the filters `query` has: a `?2 IS NULL OR id > ?2` form would
+/// keep SQLite from seeking to the cursor, and every page (and every step of an export) would
+/// read the app's records from the first. Unused numbered parameters may still be bound, so
+/// one parameter list serves every variant.
+fn user_listing_sql(query: &UserQuery) -> String {
+    let mut sql = format!("SELECT {USER_COLUMNS} FROM users WHERE app_id = ?1");
+    for (present, condition) in [
+        (query.after_id.is_some(), " AND id > ?2"),
+        (query.email_contains.is_some(), " AND instr(email, ?3) > 0"),
+        (query.created_from.is_some(), " AND created_at >= ?4"),
+        (query.created_before.is_some(), " AND created_at < ?5"),
+    ] {
+        if present {
+            sql.push_str(condition);
+        }
+    }
+    sql.push_str(" ORDER BY id LIMIT ?6");
+    sql
 }
 
 #[async_trait]
@@ -458,5 +468,38 @@ impl Storage for SqliteStorage {
         self.readers
             .read(|connection| connection.query_row("SELECT 1", [], |_| Ok(())))
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A page after a cursor seeks to it in the primary key instead of reading from the start.
+    #[test]
+    fn a_cursor_page_seeks_to_the_cursor() {
+        let mut connection = Connection::open_in_memory().expect("open");
+        crate::migrations::migrate(&mut connection).expect("migrate");
+        let mut query = UserQuery::first(50);
+        query.after_id = Some("cursor".into());
+        let plan: Vec<String> = connection
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", user_listing_sql(&query)))
+            .expect("prepare")
+            .query_map(
+                params![
+                    "app",
+                    "cursor",
+                    None::<String>,
+                    None::<i64>,
+                    None::<i64>,
+                    51
+                ],
+                |row| row.get::<_, String>(3),
+            )
+            .expect("plan")
+            .collect::<rusqlite::Result<_>>()
+            .expect("rows");
+        assert_eq!(plan.len(), 1, "{plan:?}");
+        assert!(plan[0].contains("id>?"), "{plan:?}");
     }
 }
