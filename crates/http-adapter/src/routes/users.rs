@@ -1,5 +1,6 @@
 //! An app's user records: list (keyset pages), read, erase, export.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use actix_session::Session;
@@ -292,14 +293,6 @@ struct Export {
 
 impl Export {
     async fn next_chunk(&mut self) -> Result<Bytes, std::io::Error> {
-        let mut out = Vec::new();
-        if self.format == ExportFormat::Csv && !self.header_written {
-            let mut header: Vec<&str> =
-                vec!["id", "email", "createdAt", "updatedAt", "schemaVersion"];
-            header.extend(self.columns.iter().map(String::as_str));
-            write_csv_row(&mut out, header.into_iter().map(str::to_owned))?;
-            self.header_written = true;
-        }
         let page = self
             .services
             .users
@@ -309,10 +302,29 @@ impl Export {
                 tracing::error!(error = %error, app_id = self.app_id, "export failed mid-stream");
                 std::io::Error::other("export failed")
             })?;
-        for user in page.users {
-            match self.format {
-                ExportFormat::Csv => write_csv_row(&mut out, csv_cells(&user, &self.columns))?,
-                ExportFormat::Ndjson => {
+        // About what a record takes, so that the buffer rarely grows.
+        let mut out = Vec::with_capacity(page.users.len() * 256);
+        match self.format {
+            ExportFormat::Csv => {
+                // One writer per chunk, written straight into the chunk's buffer.
+                let mut writer = csv::WriterBuilder::new().from_writer(&mut out);
+                if !self.header_written {
+                    let fixed = ["id", "email", "createdAt", "updatedAt", "schemaVersion"];
+                    let columns = self.columns.iter().map(String::as_str);
+                    writer
+                        .write_record(fixed.into_iter().chain(columns))
+                        .map_err(std::io::Error::other)?;
+                    self.header_written = true;
+                }
+                let mut scratch = String::new();
+                for user in &page.users {
+                    write_csv_record(&mut writer, user, &self.columns, &mut scratch)
+                        .map_err(std::io::Error::other)?;
+                }
+                writer.flush()?;
+            }
+            ExportFormat::Ndjson => {
+                for user in page.users {
                     serde_json::to_writer(&mut out, &UserResponse::from(user))?;
                     out.push(b'\n');
                 }
@@ -324,39 +336,45 @@ impl Export {
     }
 }
 
-fn write_csv_row(
-    out: &mut Vec<u8>,
-    cells: impl IntoIterator<Item = String>,
-) -> Result<(), std::io::Error> {
-    let mut writer = csv::WriterBuilder::new().from_writer(out);
-    writer.write_record(cells).map_err(std::io::Error::other)?;
-    writer.flush()
-}
-
-fn csv_cells(user: &UserRecord, columns: &[String]) -> Vec<String> {
-    let mut cells = vec![
-        defuse(&user.id),
-        defuse(&user.email),
-        user.created_at.to_rfc3339(),
-        user.updated_at.to_rfc3339(),
-        user.schema_version.to_string(),
-    ];
-    cells.extend(columns.iter().map(|key| match user.data.get(key) {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(text)) => defuse(text),
-        Some(Value::Bool(flag)) => flag.to_string(),
-        Some(Value::Number(number)) => number.to_string(),
-        Some(other) => defuse(&other.to_string()),
-    }));
-    cells
+/// One CSV row of `user`: the fixed columns, then `columns` from its data. `scratch` is reused
+/// for the cells that must be formatted (numbers), so that most cells allocate nothing.
+fn write_csv_record<W: std::io::Write>(
+    writer: &mut csv::Writer<W>,
+    user: &UserRecord,
+    columns: &[String],
+    scratch: &mut String,
+) -> csv::Result<()> {
+    use std::fmt::Write as _;
+    writer.write_field(defuse(&user.id).as_bytes())?;
+    writer.write_field(defuse(&user.email).as_bytes())?;
+    writer.write_field(user.created_at.to_rfc3339())?;
+    writer.write_field(user.updated_at.to_rfc3339())?;
+    scratch.clear();
+    let _ = write!(scratch, "{}", user.schema_version);
+    writer.write_field(scratch.as_bytes())?;
+    for key in columns {
+        match user.data.get(key) {
+            None | Some(Value::Null) => writer.write_field(b"")?,
+            Some(Value::String(text)) => writer.write_field(defuse(text).as_bytes())?,
+            Some(Value::Bool(flag)) => writer.write_field(if *flag { "true" } else { "false" })?,
+            Some(Value::Number(number)) => {
+                scratch.clear();
+                let _ = write!(scratch, "{number}");
+                writer.write_field(scratch.as_bytes())?;
+            }
+            Some(other) => writer.write_field(defuse(&other.to_string()).as_bytes())?,
+        }
+    }
+    // An empty record ends the row the fields above started.
+    writer.write_record(None::<&[u8]>)
 }
 
 /// Keeps spreadsheets from reading a text cell as a formula (OWASP "CSV injection").
-pub fn defuse(text: &str) -> String {
+pub fn defuse(text: &str) -> Cow<'_, str> {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
+        Cow::Owned(format!("'{text}"))
     } else {
-        text.to_owned()
+        Cow::Borrowed(text)
     }
 }
 
