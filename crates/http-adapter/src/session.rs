@@ -239,8 +239,28 @@ pub async fn authenticate(session: &Session, state: &ApiState) -> Result<Princip
     Ok(claims.principal)
 }
 
+/// The logged-in principal, if it may manage `app_id`: 401 as `authenticate` says, 403 (logged)
+/// for an owner of another app.
+pub async fn manager_of(
+    session: &Session,
+    state: &ApiState,
+    app_id: &str,
+) -> Result<Principal, ApiError> {
+    let principal = authenticate(session, state).await?;
+    authorize(&principal, app_id)?;
+    Ok(principal)
+}
+
+/// The logged-in principal, if it is a platform admin: 401 as `authenticate` says, 403 (logged)
+/// for an app owner.
+pub async fn admin(session: &Session, state: &ApiState) -> Result<Principal, ApiError> {
+    let principal = authenticate(session, state).await?;
+    require_admin(&principal)?;
+    Ok(principal)
+}
+
 /// The principal, if it may manage `app_id`; otherwise 403, logged.
-pub fn authorize(principal: &Principal, app_id: &str) -> Result<(), ApiError> {
+fn authorize(principal: &Principal, app_id: &str) -> Result<(), ApiError> {
     if principal.may_manage(app_id) {
         Ok(())
     } else {
@@ -255,7 +275,7 @@ pub fn authorize(principal: &Principal, app_id: &str) -> Result<(), ApiError> {
 }
 
 /// Admins only; otherwise 403, logged.
-pub fn require_admin(principal: &Principal) -> Result<(), ApiError> {
+fn require_admin(principal: &Principal) -> Result<(), ApiError> {
     if principal.is_admin() {
         Ok(())
     } else {

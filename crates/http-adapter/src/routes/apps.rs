@@ -93,8 +93,7 @@ fn refuse_unknown_members(object: &Map<String, Value>) -> Result<(), ApiError> {
     )
 )]
 pub async fn list_apps(session: Session, state: Data<ApiState>) -> Result<HttpResponse, ApiError> {
-    let principal = session::authenticate(&session, &state).await?;
-    session::require_admin(&principal)?;
+    session::admin(&session, &state).await?;
     let apps = state.services.apps.list_apps().await?;
     Ok(no_store(HttpResponse::Ok()).json(AppListResponse {
         apps: apps
@@ -127,8 +126,7 @@ pub async fn create_app(
     session: Session,
     state: Data<ApiState>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = session::authenticate(&session, &state).await?;
-    session::require_admin(&principal)?;
+    let principal = session::admin(&session, &state).await?;
     let mut object = read_object(&request, payload).await?;
     let new = NewApp {
         id: optional_text(&mut object, "sourceAppId")?.unwrap_or_default(),
@@ -169,8 +167,7 @@ pub async fn get_app(
     state: Data<ApiState>,
     app_id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = session::authenticate(&session, &state).await?;
-    session::authorize(&principal, &app_id)?;
+    session::manager_of(&session, &state, &app_id).await?;
     let app = state.services.apps.find_app(&app_id).await?;
     Ok(no_store(HttpResponse::Ok()).json(AppResponse::from_record(app, None)))
 }
@@ -201,8 +198,7 @@ pub async fn update_app(
     state: Data<ApiState>,
     app_id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = session::authenticate(&session, &state).await?;
-    session::authorize(&principal, &app_id)?;
+    let principal = session::manager_of(&session, &state, &app_id).await?;
     let mut object = read_object(&request, payload).await?;
     let changes = AppChanges {
         name: optional_text(&mut object, "name")?,
@@ -242,8 +238,7 @@ pub async fn delete_app(
     state: Data<ApiState>,
     app_id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = session::authenticate(&session, &state).await?;
-    session::require_admin(&principal)?;
+    let principal = session::admin(&session, &state).await?;
     state.services.apps.delete_app(&app_id).await?;
     tracing::info!(subject = principal.subject(), app_id = %app_id, "app deleted");
     Ok(HttpResponse::NoContent().finish())
@@ -269,8 +264,7 @@ pub async fn rotate_password(
     state: Data<ApiState>,
     app_id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = session::authenticate(&session, &state).await?;
-    session::require_admin(&principal)?;
+    let principal = session::admin(&session, &state).await?;
     let (_, password) = state.services.apps.rotate_password(&app_id).await?;
     tracing::info!(subject = principal.subject(), app_id = %app_id, "app password rotated");
     Ok(no_store(HttpResponse::Ok()).json(PasswordResponse {
@@ -297,8 +291,7 @@ pub async fn get_schema(
     state: Data<ApiState>,
     app_id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = session::authenticate(&session, &state).await?;
-    session::authorize(&principal, &app_id)?;
+    session::manager_of(&session, &state, &app_id).await?;
     state.services.apps.find_app(&app_id).await?;
     let current = state.services.apps.current_schema(&app_id).await?;
     let body = current.map_or_else(
@@ -352,8 +345,7 @@ pub async fn put_schema(
     app_id: Path<String>,
     params: Query<SchemaSaveParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = session::authenticate(&session, &state).await?;
-    session::authorize(&principal, &app_id)?;
+    let principal = session::manager_of(&session, &state, &app_id).await?;
     let mut object = read_object(&request, payload).await?;
     object.remove("version");
     object.remove("createdAt");
@@ -406,8 +398,7 @@ pub async fn schema_versions(
     state: Data<ApiState>,
     app_id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = session::authenticate(&session, &state).await?;
-    session::authorize(&principal, &app_id)?;
+    session::manager_of(&session, &state, &app_id).await?;
     state.services.apps.find_app(&app_id).await?;
     let versions = state.services.apps.schema_versions(&app_id).await?;
     Ok(no_store(HttpResponse::Ok()).json(SchemaVersionsResponse {

@@ -129,8 +129,7 @@ pub async fn list_users(
     app_id: Path<String>,
     params: Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = session::authenticate(&session, &state).await?;
-    session::authorize(&principal, &app_id)?;
+    session::manager_of(&session, &state, &app_id).await?;
     list_page(&state, &app_id, params.into_inner()).await
 }
 
@@ -154,8 +153,7 @@ pub async fn get_user(
     path: Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (app_id, user_id) = path.into_inner();
-    let principal = session::authenticate(&session, &state).await?;
-    session::authorize(&principal, &app_id)?;
+    session::manager_of(&session, &state, &app_id).await?;
     state.services.apps.find_app(&app_id).await?;
     let user = state.services.users.find(&app_id, &user_id).await?;
     Ok(no_store(HttpResponse::Ok()).json(UserResponse::from(user)))
@@ -181,8 +179,7 @@ pub async fn delete_user(
     path: Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (app_id, user_id) = path.into_inner();
-    let principal = session::authenticate(&session, &state).await?;
-    session::authorize(&principal, &app_id)?;
+    let principal = session::manager_of(&session, &state, &app_id).await?;
     state.services.apps.find_app(&app_id).await?;
     state.services.users.delete(&app_id, &user_id).await?;
     tracing::info!(
@@ -235,8 +232,7 @@ pub async fn export_users(
     params: Query<ExportParams>,
 ) -> Result<HttpResponse, ApiError> {
     let app_id = app_id.into_inner();
-    let principal = session::authenticate(&session, &state).await?;
-    session::authorize(&principal, &app_id)?;
+    let principal = session::manager_of(&session, &state, &app_id).await?;
     let format = match params.format.as_deref() {
         None | Some("csv") => ExportFormat::Csv,
         Some("ndjson") => ExportFormat::Ndjson,
