@@ -22,7 +22,11 @@ const repoRoot = resolve(webAdminDir, '..');
 const binary = process.env.USERS_API_BIN ?? join(repoRoot, 'target/debug/users-api');
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const dist = process.env.WEB_ADMIN_DIST ?? join(webAdminDir, 'dist');
-const screenshotDir = join(here, 'screenshots');
+// Screenshots go to a temporary folder, so that a test run leaves the checkout as it was;
+// UPDATE_SCREENSHOTS=1 writes them over the committed ones (e2e/screenshots, shown in the docs).
+const screenshotDir = process.env.UPDATE_SCREENSHOTS === '1'
+  ? join(here, 'screenshots')
+  : mkdtempSync(join(tmpdir(), 'users-api-screenshots-'));
 const adminEmail = 'admin@example.com';
 const adminPassword = 'a long admin passphrase';
 const appId = 'e2e-site';
@@ -145,6 +149,9 @@ after(async () => {
     if (ctx.server.exitCode === null) ctx.server.kill('SIGKILL');
   }
   if (ctx.workDir && !process.env.KEEP_E2E_TMP) rmSync(ctx.workDir, { recursive: true, force: true });
+  if (process.env.UPDATE_SCREENSHOTS !== '1' && !process.env.KEEP_E2E_TMP) {
+    rmSync(screenshotDir, { recursive: true, force: true });
+  }
 });
 
 /** @param {import('playwright-core').Page} page @param {string} name */

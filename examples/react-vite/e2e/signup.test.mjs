@@ -26,7 +26,11 @@ const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // The schema of the docs (docs/schema.md), so the documented sample is proven to be accepted.
 const schemaFile = join(repoRoot, 'clients/js/test/docs-samples/schema-example.json');
 const errorExampleFile = join(repoRoot, 'clients/js/test/docs-samples/error-example.json');
-const screenshotDir = join(here, 'screenshots');
+// Screenshots go to a temporary folder, so that a test run leaves the checkout as it was;
+// UPDATE_SCREENSHOTS=1 writes them over the committed ones (e2e/screenshots, shown in the docs).
+const screenshotDir = process.env.UPDATE_SCREENSHOTS === '1'
+  ? join(here, 'screenshots')
+  : mkdtempSync(join(tmpdir(), 'users-api-screenshots-'));
 const appId = 'e2e-signup';
 const email = 'ada.lovelace@example.com';
 
@@ -176,6 +180,9 @@ after(async () => {
     if (ctx.server.exitCode === null) ctx.server.kill('SIGKILL');
   }
   if (ctx.workDir && !process.env.KEEP_E2E_TMP) rmSync(ctx.workDir, { recursive: true, force: true });
+  if (process.env.UPDATE_SCREENSHOTS !== '1' && !process.env.KEEP_E2E_TMP) {
+    rmSync(screenshotDir, { recursive: true, force: true });
+  }
 });
 
 async function newPage() {
