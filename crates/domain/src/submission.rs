@@ -118,14 +118,13 @@ impl<S: AppStore + SchemaStore + UserStore + ?Sized> SubmissionService<S> {
             });
         }
 
-        let accepted = match context.schema.validate(&data) {
+        let accepted = match context.schema.accept(data) {
             Ok(accepted) => Some(accepted),
             Err(found) => {
                 violations.extend(found.into_vec());
                 None
             }
         };
-        data.clear();
 
         let (Some(email), Some(data), true) = (email, accepted, violations.is_empty()) else {
             return Err(SubmitError::Invalid(Violations(violations)));

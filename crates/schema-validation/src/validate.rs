@@ -10,21 +10,46 @@ impl Schema {
     /// `null` and `""` mean "not answered": an error for a required field, dropped for an
     /// optional one (so an untouched optional form input never fails a `minLength`).
     pub fn validate(&self, data: &Map<String, Value>) -> Result<Map<String, Value>, Violations> {
-        let mut violations = Vec::new();
-        let mut accepted = Map::new();
+        self.check(data)?;
+        Ok(self
+            .fields
+            .iter()
+            .filter_map(|field| {
+                let value = data.get(&field.key).filter(|v| !is_unanswered(v))?;
+                Some((field.key.clone(), value.clone()))
+            })
+            .collect())
+    }
+
+    /// The same as [`Schema::validate`] for data the caller no longer needs: the accepted keys
+    /// and values are moved, not copied (the submission hot path).
+    pub fn accept(&self, mut data: Map<String, Value>) -> Result<Map<String, Value>, Violations> {
+        self.check(&data)?;
+        let mut accepted = Map::with_capacity(self.fields.len());
         for field in &self.fields {
-            let value = data.get(&field.key).filter(|v| !is_unanswered(v));
-            match value {
+            if let Some((key, value)) = data.remove_entry(&field.key)
+                && !is_unanswered(&value)
+            {
+                accepted.insert(key, value);
+            }
+        }
+        Ok(accepted)
+    }
+
+    /// Every violation of `data`, in the order of the schema's fields, then unknown keys.
+    fn check(&self, data: &Map<String, Value>) -> Result<(), Violations> {
+        let mut violations = Vec::new();
+        for field in &self.fields {
+            match data.get(&field.key).filter(|v| !is_unanswered(v)) {
                 None if field.required => {
                     violations.push(violation(field, "required", "is required"))
                 }
                 None => {}
-                Some(value) => match check_value(field, value) {
-                    Ok(()) => {
-                        accepted.insert(field.key.clone(), value.clone());
+                Some(value) => {
+                    if let Err((code, message)) = check_value(field, value) {
+                        violations.push(violation(field, code, message));
                     }
-                    Err((code, message)) => violations.push(violation(field, code, message)),
-                },
+                }
             }
         }
         if self.reject_unknown {
@@ -37,7 +62,7 @@ impl Schema {
             }
         }
         if violations.is_empty() {
-            Ok(accepted)
+            Ok(())
         } else {
             Err(Violations(violations))
         }
@@ -63,7 +88,7 @@ fn check_value(field: &Field, value: &Value) -> Result<(), Failure> {
         } => {
             let text = value
                 .as_str()
-                .ok_or(("type", "must be a string".to_owned()))?;
+                .ok_or_else(|| ("type", "must be a string".to_owned()))?;
             let length = text.chars().count() as u64;
             if let Some(min) = min_length
                 && length < *min
@@ -85,7 +110,7 @@ fn check_value(field: &Field, value: &Value) -> Result<(), Failure> {
         Rules::Number { min, max, integer } => {
             let number = value
                 .as_f64()
-                .ok_or(("type", "must be a number".to_owned()))?;
+                .ok_or_else(|| ("type", "must be a number".to_owned()))?;
             if *integer && number.fract() != 0.0 {
                 return Err(("type", "must be a whole number".to_owned()));
             }
@@ -104,7 +129,7 @@ fn check_value(field: &Field, value: &Value) -> Result<(), Failure> {
         Rules::Select { options } => {
             let choice = value
                 .as_str()
-                .ok_or(("type", "must be a string".to_owned()))?;
+                .ok_or_else(|| ("type", "must be a string".to_owned()))?;
             if options.iter().any(|option| option == choice) {
                 Ok(())
             } else {
@@ -114,9 +139,9 @@ fn check_value(field: &Field, value: &Value) -> Result<(), Failure> {
         Rules::Date { min, max } => {
             let text = value
                 .as_str()
-                .ok_or(("type", "must be a date string".to_owned()))?;
+                .ok_or_else(|| ("type", "must be a date string".to_owned()))?;
             let date = crate::CalendarDate::parse(text)
-                .ok_or(("date", "must be a real date written YYYY-MM-DD".to_owned()))?;
+                .ok_or_else(|| ("date", "must be a real date written YYYY-MM-DD".to_owned()))?;
             if let Some(min) = min
                 && date < *min
             {
@@ -132,7 +157,7 @@ fn check_value(field: &Field, value: &Value) -> Result<(), Failure> {
         Rules::Checkbox => {
             let checked = value
                 .as_bool()
-                .ok_or(("type", "must be true or false".to_owned()))?;
+                .ok_or_else(|| ("type", "must be true or false".to_owned()))?;
             if field.required && !checked {
                 return Err(("required", "must be checked".to_owned()));
             }

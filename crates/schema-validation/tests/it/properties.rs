@@ -62,4 +62,10 @@ proptest! {
             prop_assert_eq!(schema.validate(&accepted).ok(), Some(accepted));
         }
     }
+
+    #[test]
+    fn accepting_moves_exactly_what_validating_copies(data in submission()) {
+        let schema = example_schema();
+        prop_assert_eq!(schema.accept(data.clone()), schema.validate(&data));
+    }
 }
