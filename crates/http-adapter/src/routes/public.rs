@@ -10,7 +10,7 @@ use schema_validation::{FieldKind, Schema};
 use serde_json::{Map, Value};
 
 use crate::ApiState;
-use crate::body::{BodyKind, body_kind, json_object, read_limited};
+use crate::body::{BodyKind, body_kind, read_limited, submission_input};
 use crate::cors::{allow_origin, allow_origin_on, request_origin};
 use crate::dto::{SchemaResponse, SubmittedResponse};
 use crate::error::{ApiError, ErrorBody};
@@ -64,9 +64,12 @@ fn respond(request: &HttpRequest, outcome: Result<HttpResponse, Failure>) -> Htt
 
 /// The app id from the `x-app-id` header, with the original service's messages.
 fn header_app_id(request: &HttpRequest) -> Result<AppId, ApiError> {
+    // A `HeaderName`, not a `&str`: looking up by string would lower-case it into a new
+    // allocation on every request.
+    const X_APP_ID: header::HeaderName = header::HeaderName::from_static("x-app-id");
     let value = request
         .headers()
-        .get("x-app-id")
+        .get(X_APP_ID)
         .ok_or_else(|| ApiError::bad_request("Missing x-app-id header"))?;
     value
         .to_str()
@@ -120,7 +123,9 @@ pub async fn submit_user(
 ) -> HttpResponse {
     let outcome = match body_kind(&request) {
         Ok(BodyKind::Json) => submit_json(&request, payload, &state).await,
-        Ok(BodyKind::Form) => return submit_form(&request, payload, &state).await,
+        // Boxed: the rare form path would otherwise make every JSON request's future as large
+        // as its own.
+        Ok(BodyKind::Form) => return Box::pin(submit_form(&request, payload, &state)).await,
         Err(error) => Err(error.into()),
     };
     respond(&request, outcome)
@@ -133,7 +138,7 @@ async fn submit_json(
 ) -> Result<HttpResponse, Failure> {
     let app_id = header_app_id(request)?;
     let body = read_limited(request, payload, state.body_limit).await?;
-    let mut object = json_object(&body)?;
+    let input = submission_input(&body)?;
     let context = app_context(state, &app_id).await?;
     let origin = request_origin(request);
     check_origin(&context, origin)?;
@@ -141,10 +146,6 @@ async fn submit_json(
         .app_limiter
         .check(&context.app.id)
         .cors(Cors::Allowed)?;
-    let input = SubmissionInput {
-        email: object.remove("email").unwrap_or(Value::Null),
-        data: object.remove("data").unwrap_or(Value::Null),
-    };
     let submitted = state
         .services
         .submissions
@@ -155,8 +156,8 @@ async fn submit_json(
     allow_origin(&mut response, origin);
     Ok(response.json(SubmittedResponse {
         id: submitted.id,
-        created_at: submitted.created_at.to_rfc3339(),
-        updated_at: submitted.updated_at.to_rfc3339(),
+        created_at: submitted.created_at,
+        updated_at: submitted.updated_at,
     }))
 }
 
