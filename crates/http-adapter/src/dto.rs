@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 use serde_json::{Map, Value};
+use storage_port::Timestamp;
 use utoipa::ToSchema;
 
 /// A sign-up from a site.
@@ -23,10 +24,10 @@ pub struct SubmitUserRequest {
 pub struct SubmittedResponse {
     #[schema(example = "01936f3c-6b1e-7cc2-9a51-3f0c2d1e4b5a")]
     pub id: String,
-    #[schema(example = "2026-11-23T10:53:49.123Z")]
-    pub created_at: String,
-    #[schema(example = "2026-11-23T10:53:49.123Z")]
-    pub updated_at: String,
+    #[schema(value_type = String, example = "2026-11-23T10:53:49.123Z")]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, example = "2026-11-23T10:53:49.123Z")]
+    pub updated_at: Timestamp,
 }
 
 /// One field of a schema. Which rules apply depends on `kind`.

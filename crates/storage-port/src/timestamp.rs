@@ -31,16 +31,21 @@ impl Timestamp {
             .map(Self)
     }
 
-    /// `2026-11-23T10:53:49.123Z`. Written digit by digit: it runs twice per sign-up answer,
-    /// and `format!` was a measurable share of the request.
+    /// `2026-11-23T10:53:49.123Z`.
     pub fn to_rfc3339(self) -> String {
+        self.with_rfc3339(str::to_owned)
+    }
+
+    /// Hands the RFC 3339 text to `use_text`. Written digit by digit on the stack: it runs
+    /// twice per sign-up answer, and `format!` was a measurable share of the request.
+    fn with_rfc3339<R>(self, use_text: impl FnOnce(&str) -> R) -> R {
         let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)
             .unwrap_or(OffsetDateTime::UNIX_EPOCH);
         let (date, clock) = (at.date(), at.time());
         let year = date.year();
         if !(0..=9999).contains(&year) {
             // Outside four-digit years RFC 3339 has no form; keep the sign and every digit.
-            return format!(
+            return use_text(&format!(
                 "{year:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
                 u8::from(date.month()),
                 date.day(),
@@ -48,7 +53,7 @@ impl Timestamp {
                 clock.minute(),
                 clock.second(),
                 clock.millisecond()
-            );
+            ));
         }
         let mut text = *b"0000-00-00T00:00:00.000Z";
         let mut put = |at: usize, width: usize, mut value: u32| {
@@ -64,19 +69,20 @@ impl Timestamp {
         put(14, 2, u32::from(clock.minute()));
         put(17, 2, u32::from(clock.second()));
         put(20, 3, u32::from(clock.millisecond()));
-        text.iter().map(|&byte| char::from(byte)).collect()
+        // Only ASCII digits and separators were written.
+        use_text(std::str::from_utf8(&text).unwrap_or_default())
     }
 }
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_rfc3339())
+        self.with_rfc3339(|text| f.write_str(text))
     }
 }
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.to_rfc3339())
+        self.with_rfc3339(|text| serializer.serialize_str(text))
     }
 }
 
