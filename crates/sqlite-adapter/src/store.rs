@@ -279,10 +279,10 @@ impl UserStore for SqliteStorage {
             json_text(&upsert.data),
         );
         let (schema_version, now) = (upsert.schema_version, upsert.now.as_unix_millis());
-        // Two statements, neither with RETURNING nor a conflict clause that updates: either
-        // makes SQLite keep a statement journal and a temporary table for every sign-up, a
-        // measurable share of the writer's time. The writer runs one job at a time, so nothing
-        // comes between them; only one of them changes anything, so no savepoint is needed.
+        // Neither RETURNING nor a conflict clause that updates: either makes SQLite keep a
+        // statement journal and a temporary table for every sign-up, a measurable share of the
+        // writer's time. The writer runs one job at a time, so nothing comes between the
+        // statements; only one of them changes anything, so no savepoint is needed.
         self.write_without_savepoint(move |connection| {
             let inserted = connection
                 .prepare_cached(
@@ -295,22 +295,23 @@ impl UserStore for SqliteStorage {
                 let at = Timestamp::from_unix_millis(now);
                 return Ok(Ok(Upserted { id: new_id, created: true, created_at: at, updated_at: at }));
             }
+            let (id, created_at): (String, i64) = connection
+                .prepare_cached("SELECT id, created_at FROM users WHERE app_id = ?1 AND email = ?2")?
+                .query_row(params![app_id, email], |row| Ok((row.get(0)?, row.get(1)?)))?;
             // json_patch merges key by key; validated data never holds null, which it would
             // read as "delete this key".
             connection
                 .prepare_cached(
                     "UPDATE users SET data = json_patch(data, ?3), schema_version = ?4, updated_at = ?5
-                     WHERE app_id = ?1 AND email = ?2
-                     RETURNING id, created_at, updated_at",
+                     WHERE app_id = ?1 AND id = ?2",
                 )?
-                .query_row(params![app_id, email, data, schema_version, now], |row| {
-                    Ok(Ok(Upserted {
-                        id: row.get(0)?,
-                        created: false,
-                        created_at: Timestamp::from_unix_millis(row.get(1)?),
-                        updated_at: Timestamp::from_unix_millis(row.get(2)?),
-                    }))
-                })
+                .execute(params![app_id, id, data, schema_version, now])?;
+            Ok(Ok(Upserted {
+                id,
+                created: false,
+                created_at: Timestamp::from_unix_millis(created_at),
+                updated_at: Timestamp::from_unix_millis(now),
+            }))
         })
         .await
     }
