@@ -6,6 +6,7 @@ use schema_validation::Schema;
 use storage_port::*;
 
 use crate::SqliteSettings;
+use crate::checkpoint::{Checkpointer, WRITER_AUTOCHECKPOINT_PAGES};
 use crate::convert::*;
 use crate::pool::ReaderPool;
 use crate::writer::Writer;
@@ -14,7 +15,9 @@ use crate::writer::Writer;
 /// closes the file.
 #[derive(Debug)]
 pub struct SqliteStorage {
+    // Dropped in this order: the writer commits what it holds, then checkpoints stop.
     writer: Writer,
+    _checkpointer: Checkpointer,
     readers: Arc<ReaderPool>,
 }
 
@@ -40,11 +43,15 @@ impl SqliteStorage {
             .busy_timeout(std::time::Duration::from_secs(5))
             .map_err(storage_error)?;
         crate::migrations::migrate(&mut connection).map_err(storage_error)?;
+        connection
+            .pragma_update(None, "wal_autocheckpoint", WRITER_AUTOCHECKPOINT_PAGES)
+            .map_err(storage_error)?;
         // Every statement the writer runs stays prepared.
         connection.set_prepared_statement_cache_capacity(64);
         Ok(Self {
             writer: Writer::start(connection, settings.max_batch)
                 .map_err(StorageError::unavailable)?,
+            _checkpointer: Checkpointer::start(&settings.path, synchronous)?,
             readers: Arc::new(ReaderPool::new(settings.path.clone(), settings.max_readers)),
         })
     }

@@ -34,6 +34,22 @@ mod durability {
         assert_eq!(users.len(), 1);
     }
 
+    /// The writer leaves checkpoints to a thread of its own (its automatic one fires only
+    /// after about 40 MiB of log): a few writes reach the database file soon all the same.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_log_is_copied_into_the_database_file_in_the_background() {
+        let (store, folder) = fresh().await;
+        let file = folder.path().join("users.db");
+        let size = || std::fs::metadata(&file).expect("database file").len();
+        let before = size();
+        storage_port::conformance::upsert_creates_then_merges(&store).await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while size() <= before && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(size() > before, "the database file is still {before} bytes");
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_unopenable_path_is_reported_not_panicked() {
         let folder = tempfile::tempdir().expect("temp dir");
