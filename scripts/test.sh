@@ -24,6 +24,10 @@ step "dependency licenses (cargo-deny)"
 if ! cargo deny --version >/dev/null 2>&1; then
   cargo install --locked cargo-deny
 fi
+# cargo-deny reads the metadata of every target's dependencies (windows-sys too); on a fresh
+# machine those crates are not downloaded yet, and --offline (no advisory database fetch) would
+# then fail. cargo fetch downloads them for all targets from the registry.
+cargo fetch --locked
 cargo deny --offline check licenses bans sources
 
 step "Rust tests (memory, SQLite and the MongoDB wire-protocol test server)"
