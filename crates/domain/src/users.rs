@@ -121,7 +121,7 @@ impl<S: UserStore + ?Sized> UserService<S> {
             let page = self.scan(app_id, after_id, SCAN_PAGE_SIZE).await?;
             for user in &page.users {
                 impact.checked += 1;
-                if schema.validate(&user.data).is_err() {
+                if schema.check(&user.data).is_err() {
                     impact.failing += 1;
                     if impact.examples.len() < IMPACT_EXAMPLES {
                         impact.examples.push(user.id.clone());

@@ -36,8 +36,9 @@ impl Schema {
         Ok(accepted)
     }
 
-    /// Every violation of `data`, in the order of the schema's fields, then unknown keys.
-    fn check(&self, data: &Map<String, Value>) -> Result<(), Violations> {
+    /// Whether `data` passes, without building the data to store: every violation, in the
+    /// order of the schema's fields, then unknown keys (what the schema-impact scan needs).
+    pub fn check(&self, data: &Map<String, Value>) -> Result<(), Violations> {
         let mut violations = Vec::new();
         for field in &self.fields {
             match data.get(&field.key).filter(|v| !is_unanswered(v)) {

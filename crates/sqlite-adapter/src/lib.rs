@@ -3,8 +3,9 @@
 //! Writes go to one dedicated writer thread, which takes every write waiting for it and
 //! commits them in one transaction (group commit), each in its own savepoint so that one
 //! failing write does not undo the others. A third thread copies the write-ahead log back
-//! into the database file (checkpoints), so the writer never waits for that. Reads run on a small pool of read-only connections
-//! through `spawn_blocking`. No SQLite call ever runs on an async worker.
+//! into the database file (checkpoints), so the writer never waits for that. Reads run on a
+//! small pool of read-only connections through `spawn_blocking`. No SQLite call ever runs on
+//! an async worker.
 
 mod checkpoint;
 mod convert;

@@ -67,5 +67,6 @@ proptest! {
     fn accepting_moves_exactly_what_validating_copies(data in submission()) {
         let schema = example_schema();
         prop_assert_eq!(schema.accept(data.clone()), schema.validate(&data));
+        prop_assert_eq!(schema.check(&data).err(), schema.validate(&data).err());
     }
 }
