@@ -137,6 +137,20 @@ impl AdminStore for FlakyStorage {
         self.check()?;
         self.inner.count_admins().await
     }
+    async fn list_admins(&self) -> Result<Vec<AdminRecord>, StorageError> {
+        self.check()?;
+        self.inner.list_admins().await
+    }
+    async fn replace_admin_password(
+        &self,
+        email: &str,
+        password_hash: &str,
+    ) -> Result<AdminRecord, StorageError> {
+        self.check()?;
+        self.inner
+            .replace_admin_password(email, password_hash)
+            .await
+    }
 }
 
 #[async_trait]

@@ -21,6 +21,8 @@ pub enum AdminError {
     WeakPassword,
     #[error("an admin with this email already exists")]
     EmailTaken,
+    #[error("no admin has this email")]
+    NotFound,
     #[error(transparent)]
     Storage(StorageError),
     #[error(transparent)]
@@ -31,6 +33,7 @@ impl From<StorageError> for AdminError {
     fn from(error: StorageError) -> Self {
         match error {
             StorageError::Duplicate(_) => Self::EmailTaken,
+            StorageError::NotFound(_) => Self::NotFound,
             other => Self::Storage(other),
         }
     }
@@ -53,10 +56,7 @@ impl<S: AdminStore + ?Sized> AdminService<S> {
         password: SecretString,
     ) -> Result<AdminRecord, AdminError> {
         let email = EmailAddress::parse(email).ok_or(AdminError::InvalidEmail)?;
-        let length = password.expose_secret().chars().count();
-        if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&length) {
-            return Err(AdminError::WeakPassword);
-        }
+        check_password(&password)?;
         let admin = AdminRecord {
             id: uuid::Uuid::now_v7().to_string(),
             email: email.as_ref().to_owned(),
@@ -66,6 +66,35 @@ impl<S: AdminStore + ?Sized> AdminService<S> {
         };
         self.storage.insert_admin(&admin).await?;
         Ok(admin)
+    }
+
+    /// Every admin, ordered by email.
+    pub async fn list_admins(&self) -> Result<Vec<AdminRecord>, AdminError> {
+        Ok(self.storage.list_admins().await?)
+    }
+
+    /// Gives the admin a new password (the same rule as at creation) and raises its credential
+    /// version, so that every dashboard session it has open ends at its next request.
+    pub async fn reset_password(
+        &self,
+        email: &str,
+        password: SecretString,
+    ) -> Result<AdminRecord, AdminError> {
+        let email = EmailAddress::parse(email).ok_or(AdminError::InvalidEmail)?;
+        check_password(&password)?;
+        if self
+            .storage
+            .find_admin_by_email(email.as_ref())
+            .await?
+            .is_none()
+        {
+            return Err(AdminError::NotFound);
+        }
+        let hash = self.hasher.hash(password).await?;
+        Ok(self
+            .storage
+            .replace_admin_password(email.as_ref(), &hash)
+            .await?)
     }
 
     /// Creates the first admin from configured credentials, only when there is no admin yet.
@@ -97,5 +126,14 @@ impl<S: AdminStore + ?Sized> AdminService<S> {
             .hasher
             .verified(password, admin, |a| &a.password_hash)
             .await?)
+    }
+}
+
+fn check_password(password: &SecretString) -> Result<(), AdminError> {
+    let length = password.expose_secret().chars().count();
+    if (MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&length) {
+        Ok(())
+    } else {
+        Err(AdminError::WeakPassword)
     }
 }

@@ -33,6 +33,7 @@ pub use client_ip::{ClientIpResolver, IpNetwork};
 pub use error::ApiError;
 pub use openapi::{ApiDoc, openapi_json};
 pub use rate_limit::RateLimitSettings;
+pub use routes::users::{ExportError, ExportFormat, write_export};
 pub use session::{SessionKey, SessionSettings};
 
 /// HTTP settings.

@@ -47,6 +47,15 @@ pub enum AdminCommand {
         #[arg(long)]
         email: String,
     },
+    /// List the platform admins: email and creation time.
+    List,
+    /// Give an admin a new password (the recovery for a forgotten one) and end every dashboard
+    /// session it has open. The password (at least 12 characters) is read from standard input,
+    /// prompted on a terminal.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -73,6 +82,22 @@ pub enum AppCommand {
         #[arg(long)]
         file: PathBuf,
     },
+    /// List the apps: id, user count, creation time and name.
+    List,
+    /// Give an app a new password, print it once, and end its owners' dashboard sessions.
+    RotatePassword {
+        #[arg(long)]
+        id: String,
+    },
+    /// Delete an app with its schemas and every user record; asks to type the app id unless
+    /// --yes is given (without a terminal, the first line of standard input must be the id).
+    Delete {
+        #[arg(long)]
+        id: String,
+        /// Delete without asking.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -82,6 +107,23 @@ pub enum UserCommand {
         #[arg(long)]
         app: String,
     },
+    /// Export an app's users as the dashboard's export does: CSV (columns id, email,
+    /// createdAt, updatedAt, schemaVersion, then the schema's fields) or NDJSON.
+    Export {
+        #[arg(long)]
+        app: String,
+        #[arg(long, value_enum, default_value_t = ExportFormatArg::Csv)]
+        format: ExportFormatArg,
+        /// Write to FILE instead of standard output (replaced if it exists).
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ExportFormatArg {
+    Csv,
+    Ndjson,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -109,15 +151,39 @@ async fn services(settings: &Settings) -> Result<Services<dyn Storage>, CliError
 }
 
 pub async fn admin(command: AdminCommand, settings: &Settings) -> Result<(), CliError> {
-    let AdminCommand::Create { email } = command;
     let services = services(settings).await?;
-    let password = read_password()?;
-    let admin = services
-        .admins
-        .create_admin(&email, password)
-        .await
-        .map_err(failed)?;
-    println!("created admin {}", admin.email);
+    match command {
+        AdminCommand::Create { email } => {
+            let password = read_password()?;
+            let admin = services
+                .admins
+                .create_admin(&email, password)
+                .await
+                .map_err(failed)?;
+            println!("created admin {}", admin.email);
+        }
+        AdminCommand::List => {
+            let admins = services.admins.list_admins().await.map_err(failed)?;
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "EMAIL\tCREATED").map_err(failed)?;
+            for admin in admins {
+                writeln!(out, "{}\t{}", admin.email, admin.created_at.to_rfc3339())
+                    .map_err(failed)?;
+            }
+        }
+        AdminCommand::ResetPassword { email } => {
+            let password = read_password()?;
+            let admin = services
+                .admins
+                .reset_password(&email, password)
+                .await
+                .map_err(failed)?;
+            println!(
+                "new password set for admin {}; its dashboard sessions have ended",
+                admin.email
+            );
+        }
+    }
     Ok(())
 }
 
@@ -172,20 +238,102 @@ pub async fn app(command: AppCommand, settings: &Settings) -> Result<(), CliErro
                     })?;
             println!("saved schema version {} of {id}", saved.version);
         }
+        AppCommand::List => {
+            let apps = services.apps.list_apps().await.map_err(failed)?;
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "ID\tUSERS\tCREATED\tNAME").map_err(failed)?;
+            for summary in apps {
+                let app = &summary.app;
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}",
+                    app.id,
+                    summary.user_count,
+                    app.created_at.to_rfc3339(),
+                    app.name
+                )
+                .map_err(failed)?;
+            }
+        }
+        AppCommand::RotatePassword { id } => {
+            let (app, password) = services.apps.rotate_password(&id).await.map_err(failed)?;
+            let shown =
+                serde_json::json!({ "sourceAppId": app.id, "password": password.expose_secret() });
+            println!("{shown}");
+            eprintln!(
+                "Keep the password now: it is shown once. The app's dashboard sessions have ended."
+            );
+        }
+        AppCommand::Delete { id, yes } => {
+            let app = services.apps.find_app(&id).await.map_err(failed)?;
+            if !yes {
+                let prompt = format!(
+                    "Delete app {} ({}) with its schemas and all its users? Type its id to confirm: ",
+                    app.id, app.name
+                );
+                if read_line(&prompt)?.trim() != app.id {
+                    return Err(CliError::Usage(
+                        "not confirmed; nothing was deleted (pass --yes to skip the question)"
+                            .into(),
+                    ));
+                }
+            }
+            services.apps.delete_app(&id).await.map_err(failed)?;
+            println!("deleted app {id}");
+        }
     }
     Ok(())
 }
 
 pub async fn user(command: UserCommand, settings: &Settings) -> Result<(), CliError> {
-    let UserCommand::List { app } = command;
     let services = services(settings).await?;
+    match command {
+        UserCommand::List { app } => list_users(&services, &app).await,
+        UserCommand::Export {
+            app,
+            format,
+            output,
+        } => export_users(services, &app, format, output).await,
+    }
+}
+
+async fn export_users(
+    services: Services<dyn Storage>,
+    app: &str,
+    format: ExportFormatArg,
+    output: Option<PathBuf>,
+) -> Result<(), CliError> {
+    let format = match format {
+        ExportFormatArg::Csv => http_adapter::ExportFormat::Csv,
+        ExportFormatArg::Ndjson => http_adapter::ExportFormat::Ndjson,
+    };
+    let services = std::sync::Arc::new(services);
+    match output {
+        Some(path) => {
+            let file = std::fs::File::create(&path)
+                .map_err(|e| failed(format!("{}: {e}", path.display())))?;
+            let mut out = std::io::BufWriter::new(file);
+            http_adapter::write_export(services, app, format, &mut out)
+                .await
+                .map_err(failed)
+        }
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            http_adapter::write_export(services, app, format, &mut out)
+                .await
+                .map_err(failed)
+        }
+    }
+}
+
+async fn list_users(services: &Services<dyn Storage>, app: &str) -> Result<(), CliError> {
     let mut query = UserQuery::first(500);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     loop {
         let page = services
             .storage
-            .list_users(&app, &query)
+            .list_users(app, &query)
             .await
             .map_err(failed)?;
         for user in &page.users {
@@ -200,6 +348,20 @@ pub async fn user(command: UserCommand, settings: &Settings) -> Result<(), CliEr
             None => return Ok(()),
         }
     }
+}
+
+/// A line from the terminal after `prompt`, or the first line of standard input.
+fn read_line(prompt: &str) -> Result<String, CliError> {
+    if std::io::stdin().is_terminal() {
+        eprint!("{prompt}");
+        std::io::stderr().flush().map_err(failed)?;
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(failed)?;
+    Ok(line)
 }
 
 /// A password from the terminal without echo, or the first line of standard input.

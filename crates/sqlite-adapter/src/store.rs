@@ -468,6 +468,41 @@ impl AdminStore for SqliteStorage {
             .await
             .map(|count| count.max(0) as u64)
     }
+
+    async fn list_admins(&self) -> Result<Vec<AdminRecord>, StorageError> {
+        self.readers
+            .read(|connection| {
+                connection
+                    .prepare_cached(&format!(
+                        "SELECT {ADMIN_COLUMNS} FROM admins ORDER BY email"
+                    ))?
+                    .query_map([], admin_from_row)?
+                    .collect()
+            })
+            .await
+    }
+
+    async fn replace_admin_password(
+        &self,
+        email: &str,
+        password_hash: &str,
+    ) -> Result<AdminRecord, StorageError> {
+        let (email, password_hash) = (email.to_owned(), password_hash.to_owned());
+        self.write(move |connection| {
+            connection
+                .query_row(
+                    &format!(
+                        "UPDATE admins SET password_hash = ?2, credential_version = credential_version + 1
+                         WHERE email = ?1 RETURNING {ADMIN_COLUMNS}"
+                    ),
+                    params![email, password_hash],
+                    admin_from_row,
+                )
+                .optional()
+                .map(|admin| admin.ok_or(StorageError::NotFound("admin")))
+        })
+        .await
+    }
 }
 
 #[async_trait]

@@ -34,6 +34,7 @@ macro_rules! conformance_tests {
             delete_user_erases_one_record,
             stored_data_round_trips_exactly,
             admins_insert_find_and_refuse_duplicates,
+            admins_list_by_email_and_reset_passwords,
             ping_answers
         );
     };
@@ -573,6 +574,62 @@ pub async fn admins_insert_find_and_refuse_duplicates<S: Storage>(store: &S) {
         Err(StorageError::Duplicate(_))
     ));
     assert_eq!(store.count_admins().await.expect("count"), 1);
+}
+
+pub async fn admins_list_by_email_and_reset_passwords<S: Storage>(store: &S) {
+    assert_eq!(store.list_admins().await.expect("list"), []);
+    let admin = |email: &str| AdminRecord {
+        id: uuid::Uuid::now_v7().to_string(),
+        email: email.into(),
+        password_hash: "$argon2id$old".into(),
+        credential_version: 1,
+        created_at: Timestamp::from_unix_millis(1_700_000_000_000),
+    };
+    for email in ["zed@example.com", "ada@example.com"] {
+        store.insert_admin(&admin(email)).await.expect("insert");
+    }
+    let emails: Vec<String> = store
+        .list_admins()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|a| a.email)
+        .collect();
+    assert_eq!(emails, ["ada@example.com", "zed@example.com"]);
+
+    let reset = store
+        .replace_admin_password("ada@example.com", "$argon2id$new")
+        .await
+        .expect("reset");
+    assert_eq!(reset.password_hash, "$argon2id$new");
+    assert_eq!(reset.credential_version, 2);
+    let again = store
+        .replace_admin_password("ada@example.com", "$argon2id$newer")
+        .await
+        .expect("reset");
+    assert_eq!(again.credential_version, 3);
+    assert_eq!(
+        store
+            .find_admin_by_email("ada@example.com")
+            .await
+            .expect("find"),
+        Some(again)
+    );
+    let other = store
+        .find_admin_by_email("zed@example.com")
+        .await
+        .expect("find")
+        .expect("exists");
+    assert_eq!(
+        (other.password_hash.as_str(), other.credential_version),
+        ("$argon2id$old", 1)
+    );
+    assert!(matches!(
+        store
+            .replace_admin_password("nobody@example.com", "$argon2id$x")
+            .await,
+        Err(StorageError::NotFound(_))
+    ));
 }
 
 pub async fn ping_answers<S: Storage>(store: &S) {

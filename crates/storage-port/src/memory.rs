@@ -312,6 +312,25 @@ impl AdminStore for MemoryStorage {
     async fn count_admins(&self) -> Result<u64, StorageError> {
         Ok(self.state().admins.len() as u64)
     }
+
+    async fn list_admins(&self) -> Result<Vec<AdminRecord>, StorageError> {
+        Ok(self.state().admins.values().cloned().collect())
+    }
+
+    async fn replace_admin_password(
+        &self,
+        email: &str,
+        password_hash: &str,
+    ) -> Result<AdminRecord, StorageError> {
+        let mut state = self.state();
+        let admin = state
+            .admins
+            .get_mut(email)
+            .ok_or(StorageError::NotFound("admin"))?;
+        password_hash.clone_into(&mut admin.password_hash);
+        admin.credential_version += 1;
+        Ok(admin.clone())
+    }
 }
 
 #[async_trait]

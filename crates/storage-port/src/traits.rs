@@ -92,6 +92,18 @@ pub trait AdminStore: Send + Sync {
     async fn find_admin_by_email(&self, email: &str) -> Result<Option<AdminRecord>, StorageError>;
 
     async fn count_admins(&self) -> Result<u64, StorageError>;
+
+    /// Every admin, ordered by email.
+    async fn list_admins(&self) -> Result<Vec<AdminRecord>, StorageError>;
+
+    /// Replaces the admin's password hash and raises its credential version by one, in one
+    /// step, so that sessions opened with the old password end. MUST return
+    /// `NotFound("admin")` when no admin has this email.
+    async fn replace_admin_password(
+        &self,
+        email: &str,
+        password_hash: &str,
+    ) -> Result<AdminRecord, StorageError>;
 }
 
 /// Everything the service stores, in one place.

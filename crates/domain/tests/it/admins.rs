@@ -97,3 +97,71 @@ async fn bootstrap_creates_only_the_first_admin() {
         None
     );
 }
+
+#[tokio::test]
+async fn a_password_reset_ends_the_admins_sessions_and_only_the_new_password_works() {
+    let services = services();
+    for email in ["root@x.io", "other@x.io"] {
+        services
+            .admins
+            .create_admin(email, secret("the old passphrase"))
+            .await
+            .expect("created");
+    }
+    let root = services
+        .sessions
+        .login_admin("root@x.io", secret("the old passphrase"))
+        .await
+        .expect("login");
+    let other = services
+        .sessions
+        .login_admin("other@x.io", secret("the old passphrase"))
+        .await
+        .expect("login");
+
+    assert!(matches!(
+        services
+            .admins
+            .reset_password("root@x.io", secret("short"))
+            .await,
+        Err(AdminError::WeakPassword)
+    ));
+    assert!(matches!(
+        services
+            .admins
+            .reset_password("nobody@x.io", secret("the new passphrase"))
+            .await,
+        Err(AdminError::NotFound)
+    ));
+    let reset = services
+        .admins
+        .reset_password(" ROOT@x.io", secret("the new passphrase"))
+        .await
+        .expect("reset");
+    assert_eq!(reset.credential_version, 2);
+
+    let now = storage_port::Timestamp::now();
+    assert!(services.sessions.check(&root, now).await.is_err());
+    services
+        .sessions
+        .check(&other, now)
+        .await
+        .expect("the other admin's session goes on");
+    for (password, works) in [("the old passphrase", false), ("the new passphrase", true)] {
+        let found = services
+            .admins
+            .authenticate("root@x.io", secret(password))
+            .await
+            .expect("auth");
+        assert_eq!(found.is_some(), works, "{password}");
+    }
+    let emails: Vec<_> = services
+        .admins
+        .list_admins()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|a| a.email)
+        .collect();
+    assert_eq!(emails, ["other@x.io", "root@x.io"]);
+}

@@ -198,10 +198,58 @@ pub struct ExportParams {
     pub format: Option<String>,
 }
 
+/// The export's two formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ExportFormat {
+pub enum ExportFormat {
     Csv,
     Ndjson,
+}
+
+/// Why [`write_export`] stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    App(#[from] domain::AppError),
+    #[error("{0}")]
+    Write(#[from] std::io::Error),
+}
+
+/// The export of `GET /v1/apps/{appId}/users/export`, written to `out` instead of a response
+/// (the CLI's `user export`), so that both give the same bytes.
+pub async fn write_export(
+    services: Arc<Services<dyn Storage>>,
+    app_id: &str,
+    format: ExportFormat,
+    out: &mut impl std::io::Write,
+) -> Result<(), ExportError> {
+    services.apps.find_app(app_id).await?;
+    let columns = export_columns(&services, app_id).await?;
+    let mut export = Export {
+        services,
+        app_id: app_id.to_owned(),
+        columns,
+        format,
+        after_id: None,
+        header_written: false,
+        done: false,
+    };
+    while !export.done {
+        out.write_all(&export.next_chunk().await?)?;
+    }
+    Ok(out.flush()?)
+}
+
+/// The current schema's field keys, in schema order: the CSV columns after the fixed ones.
+async fn export_columns(
+    services: &Services<dyn Storage>,
+    app_id: &str,
+) -> Result<Vec<String>, domain::AppError> {
+    let schema = services
+        .apps
+        .current_schema(app_id)
+        .await?
+        .map_or_else(Schema::empty, |saved| saved.schema);
+    Ok(schema.fields().iter().map(|f| f.key().to_owned()).collect())
 }
 
 /// Every record of the app, streamed page by page in constant memory. CSV columns: `id`,
@@ -239,13 +287,7 @@ pub async fn export_users(
         Some(_) => return Err(invalid("format", "enum", "must be csv or ndjson")),
     };
     state.services.apps.find_app(&app_id).await?;
-    let schema = state
-        .services
-        .apps
-        .current_schema(&app_id)
-        .await?
-        .map_or_else(Schema::empty, |saved| saved.schema);
-    let columns: Vec<String> = schema.fields().iter().map(|f| f.key().to_owned()).collect();
+    let columns = export_columns(&state.services, &app_id).await?;
     tracing::info!(subject = principal.subject(), app_id, "user export");
     let (content_type, extension) = match format {
         ExportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
