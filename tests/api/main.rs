@@ -11,6 +11,7 @@ mod forms;
 mod health;
 mod hostile_input;
 mod management;
+mod metrics;
 mod outage;
 mod rate_limits;
 mod schema_route;

@@ -16,6 +16,8 @@ pub struct ApiError {
     pub details: Vec<ErrorDetail>,
     /// Seconds, for 429.
     pub retry_after: Option<u64>,
+    /// The kind of store failure behind this answer, for the metrics.
+    pub store_error: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -55,6 +57,7 @@ impl ApiError {
             message: message.into(),
             details: Vec::new(),
             retry_after: None,
+            store_error: None,
         }
     }
 
@@ -185,10 +188,13 @@ impl ApiError {
         }
     }
 
+    /// A storage failure: 503 when the store is unavailable, else 500. The cause is logged
+    /// here, once, with the request's span; the request's end does not log it again.
     pub fn storage(error: StorageError) -> Self {
-        match error {
+        let store_error = crate::metrics::store_error_kind(&error);
+        let answer = match error {
             StorageError::Unavailable(cause) => {
-                tracing::error!(error = %cause, "storage unavailable");
+                tracing::error!(error = %cause_chain(&*cause), "storage unavailable");
                 Self::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "storage_unavailable",
@@ -196,11 +202,16 @@ impl ApiError {
                 )
             }
             other => Self::internal(&other),
+        };
+        Self {
+            store_error,
+            ..answer
         }
     }
 
+    /// 500. The cause and its whole chain of sources are logged here, once.
     pub fn internal(cause: &dyn std::error::Error) -> Self {
-        tracing::error!(error = %cause, source = ?cause.source(), "unexpected error");
+        tracing::error!(error = %cause_chain(cause), "unexpected error");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal_error",
@@ -216,6 +227,34 @@ impl ApiError {
                 details: self.details.clone(),
             },
         }
+    }
+}
+
+/// `error: source: source of source`, the way `anyhow` prints `{:#}`.
+pub(crate) fn cause_chain(error: &dyn std::error::Error) -> String {
+    let mut chain = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    chain
+}
+
+/// Logs a failed request once, when it ends. A client error (4xx) is the client's business and
+/// an everyday event (the dashboard's session probe is a 401), so it is a debug line with the
+/// answer's code. A server error from `ApiError` was logged with its cause where it was made
+/// (`internal`, `storage`); any other (one of actix-web's own) is logged here with its chain.
+pub(crate) fn log_request_error(status: StatusCode, error: &actix_web::Error) {
+    if let Some(api) = error.as_error::<ApiError>() {
+        if status.is_client_error() {
+            tracing::debug!(status = status.as_u16(), code = api.code, error = %api.message, "request refused");
+        }
+    } else if status.is_server_error() {
+        tracing::error!(status = status.as_u16(), error = %error, "request failed");
+    } else {
+        tracing::debug!(status = status.as_u16(), error = %error, "request refused");
     }
 }
 

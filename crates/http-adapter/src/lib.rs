@@ -9,6 +9,7 @@ mod csrf;
 mod dashboard;
 mod dto;
 mod error;
+mod metrics;
 mod openapi;
 mod rate_limit;
 mod routes;
@@ -31,6 +32,7 @@ use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder, Trac
 
 pub use client_ip::{ClientIpResolver, IpNetwork};
 pub use error::ApiError;
+pub use metrics::{BATCH_SIZE_BOUNDS, Histogram, Metrics, serve_metrics};
 pub use openapi::{ApiDoc, openapi_json};
 pub use rate_limit::RateLimitSettings;
 pub use routes::users::{ExportError, ExportFormat, write_export};
@@ -78,6 +80,7 @@ pub struct ApiState {
     public_origin: Option<String>,
     body_limit: usize,
     openapi: String,
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl ApiState {
@@ -91,17 +94,27 @@ impl ApiState {
             public_origin: settings.session.public_origin.clone(),
             body_limit: settings.public_body_limit,
             openapi: openapi_json(),
+            metrics: None,
+        }
+    }
+
+    /// Records every request into `metrics` (served apart by [`serve_metrics`]).
+    pub fn with_metrics(self, metrics: Arc<Metrics>) -> Self {
+        Self {
+            metrics: Some(metrics),
+            ..self
         }
     }
 }
 
-/// Starts serving on `listener` (bind port 0 in tests). The returned server stops gracefully
-/// on SIGTERM/SIGINT.
+/// Starts serving on `listener` (bind port 0 in tests). The server does not listen for
+/// signals: actix-web would stop at once on SIGINT; the caller stops it through its handle.
 pub fn serve(
     listener: TcpListener,
     state: ApiState,
     settings: &HttpSettings,
 ) -> std::io::Result<Server> {
+    let record_metrics = metrics::RecordMetrics(state.metrics.clone());
     let state = Data::new(state);
     let resolver = ClientIpResolver::new(settings.trusted_proxies.clone());
     let governor = rate_limit::ip_governor(&settings.rate_limit, resolver)
@@ -118,6 +131,8 @@ pub fn serve(
     let dashboard_dist = settings.dashboard_dist.clone();
     let mut server = HttpServer::new(move || {
         App::new()
+            // First, so that it wraps the router itself (see `RecordMetrics`).
+            .wrap(record_metrics.clone())
             .wrap(from_fn(add_request_id))
             .wrap(TracingLogger::<RequestSpan>::new())
             .wrap(
@@ -144,6 +159,7 @@ pub fn serve(
             }))
     })
     .listen(listener)?
+    .disable_signals()
     .shutdown_timeout(settings.shutdown_timeout_seconds);
     if let Some(workers) = settings.workers {
         server = server.workers(workers.max(1));
@@ -324,7 +340,22 @@ impl RootSpanBuilder for RequestSpan {
         span: tracing::Span,
         outcome: &Result<ServiceResponse<B>, actix_web::Error>,
     ) {
-        DefaultRootSpanBuilder::on_request_end(span, outcome);
+        let (status, error) = match outcome {
+            Ok(response) => (response.status(), response.response().error()),
+            Err(error) => (error.as_response_error().status_code(), Some(error)),
+        };
+        span.record("http.status_code", status.as_u16());
+        span.record(
+            "otel.status_code",
+            if status.is_server_error() {
+                "ERROR"
+            } else {
+                "OK"
+            },
+        );
+        if let Some(error) = error {
+            error::log_request_error(status, error);
+        }
     }
 }
 

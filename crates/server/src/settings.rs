@@ -49,6 +49,26 @@ pub struct Settings {
     pub session: SessionConfig,
     pub dashboard: DashboardSettings,
     pub log: LogSettings,
+    pub metrics: MetricsSettings,
+}
+
+/// `GET /metrics` (Prometheus text format), off unless enabled, and then only on an address of
+/// its own, never on the public port.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct MetricsSettings {
+    pub enabled: bool,
+    /// `host:port` of the metrics listener; port 0 picks a free one.
+    pub address: String,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            address: "127.0.0.1:9090".into(),
+        }
+    }
 }
 
 /// The admin dashboard (the React app in `web-admin/`), served at `/`.

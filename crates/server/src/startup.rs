@@ -3,8 +3,8 @@ use std::sync::Arc;
 
 use actix_web::dev::Server;
 use domain::Services;
-use http_adapter::ApiState;
-use sqlite_adapter::{SqliteSettings, SqliteStorage};
+use http_adapter::{ApiState, Metrics};
+use sqlite_adapter::{CommitObserver, SqliteSettings, SqliteStorage};
 use storage_port::{MemoryStorage, Storage};
 
 use crate::settings::{Backend, Settings};
@@ -19,6 +19,8 @@ pub enum StartupError {
     Hashing(String),
     #[error("creating the bootstrap admin: {0}")]
     Bootstrap(#[from] domain::admins::AdminError),
+    #[error("listening for SIGINT and SIGTERM: {0}")]
+    Signals(std::io::Error),
     #[error("listening on {address}: {source}")]
     Bind {
         address: String,
@@ -28,6 +30,14 @@ pub enum StartupError {
 
 /// Opens the configured store. SQLite is opened on the blocking pool: it migrates the file.
 pub async fn open_storage(settings: &Settings) -> Result<Arc<dyn Storage>, StartupError> {
+    open_observed_storage(settings, None).await
+}
+
+/// The same, telling `metrics` the size of every SQLite group commit.
+async fn open_observed_storage(
+    settings: &Settings,
+    metrics: Option<&Arc<Metrics>>,
+) -> Result<Arc<dyn Storage>, StartupError> {
     match settings.storage.backend {
         Backend::Memory => Ok(Arc::new(MemoryStorage::new())),
         Backend::Sqlite => {
@@ -35,6 +45,11 @@ pub async fn open_storage(settings: &Settings) -> Result<Arc<dyn Storage>, Start
                 path: settings.storage.sqlite.path.clone(),
                 sync_every_commit: settings.storage.sqlite.sync_every_commit,
                 max_readers: settings.storage.sqlite.max_readers,
+                on_commit: metrics.cloned().map(|metrics| {
+                    CommitObserver::new(move |writes| {
+                        metrics.sqlite_batch_sizes().observe(writes as f64);
+                    })
+                }),
                 ..SqliteSettings::at(&settings.storage.sqlite.path)
             };
             let store = tokio::task::spawn_blocking(move || SqliteStorage::open(&sqlite))
@@ -82,6 +97,10 @@ fn database_in_uri(uri: &str) -> Option<String> {
 pub struct Application {
     port: u16,
     server: Server,
+    /// The metrics listener's port and server, when metrics are enabled.
+    metrics: Option<(u16, Server)>,
+    signals: ShutdownSignals,
+    shutdown_timeout_seconds: u64,
     services: Arc<Services<dyn Storage>>,
 }
 
@@ -97,14 +116,24 @@ impl Application {
     /// Opens the store, creates the bootstrap admin when configured and none exists, binds the
     /// listener (port 0 picks a free one) and starts the HTTP server.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let storage = open_storage(&settings).await?;
-        Self::build_with_storage(settings, storage).await
+        let metrics = settings.metrics.enabled.then(|| Arc::new(Metrics::new()));
+        let storage = open_observed_storage(&settings, metrics.as_ref()).await?;
+        Self::build_observed(settings, storage, metrics).await
     }
 
     /// The same over a store the caller already holds (tests share one with the service).
     pub async fn build_with_storage(
         settings: Settings,
         storage: Arc<dyn Storage>,
+    ) -> Result<Self, StartupError> {
+        let metrics = settings.metrics.enabled.then(|| Arc::new(Metrics::new()));
+        Self::build_observed(settings, storage, metrics).await
+    }
+
+    async fn build_observed(
+        settings: Settings,
+        storage: Arc<dyn Storage>,
+        metrics: Option<Arc<Metrics>>,
     ) -> Result<Self, StartupError> {
         let services = Arc::new(
             Services::new(storage, &settings.domain())
@@ -133,11 +162,23 @@ impl Application {
                 source,
             })?
             .port();
-        let server = http_adapter::serve(listener, ApiState::new(services.clone(), &http), &http)
+        let signals = ShutdownSignals::listen().map_err(StartupError::Signals)?;
+        let mut state = ApiState::new(services.clone(), &http);
+        if let Some(metrics) = &metrics {
+            state = state.with_metrics(metrics.clone());
+        }
+        let server = http_adapter::serve(listener, state, &http)
             .map_err(|source| StartupError::Bind { address, source })?;
+        let metrics = match metrics {
+            Some(metrics) => Some(serve_metrics(&settings.metrics.address, metrics)?),
+            None => None,
+        };
         Ok(Self {
             port,
             server,
+            metrics,
+            signals,
+            shutdown_timeout_seconds: http.shutdown_timeout_seconds,
             services,
         })
     }
@@ -146,14 +187,108 @@ impl Application {
         self.port
     }
 
+    /// The port of `GET /metrics`, when metrics are enabled.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
+    }
+
     /// The domain services over the same store, for tests and tools in the same process.
     pub fn services(&self) -> Arc<Services<dyn Storage>> {
         self.services.clone()
     }
 
-    /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish.
+    /// Serves until SIGTERM or SIGINT (Ctrl-C); then stops accepting connections and gives
+    /// in-flight requests up to `shutdown_timeout_seconds` to finish. Both signals drain: a
+    /// container runtime sends SIGTERM, an operator at a terminal sends SIGINT, and neither
+    /// should cut a sign-up off. A second signal while draining stops at once.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let handle = self.server.handle();
+        let timeout_seconds = self.shutdown_timeout_seconds;
+        let mut signals = self.signals;
+        let signals = tokio::spawn(async move {
+            let signal = signals.next().await;
+            tracing::info!(
+                signal,
+                timeout_seconds,
+                "graceful shutdown: no new connections; in-flight requests may finish"
+            );
+            tokio::select! {
+                () = handle.stop(true) => {}
+                signal = signals.next() => {
+                    tracing::warn!(signal, "second signal: stopping without waiting");
+                    handle.stop(false).await;
+                }
+            }
+        });
+        // Scrapes go on while the public server drains.
+        let metrics = self.metrics.map(|(_, server)| {
+            let handle = server.handle();
+            (tokio::spawn(server), handle)
+        });
+        let outcome = self.server.await;
+        signals.abort();
+        if let Some((running, handle)) = metrics {
+            handle.stop(false).await;
+            let _ = running.await;
+        }
+        tracing::info!("stopped");
+        outcome
+    }
+}
+
+/// Binds the metrics listener (loopback by default; never the public listener) and starts
+/// serving `GET /metrics` there.
+fn serve_metrics(address: &str, metrics: Arc<Metrics>) -> Result<(u16, Server), StartupError> {
+    let bind_error = |source| StartupError::Bind {
+        address: address.to_owned(),
+        source,
+    };
+    let listener = TcpListener::bind(address).map_err(bind_error)?;
+    let port = listener.local_addr().map_err(bind_error)?.port();
+    let server = http_adapter::serve_metrics(listener, metrics).map_err(bind_error)?;
+    tracing::info!(address, port, "metrics at GET /metrics");
+    Ok((port, server))
+}
+
+/// SIGINT and SIGTERM, listened for from the moment the application is built: a signal that
+/// comes as soon as it answers must drain it too, not end the process the default way.
+struct ShutdownSignals {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    fn listen() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self {
+                interrupt: signal(SignalKind::interrupt())?,
+                terminate: signal(SignalKind::terminate())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Self {})
+    }
+
+    /// The name of the next signal to arrive.
+    async fn next(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.interrupt.recv() => "SIGINT",
+                _ = self.terminate.recv() => "SIGTERM",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            "Ctrl-C"
+        }
     }
 }
 

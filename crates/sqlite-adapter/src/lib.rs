@@ -15,8 +15,31 @@ mod store;
 mod writer;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 pub use store::SqliteStorage;
+
+/// Told the number of writes in each transaction the writer commits (group commit), for
+/// metrics. It runs on the writer thread between commits, so it must be quick (an atomic
+/// add); it sees plain numbers, so whoever observes needs to know nothing of SQLite.
+#[derive(Clone)]
+pub struct CommitObserver(Arc<dyn Fn(usize) + Send + Sync>);
+
+impl CommitObserver {
+    pub fn new(observe: impl Fn(usize) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(observe))
+    }
+
+    pub(crate) fn committed(&self, writes: usize) {
+        (self.0)(writes);
+    }
+}
+
+impl std::fmt::Debug for CommitObserver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CommitObserver")
+    }
+}
 
 /// Where and how to keep the database.
 #[derive(Debug, Clone)]
@@ -31,6 +54,8 @@ pub struct SqliteSettings {
     pub max_readers: usize,
     /// Writes committed together at most.
     pub max_batch: usize,
+    /// Told each batch's size; `None` by default.
+    pub on_commit: Option<CommitObserver>,
 }
 
 impl SqliteSettings {
@@ -40,6 +65,7 @@ impl SqliteSettings {
             sync_every_commit: false,
             max_readers: 4,
             max_batch: 512,
+            on_commit: None,
         }
     }
 }

@@ -49,7 +49,7 @@ impl SqliteStorage {
         // Every statement the writer runs stays prepared.
         connection.set_prepared_statement_cache_capacity(64);
         Ok(Self {
-            writer: Writer::start(connection, settings.max_batch)
+            writer: Writer::start(connection, settings.max_batch, settings.on_commit.clone())
                 .map_err(StorageError::unavailable)?,
             _checkpointer: Checkpointer::start(&settings.path, synchronous)?,
             readers: Arc::new(ReaderPool::new(settings.path.clone(), settings.max_readers)),

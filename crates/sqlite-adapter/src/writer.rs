@@ -6,6 +6,7 @@ use rusqlite::Connection;
 use storage_port::StorageError;
 use tokio::sync::oneshot;
 
+use crate::CommitObserver;
 use crate::convert::storage_error;
 
 /// One write waiting for the writer thread.
@@ -168,13 +169,17 @@ const GATHER_ROUNDS: usize = 8;
 const QUEUE_DEPTH: usize = 4096;
 
 impl Writer {
-    pub fn start(connection: Connection, max_batch: usize) -> std::io::Result<Self> {
+    pub fn start(
+        connection: Connection,
+        max_batch: usize,
+        on_commit: Option<CommitObserver>,
+    ) -> std::io::Result<Self> {
         let inbox = std::sync::Arc::new(Inbox::default());
         let thread = {
             let inbox = inbox.clone();
             std::thread::Builder::new()
                 .name("sqlite-writer".into())
-                .spawn(move || run(connection, &inbox, max_batch.max(1)))?
+                .spawn(move || run(connection, &inbox, max_batch.max(1), on_commit))?
         };
         Ok(Self {
             inbox,
@@ -245,7 +250,7 @@ impl Drop for Writer {
     }
 }
 
-fn run(connection: Connection, inbox: &Inbox, max_batch: usize) {
+fn run(connection: Connection, inbox: &Inbox, max_batch: usize, on_commit: Option<CommitObserver>) {
     let mut batch: Vec<Box<dyn Job>> = Vec::new();
     loop {
         {
@@ -266,6 +271,10 @@ fn run(connection: Connection, inbox: &Inbox, max_batch: usize) {
             } else {
                 batch.extend(state.jobs.drain(..max_batch));
             }
+        }
+        // Before the commit answers the writers, so that an answered write is counted.
+        if let Some(observer) = &on_commit {
+            observer.committed(batch.len());
         }
         commit_batch(&connection, &mut batch);
     }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::{Data, Payload};
-use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use actix_web::{HttpRequest, HttpResponse};
 use domain::{AppContext, AppId, SubmissionInput, normalize_origin};
 use schema_validation::{FieldKind, Schema};
 use serde_json::{Map, Value};
@@ -50,7 +50,9 @@ fn respond(request: &HttpRequest, outcome: Result<HttpResponse, Failure>) -> Htt
     match outcome {
         Ok(response) => response,
         Err(Failure(error, cors)) => {
-            let mut response = error.error_response();
+            // `from_error` keeps the error on the response, for the request's log line and
+            // the metrics.
+            let mut response = HttpResponse::from_error(error);
             match cors {
                 Cors::Open | Cors::Allowed => {
                     allow_origin_on(&mut response, request_origin(request))
@@ -213,7 +215,7 @@ async fn submit_form(request: &HttpRequest, payload: Payload, state: &ApiState) 
     match result {
         Ok(response) => response,
         Err(error) if accepts_html(request) => error_page(request, &error),
-        Err(error) => error.error_response(),
+        Err(error) => HttpResponse::from_error(error),
     }
 }
 

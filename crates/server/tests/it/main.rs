@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 mod architecture;
 mod day_two;
+mod metrics;
+mod operating;
 
 use futures::future::join_all;
 use serde_json::{Value, json};

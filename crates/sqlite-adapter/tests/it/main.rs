@@ -110,4 +110,42 @@ mod group_commit {
         // The cancelled write had been handed over, so it was committed too.
         assert_eq!(store.count_users("site-a").await.expect("count"), 2);
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_commit_observer_is_told_every_batch() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+
+        let folder = tempfile::tempdir().expect("temp dir");
+        let (writes, batches) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let observer = {
+            let (writes, batches) = (writes.clone(), batches.clone());
+            sqlite_adapter::CommitObserver::new(move |size| {
+                writes.fetch_add(size, Ordering::Relaxed);
+                batches.fetch_add(1, Ordering::Relaxed);
+            })
+        };
+        let settings = SqliteSettings {
+            on_commit: Some(observer),
+            ..SqliteSettings::at(folder.path().join("users.db"))
+        };
+        let store = Arc::new(SqliteStorage::open(&settings).expect("open"));
+        let tasks: Vec<_> = (0..40)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store
+                        .upsert_user_by_email("site-a", &sign_up(&format!("u{i}@example.com")))
+                        .await
+                        .expect("stored");
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.expect("join");
+        }
+        assert_eq!(writes.load(Ordering::Relaxed), 40);
+        let batches = batches.load(Ordering::Relaxed);
+        assert!((1..=40).contains(&batches), "{batches} batches");
+    }
 }
