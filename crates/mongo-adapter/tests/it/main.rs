@@ -111,6 +111,7 @@ conformance_on_mongo!(
     delete_user_erases_one_record,
     stored_data_round_trips_exactly,
     admins_insert_find_and_refuse_duplicates,
+    admins_list_by_email_and_reset_passwords,
     ping_answers,
 );
 
