@@ -109,6 +109,14 @@ impl UserStore for FlakyStorage {
         self.check()?;
         self.inner.find_user(app_id, user_id).await
     }
+    async fn find_user_by_email(
+        &self,
+        app_id: &str,
+        email: &str,
+    ) -> Result<Option<UserRecord>, StorageError> {
+        self.check()?;
+        self.inner.find_user_by_email(app_id, email).await
+    }
     async fn list_users(&self, app_id: &str, query: &UserQuery) -> Result<UserPage, StorageError> {
         self.check()?;
         self.inner.list_users(app_id, query).await

@@ -341,6 +341,24 @@ impl UserStore for SqliteStorage {
             .await
     }
 
+    async fn find_user_by_email(
+        &self,
+        app_id: &str,
+        email: &str,
+    ) -> Result<Option<UserRecord>, StorageError> {
+        let (app_id, email) = (app_id.to_owned(), email.to_owned());
+        self.readers
+            .read(move |connection| {
+                connection
+                    .prepare_cached(&format!(
+                        "SELECT {USER_COLUMNS} FROM users WHERE app_id = ?1 AND email = ?2"
+                    ))?
+                    .query_row([app_id, email], user_from_row)
+                    .optional()
+            })
+            .await
+    }
+
     async fn list_users(&self, app_id: &str, query: &UserQuery) -> Result<UserPage, StorageError> {
         let (app_id, query) = (app_id.to_owned(), query.clone());
         self.readers

@@ -73,6 +73,13 @@ pub trait UserStore: Send + Sync {
         user_id: &str,
     ) -> Result<Option<UserRecord>, StorageError>;
 
+    /// The app's record for `email`, which the caller has normalized as it was stored.
+    async fn find_user_by_email(
+        &self,
+        app_id: &str,
+        email: &str,
+    ) -> Result<Option<UserRecord>, StorageError>;
+
     /// A page of the app's users in ascending id order. MUST NOT skip or repeat records across
     /// pages, even while records are inserted between pages.
     async fn list_users(&self, app_id: &str, query: &UserQuery) -> Result<UserPage, StorageError>;

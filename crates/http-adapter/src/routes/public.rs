@@ -185,7 +185,9 @@ async fn submit_form(request: &HttpRequest, payload: Payload, state: &ApiState) 
         check_origin(&context, origin.as_deref()).map_err(|Failure(error, _)| error)?;
         state.app_limiter.check(&context.app.id)?;
         let email = pairs.remove("email").unwrap_or(Value::Null);
-        pairs.retain(|key, _| !key.starts_with('_'));
+        // Reserved keys are dropped, except the app's honeypot (`_gotcha` is common).
+        let honeypot = context.app.honeypot_field.as_deref();
+        pairs.retain(|key, _| !key.starts_with('_') || Some(key.as_str()) == honeypot);
         let data = coerce_form_values(&context.schema, pairs);
         state
             .services
