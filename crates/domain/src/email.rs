@@ -49,9 +49,9 @@ fn canonical_domain(domain: &str) -> Option<String> {
     Some(unicode.into_owned())
 }
 
-/// Characters that render as nothing (Unicode's default-ignorable code points and the format
-/// controls): two addresses that differ only by them look the same to a person.
-fn is_invisible(c: char) -> bool {
+/// Characters that render as nothing (Unicode's default-ignorable code points and the control
+/// characters): two texts that differ only by them look the same to a person.
+pub fn is_invisible(c: char) -> bool {
     c.is_control()
         || matches!(
             c,

@@ -423,18 +423,7 @@ fn starts_formula(c: char) -> bool {
 /// Characters a reader may skip before it decides what a cell starts with: white space, and
 /// the zero-width and format characters (BOM, ZWSP, joiners, bidi marks).
 fn is_blank_or_invisible(c: char) -> bool {
-    c.is_whitespace()
-        || is_unwritable_control(c)
-        || matches!(
-            c,
-            '\u{00AD}'
-                | '\u{180E}'
-                | '\u{200B}'..='\u{200F}'
-                | '\u{202A}'..='\u{202E}'
-                | '\u{2060}'..='\u{2064}'
-                | '\u{2066}'..='\u{206F}'
-                | '\u{FEFF}'
-        )
+    c.is_whitespace() || domain::is_invisible(c)
 }
 
 /// Control characters that have no business in a CSV file (NUL among them).
