@@ -16,6 +16,8 @@ pub struct TestApp {
     pub client: Client,
     /// Flip to make every storage call fail as if the database were down.
     pub storage_down: Arc<AtomicBool>,
+    /// Set to make the readiness check fail as a store reports it.
+    pub not_ready: Arc<std::sync::Mutex<Option<crate::flaky::NotReady>>>,
     _data: Option<tempfile::TempDir>,
 }
 
@@ -80,6 +82,7 @@ pub async fn spawn_with(mut settings: Settings) -> TestApp {
     };
     let flaky = Arc::new(FlakyStorage::new(storage));
     let storage_down = flaky.down.clone();
+    let not_ready = flaky.not_ready.clone();
     let application = Application::build_with_storage(settings, flaky)
         .await
         .expect("application starts");
@@ -91,6 +94,7 @@ pub async fn spawn_with(mut settings: Settings) -> TestApp {
         services,
         client: Client::new(),
         storage_down,
+        not_ready,
         _data: Some(data),
     }
 }
