@@ -7,6 +7,7 @@
 //! small pool of read-only connections through `spawn_blocking`. No SQLite call ever runs on
 //! an async worker.
 
+mod backup;
 mod checkpoint;
 mod convert;
 mod health;
@@ -17,6 +18,7 @@ mod writer;
 
 use std::path::PathBuf;
 
+pub use backup::backup;
 pub use store::SqliteStorage;
 
 /// Where and how to keep the database.
