@@ -32,7 +32,8 @@ ERROR_CODES = [
     ("validation_failed", 422, "`details` lists every problem: `field`, `code`, `message`."),
     ("rate_limited", 429, "Too many requests; `Retry-After` says how many seconds to wait."),
     ("internal_error", 500, "A bug; the answer's `x-request-id` finds it in the logs."),
-    ("storage_unavailable", 503, "The database is not answering; retry shortly."),
+    ("storage_unavailable", 503, "The database is not answering; retry shortly. From `/ready`, the message says why when the store knows (a full disk, a read-only file)."),
+    ("storage_corrupt", 503, "From `/ready` only: the database reported damaged data; restore a backup."),
 ]
 
 DETAIL_CODES = "`required`, `min`, `max`, `minLength`, `maxLength`, `regex`, `enum`, `type`, `unknown`, `date` (data fields), `email` (the email), and for schemas `key`, `duplicateKey`, `kind`, `notApplicable`, `range`, `tooManyFields`, `label`, `invalid`."

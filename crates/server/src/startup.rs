@@ -13,7 +13,8 @@ use crate::settings::{Backend, Settings};
 pub enum StartupError {
     #[error("configuration: {0}")]
     Config(String),
-    #[error("storage: {0}")]
+    /// With the causes: "storage unavailable" alone does not say which file or why.
+    #[error("storage: {}", with_causes(.0))]
     Storage(#[from] storage_port::StorageError),
     #[error("password hashing: {0}")]
     Hashing(String),
@@ -24,6 +25,18 @@ pub enum StartupError {
         address: String,
         source: std::io::Error,
     },
+}
+
+/// `error: its source: its source's source`.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        text.push_str(": ");
+        text.push_str(&next.to_string());
+        cause = next.source();
+    }
+    text
 }
 
 /// Opens the configured store. SQLite is opened on the blocking pool: it migrates the file.

@@ -104,6 +104,8 @@ pub trait AdminStore: Send + Sync {
 /// Everything the service stores, in one place.
 #[async_trait]
 pub trait Storage: AppStore + SchemaStore + UserStore + AdminStore + std::fmt::Debug {
-    /// Succeeds when the store answers; used by the readiness check.
+    /// The readiness check: succeeds when the store answers and can take writes. MUST fail
+    /// while writes are known to fail, and with `Corrupt` once the store reported damaged
+    /// data. A reason meant for clients goes in a [`Fault`] (see `StorageError::public_reason`).
     async fn ping(&self) -> Result<(), StorageError>;
 }
