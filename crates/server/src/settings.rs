@@ -171,9 +171,13 @@ pub struct RateLimitConfig {
     /// `POST /auth/login` attempts per client IP: a burst, then one per this many seconds.
     pub login_per_ip_burst: u32,
     pub login_per_ip_interval_seconds: u64,
-    /// `POST /auth/login` attempts per account (app id or admin email), likewise.
+    /// Failed `POST /auth/login` attempts per account (app id or admin email) and client IP,
+    /// likewise.
     pub login_per_account_burst: u32,
     pub login_per_account_interval_seconds: u64,
+    /// Failed attempts per account from every address together, likewise.
+    pub login_per_account_total_burst: u32,
+    pub login_per_account_total_interval_seconds: u64,
     /// Addresses or CIDR networks of reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<String>,
 }
@@ -271,6 +275,10 @@ impl Default for RateLimitConfig {
             login_per_ip_interval_seconds: limits.login_per_ip_interval.as_secs(),
             login_per_account_burst: limits.login_per_account_burst,
             login_per_account_interval_seconds: limits.login_per_account_interval.as_secs(),
+            login_per_account_total_burst: limits.login_per_account_total_burst,
+            login_per_account_total_interval_seconds: limits
+                .login_per_account_total_interval
+                .as_secs(),
             trusted_proxies: Vec::new(),
         }
     }
@@ -397,6 +405,10 @@ impl Settings {
                 login_per_account_burst: self.rate_limit.login_per_account_burst,
                 login_per_account_interval: Duration::from_secs(
                     self.rate_limit.login_per_account_interval_seconds,
+                ),
+                login_per_account_total_burst: self.rate_limit.login_per_account_total_burst,
+                login_per_account_total_interval: Duration::from_secs(
+                    self.rate_limit.login_per_account_total_interval_seconds,
                 ),
             },
             session: self.session_settings()?,

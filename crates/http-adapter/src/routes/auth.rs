@@ -10,6 +10,7 @@ use crate::ApiState;
 use crate::body::{json_object, read_limited};
 use crate::dto::{LoginResponse, OkResponse, SessionResponse, UserPageResponse};
 use crate::error::{ApiError, ErrorBody};
+use crate::rate_limit::{LoginAccount, LoginAttempt};
 use crate::routes::users::{ListParams, list_page};
 use crate::session;
 
@@ -71,16 +72,17 @@ pub async fn login(
     let sessions = &state.services.sessions;
     let outcome = match (source_app_id, email) {
         (Some(app_id), None) => {
-            state
+            let attempt = state
                 .login_limiter
-                .check(ip, &format!("app:{}", app_id.to_lowercase()))?;
-            sessions.login_owner(&app_id, password.into()).await
+                .begin(ip, LoginAccount::owner(&app_id))?;
+            counted(
+                attempt,
+                sessions.login_owner(&app_id, password.into()).await,
+            )
         }
         (None, Some(email)) => {
-            state
-                .login_limiter
-                .check(ip, &format!("admin:{}", email.trim().to_lowercase()))?;
-            sessions.login_admin(&email, password.into()).await
+            let attempt = state.login_limiter.begin(ip, LoginAccount::admin(&email))?;
+            counted(attempt, sessions.login_admin(&email, password.into()).await)
         }
         _ => {
             return Err(invalid(
@@ -110,6 +112,17 @@ pub async fn login(
         role: claims.principal.role().as_str(),
         source_app_id,
     }))
+}
+
+/// Only wrong credentials count against the account's login limits.
+fn counted<T>(
+    attempt: LoginAttempt<'_>,
+    outcome: Result<T, domain::AuthError>,
+) -> Result<T, domain::AuthError> {
+    if matches!(outcome, Err(domain::AuthError::InvalidCredentials)) {
+        attempt.failed();
+    }
+    outcome
 }
 
 fn invalid(field: &str, code: &'static str, message: &str) -> ApiError {
