@@ -113,6 +113,11 @@ pub struct ApplicationSettings {
     pub workers: Option<usize>,
     pub shutdown_timeout_seconds: u64,
     pub public_body_limit_bytes: usize,
+    /// Seconds a request body may take to arrive after its headers; then 408.
+    pub body_timeout_secs: u64,
+    /// Open connections per worker; unset: as many as the open-file limit leaves room for
+    /// (at most actix-web's 25,000).
+    pub max_connections: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -214,6 +219,8 @@ impl Default for ApplicationSettings {
             workers: None,
             shutdown_timeout_seconds: 30,
             public_body_limit_bytes: 16 * 1024,
+            body_timeout_secs: 10,
+            max_connections: None,
         }
     }
 }
@@ -417,6 +424,8 @@ impl Settings {
             workers: self.application.workers,
             shutdown_timeout_seconds: self.application.shutdown_timeout_seconds,
             dashboard_dist: self.dashboard.enabled.then(|| self.dashboard.dist.clone()),
+            body_timeout: Duration::from_secs(self.application.body_timeout_secs.max(1)),
+            max_connections: self.application.max_connections,
         })
     }
 }

@@ -49,9 +49,10 @@ pub fn optional_text(
         (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "`invalid_credentials`", body = ErrorBody),
         (status = 403, description = "`csrf_rejected`: a foreign Origin", body = ErrorBody),
+        (status = 408, description = "`request_timeout`: the body did not arrive within `application.body_timeout_secs`; the connection is closed", body = ErrorBody),
         (status = 415, description = "Not application/json", body = ErrorBody),
         (status = 422, description = "Neither (or both of) sourceAppId and email, or no password", body = ErrorBody),
-        (status = 429, description = "Too many attempts from this address or on this account; see Retry-After", body = ErrorBody),
+        (status = 429, description = "Too many attempts from this address, or too many failures on this account from this address or from everywhere; see Retry-After", body = ErrorBody),
         (status = 503, description = "Storage unavailable", body = ErrorBody),
     )
 )]
