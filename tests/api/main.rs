@@ -4,10 +4,12 @@ mod flaky;
 mod helpers;
 
 mod api_docs;
+mod contract;
 mod cors;
 mod dashboard_sessions;
 mod errors;
 mod forms;
+mod framing;
 mod health;
 mod hostile_input;
 mod management;

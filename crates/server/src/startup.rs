@@ -91,6 +91,65 @@ fn database_in_uri(uri: &str) -> Option<String> {
     (!name.is_empty()).then(|| name.to_owned())
 }
 
+/// actix-web's own cap on a worker's open connections.
+const ACTIX_MAX_CONNECTIONS: usize = 25_000;
+/// Descriptors kept free of connections: the store's files and sockets, logs, the listener.
+const RESERVED_FILES: u64 = 256;
+
+/// Raises the soft open-file limit to the hard one, as far as the system allows, and returns
+/// the soft limit in force (`None` when it cannot be read). Every connection holds a
+/// descriptor, and the usual soft default of 1,024 made `accept` fail long before the server
+/// was busy.
+pub fn raise_open_file_limit() -> Option<u64> {
+    let (soft, hard) = match rlimit::Resource::NOFILE.get() {
+        Ok(limits) => limits,
+        Err(error) => {
+            tracing::warn!(%error, "cannot read the open-file limit");
+            return None;
+        }
+    };
+    // An unlimited hard limit cannot be the soft one on Linux (it is capped by fs.nr_open).
+    let wanted = if hard == rlimit::INFINITY {
+        1 << 20
+    } else {
+        hard
+    };
+    match rlimit::increase_nofile_limit(wanted) {
+        Ok(now) => {
+            tracing::info!(old = soft, new = now, hard, "open-file limit");
+            Some(now)
+        }
+        Err(error) => {
+            tracing::warn!(%error, old = soft, hard, "could not raise the open-file limit");
+            Some(soft)
+        }
+    }
+}
+
+/// Connections per worker: the configured number, else as many as the open-file limit leaves
+/// room for once the reserve is set aside (at most actix-web's default), so that `accept`
+/// never runs out of descriptors: further clients wait in the listen backlog instead.
+pub fn connection_cap(configured: Option<usize>, workers: usize, open_files: Option<u64>) -> usize {
+    let workers = workers.max(1);
+    let room = open_files.map(|limit| {
+        usize::try_from(limit.saturating_sub(RESERVED_FILES) / workers as u64).unwrap_or(usize::MAX)
+    });
+    match (configured, room) {
+        (Some(configured), Some(room)) if configured > room => {
+            tracing::warn!(
+                configured,
+                room,
+                workers,
+                "application.max_connections is more than the open-file limit allows"
+            );
+            configured.max(1)
+        }
+        (Some(configured), _) => configured.max(1),
+        (None, Some(room)) => room.clamp(1, ACTIX_MAX_CONNECTIONS),
+        (None, None) => ACTIX_MAX_CONNECTIONS,
+    }
+}
+
 /// The running service.
 pub struct Application {
     port: u16,
@@ -130,7 +189,15 @@ impl Application {
         {
             tracing::info!(email, "created the bootstrap admin");
         }
-        let http = settings.http().map_err(StartupError::Config)?;
+        let mut http = settings.http().map_err(StartupError::Config)?;
+        let workers = settings.application.workers.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        });
+        http.max_connections = Some(connection_cap(
+            settings.application.max_connections,
+            workers,
+            raise_open_file_limit(),
+        ));
         let address = format!(
             "{}:{}",
             settings.application.host, settings.application.port
@@ -146,6 +213,7 @@ impl Application {
                 source,
             })?
             .port();
+        tracing::info!(workers, per_worker = http.max_connections, "connection cap");
         let server = http_adapter::serve(listener, ApiState::new(services.clone(), &http), &http)
             .map_err(|source| StartupError::Bind { address, source })?;
         Ok(Self {
@@ -172,7 +240,18 @@ impl Application {
 
 #[cfg(test)]
 mod tests {
-    use super::database_in_uri;
+    use super::{connection_cap, database_in_uri};
+
+    #[test]
+    fn the_connection_cap_leaves_room_for_other_files() {
+        assert_eq!(connection_cap(None, 2, Some(1024)), 384);
+        assert_eq!(connection_cap(None, 4, Some(1 << 20)), 25_000);
+        assert_eq!(connection_cap(None, 1, Some(100)), 1);
+        assert_eq!(connection_cap(None, 2, None), 25_000);
+        assert_eq!(connection_cap(Some(50), 2, Some(1024)), 50);
+        assert_eq!(connection_cap(Some(5000), 2, Some(1024)), 5000);
+        assert_eq!(connection_cap(Some(0), 2, None), 1);
+    }
 
     #[test]
     fn finds_the_database_in_a_connection_string() {

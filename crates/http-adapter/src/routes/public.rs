@@ -109,6 +109,7 @@ fn check_origin(context: &AppContext, origin: Option<&str>) -> Result<(), Failur
         (status = 400, description = "Malformed JSON or a missing/invalid x-app-id header", body = ErrorBody),
         (status = 403, description = "The Origin is not in the app's allowedOrigins", body = ErrorBody),
         (status = 404, description = "No app has this id", body = ErrorBody),
+        (status = 408, description = "`request_timeout`: the body did not arrive within `application.body_timeout_secs`; the connection is closed", body = ErrorBody),
         (status = 413, description = "Body over 16 KiB", body = ErrorBody),
         (status = 415, description = "Neither JSON nor a form", body = ErrorBody),
         (status = 422, description = "Validation failed; every problem is in details", body = ErrorBody),

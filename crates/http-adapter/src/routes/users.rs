@@ -49,7 +49,7 @@ fn invalid(field: &str, code: &'static str, message: &str) -> ApiError {
 }
 
 /// A cursor is the URL-safe base64 of the last id of the previous page. Clients treat it as
-/// opaque; decoding it only checks it is one of ours.
+/// opaque; decoding it checks that it holds one of our ids (UUIDv7 text).
 pub fn encode_cursor(last_id: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(last_id)
 }
@@ -59,12 +59,33 @@ fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
         .decode(cursor)
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
-        .filter(|id| !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_graphic()))
+        .filter(|id| is_record_id(id))
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_cursor",
                 "The cursor is not one this API returned",
+            )
+        })
+}
+
+/// Ours are UUIDv7 in lower-case hyphenated text.
+fn is_record_id(text: &str) -> bool {
+    uuid::Uuid::try_parse(text)
+        .is_ok_and(|id| id.get_version_num() == 7 && id.hyphenated().to_string() == text)
+}
+
+/// `limit`, a whole number from 1 to the largest page.
+fn parse_limit(text: &str) -> Result<u32, ApiError> {
+    text.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|limit| (1..=domain::MAX_PAGE_SIZE).contains(limit))
+        .ok_or_else(|| {
+            invalid(
+                "limit",
+                "range",
+                &format!("must be a whole number from 1 to {}", domain::MAX_PAGE_SIZE),
             )
         })
 }
@@ -84,13 +105,7 @@ pub async fn list_page(
     params: ListParams,
 ) -> Result<HttpResponse, ApiError> {
     state.services.apps.find_app(app_id).await?;
-    let limit = params
-        .limit
-        .map(|text| {
-            text.parse::<u32>()
-                .map_err(|_| invalid("limit", "range", "must be 1 to 500"))
-        })
-        .transpose()?;
+    let limit = params.limit.as_deref().map(parse_limit).transpose()?;
     let listing = UserListing {
         limit,
         after_id: params.cursor.as_deref().map(decode_cursor).transpose()?,
@@ -439,7 +454,16 @@ mod tests {
     fn cursors_round_trip_and_garbage_is_refused() {
         let id = "01936f3c-6b1e-7cc2-9a51-3f0c2d1e4b5a";
         assert_eq!(decode_cursor(&encode_cursor(id)).expect("decodes"), id);
-        for bad in ["", "!!!", "AAAA AAAA", &encode_cursor("a b")] {
+        for bad in [
+            "",
+            "!!!",
+            "AAAA AAAA",
+            &encode_cursor("a b"),
+            &encode_cursor("hello"),
+            &encode_cursor("01936F3C-6B1E-7CC2-9A51-3F0C2D1E4B5A"),
+            // A version 4 id is not one of ours.
+            &encode_cursor("9f3c2d1e-4b5a-4cc2-9a51-3f0c2d1e4b5a"),
+        ] {
             assert!(decode_cursor(bad).is_err(), "{bad}");
         }
     }
