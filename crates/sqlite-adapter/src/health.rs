@@ -22,9 +22,19 @@ use crate::writer::Writer;
 /// How long a failed write keeps readiness at 503 when no later write succeeds.
 pub const FAILED_WRITE_HOLD: Duration = Duration::from_secs(30);
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Health {
     state: Mutex<HealthState>,
+    hold: Duration,
+}
+
+impl Default for Health {
+    fn default() -> Self {
+        Self {
+            state: Mutex::default(),
+            hold: FAILED_WRITE_HOLD,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -58,7 +68,7 @@ impl Health {
         // of the write that made it fail.
         let reason = match (reason, state.failed_write.take()) {
             (Some(reason), _) => reason.to_owned(),
-            (None, Some((known, at))) if at.elapsed() < FAILED_WRITE_HOLD => known,
+            (None, Some((known, at))) if at.elapsed() < self.hold => known,
             (None, _) => "writes to the database fail".to_owned(),
         };
         state.failed_write = Some((reason, Instant::now()));
@@ -82,7 +92,7 @@ impl Health {
             return Err(StorageError::Corrupt(what.clone()));
         }
         match &state.failed_write {
-            Some((reason, at)) if at.elapsed() < FAILED_WRITE_HOLD => {
+            Some((reason, at)) if at.elapsed() < self.hold => {
                 Err(StorageError::unavailable(Fault::new(reason.clone())))
             }
             _ => Ok(()),
@@ -154,5 +164,57 @@ impl WatchedReaders {
         let outcome = self.pool.read(work).await;
         self.health.saw_corruption(&outcome);
         outcome
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn full() -> Result<(), StorageError> {
+        Err(StorageError::unavailable(Fault::new(
+            "the disk or the database is full",
+        )))
+    }
+
+    #[test]
+    fn a_failed_write_holds_until_a_write_succeeds_or_the_hold_ends() {
+        let health = Health {
+            hold: Duration::from_millis(50),
+            ..Health::default()
+        };
+        health.saw_write(&full());
+        let held = health.check().expect_err("held");
+        assert_eq!(
+            held.public_reason(),
+            Some("the disk or the database is full")
+        );
+        // The other writes of the failed batch only know it did not commit.
+        health.saw_write(&Err::<(), _>(StorageError::unavailable("cannot commit")));
+        let held = health.check().expect_err("still held");
+        assert_eq!(
+            held.public_reason(),
+            Some("the disk or the database is full")
+        );
+        health.saw_write(&Ok(()));
+        health.check().expect("a write succeeded");
+
+        health.saw_write(&full());
+        std::thread::sleep(Duration::from_millis(80));
+        health.check().expect("no write for longer than the hold");
+        // A statement's own bug says nothing about the store.
+        health.saw_write(&Err::<(), _>(StorageError::unexpected("syntax error")));
+        health.check().expect("ready");
+    }
+
+    #[test]
+    fn damaged_data_holds_until_a_restart() {
+        let health = Health {
+            hold: Duration::ZERO,
+            ..Health::default()
+        };
+        health.saw_corruption(&Err::<(), _>(StorageError::Corrupt("malformed".into())));
+        health.saw_write(&Ok(()));
+        assert!(matches!(health.check(), Err(StorageError::Corrupt(_))));
     }
 }
