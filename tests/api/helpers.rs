@@ -124,6 +124,7 @@ impl TestApp {
             allowed_origins: vec!["https://site.example".into()],
             honeypot_field: Some("website".into()),
             thank_you_url: None,
+            error_url: None,
         })
         .await;
         self.set_schema(id, example_schema()).await;
@@ -269,6 +270,7 @@ impl TestApp {
                 allowed_origins: vec!["https://site.example".into()],
                 honeypot_field: Some("website".into()),
                 thank_you_url: None,
+                error_url: None,
             })
             .await
             .expect("create app");

@@ -141,6 +141,10 @@ pub struct AppResponse {
     pub allowed_origins: Vec<String>,
     pub honeypot_field: Option<String>,
     pub thank_you_url: Option<String>,
+    /// Where a failed plain HTML form is sent: `303` to this URL with `error=<code>` and one
+    /// `field=<key>` per field at fault added to its query.
+    #[schema(example = "https://my-site.example/signup-problem")]
+    pub error_url: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     /// The app's number of user records: in `GET /v1/apps` and `GET /v1/apps/{appId}`.
@@ -156,6 +160,7 @@ impl AppResponse {
             allowed_origins: app.allowed_origins,
             honeypot_field: app.honeypot_field,
             thank_you_url: app.thank_you_url,
+            error_url: app.error_url,
             created_at: app.created_at.to_rfc3339(),
             updated_at: app.updated_at.to_rfc3339(),
             user_count,
@@ -182,16 +187,20 @@ pub struct CreatedAppResponse {
 #[serde(rename_all = "camelCase")]
 #[allow(dead_code)]
 pub struct CreateAppRequest {
+    /// 1 to 80 characters of `[A-Za-z0-9._-]`, not dots only. Unique regardless of case
+    /// (`APP-A` is taken when `app-a` exists), then always matched exactly as created.
     #[schema(example = "my-marketing-site")]
     pub source_app_id: String,
     pub name: String,
     pub allowed_origins: Option<Vec<String>>,
     pub honeypot_field: Option<String>,
     pub thank_you_url: Option<String>,
+    /// An absolute http(s) URL; see `AppResponse.errorUrl`.
+    pub error_url: Option<String>,
 }
 
 /// Members to change; absent ones stay. Owners may send only `name` and `allowedOrigins`.
-/// `null` clears `honeypotField` / `thankYouUrl`.
+/// `null` clears `honeypotField` / `thankYouUrl` / `errorUrl`.
 #[derive(Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[allow(dead_code)]
@@ -200,6 +209,7 @@ pub struct UpdateAppRequest {
     pub allowed_origins: Option<Vec<String>>,
     pub honeypot_field: Option<String>,
     pub thank_you_url: Option<String>,
+    pub error_url: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -154,6 +154,7 @@ pub async fn app(command: AppCommand, settings: &Settings) -> Result<(), CliErro
                 allowed_origins: origins,
                 honeypot_field: honeypot,
                 thank_you_url,
+                error_url: None,
             };
             let (app, password) = services.apps.create_app(new).await.map_err(failed)?;
             let shown =

@@ -49,7 +49,7 @@ pub fn json_text(value: &impl serde::Serialize) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
 
-pub const APP_COLUMNS: &str = "id, name, allowed_origins, honeypot_field, thank_you_url, password_hash, credential_version, created_at, updated_at";
+pub const APP_COLUMNS: &str = "id, name, allowed_origins, honeypot_field, thank_you_url, password_hash, credential_version, created_at, updated_at, incarnation, error_url";
 
 pub fn app_from_row(row: &Row<'_>) -> rusqlite::Result<AppRecord> {
     let origins: String = row.get(2)?;
@@ -64,6 +64,8 @@ pub fn app_from_row(row: &Row<'_>) -> rusqlite::Result<AppRecord> {
         credential_version: row.get(6)?,
         created_at: Timestamp::from_unix_millis(row.get(7)?),
         updated_at: Timestamp::from_unix_millis(row.get(8)?),
+        incarnation: row.get(9)?,
+        error_url: row.get(10)?,
     })
 }
 

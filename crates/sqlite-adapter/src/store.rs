@@ -167,7 +167,7 @@ impl AppStore for SqliteStorage {
         self.writer
             .write(move |connection| {
                 connection
-                    .prepare_cached(&format!("INSERT INTO apps ({APP_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"))
+                    .prepare_cached(&format!("INSERT INTO apps ({APP_COLUMNS}, id_folded) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"))
                     .and_then(|mut insert| {
                         insert.execute(params![
                             app.id,
@@ -178,7 +178,11 @@ impl AppStore for SqliteStorage {
                             app.password_hash,
                             app.credential_version,
                             app.created_at.as_unix_millis(),
-                            app.updated_at.as_unix_millis()
+                            app.updated_at.as_unix_millis(),
+                            app.incarnation,
+                            app.error_url,
+                            // The unique index on it makes ids unique regardless of case.
+                            app.id.to_ascii_lowercase()
                         ])
                     })
                     .map(|_| ())
@@ -209,7 +213,7 @@ impl AppStore for SqliteStorage {
                     "SELECT {APP_COLUMNS}, (SELECT count(*) FROM users WHERE users.app_id = apps.id) FROM apps ORDER BY id"
                 ))?;
                 let rows = query.query_map([], |row| {
-                    Ok(AppSummary { app: app_from_row(row)?, user_count: row.get::<_, i64>(9)?.max(0) as u64 })
+                    Ok(AppSummary { app: app_from_row(row)?, user_count: row.get::<_, i64>(11)?.max(0) as u64 })
                 })?;
                 rows.collect()
             })
@@ -230,7 +234,8 @@ impl AppStore for SqliteStorage {
                     allowed_origins = coalesce(?3, allowed_origins),
                     honeypot_field = CASE WHEN ?4 THEN ?5 ELSE honeypot_field END,
                     thank_you_url = CASE WHEN ?6 THEN ?7 ELSE thank_you_url END,
-                    updated_at = ?8
+                    updated_at = ?8,
+                    error_url = CASE WHEN ?9 THEN ?10 ELSE error_url END
                  WHERE id = ?1",
                 params![
                     app_id,
@@ -240,7 +245,9 @@ impl AppStore for SqliteStorage {
                     changes.honeypot_field.clone().flatten(),
                     changes.thank_you_url.is_some(),
                     changes.thank_you_url.clone().flatten(),
-                    now.as_unix_millis()
+                    now.as_unix_millis(),
+                    changes.error_url.is_some(),
+                    changes.error_url.clone().flatten()
                 ],
             )?;
             if updated == 0 {

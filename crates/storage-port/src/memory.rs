@@ -44,7 +44,7 @@ impl MemoryStorage {
 impl AppStore for MemoryStorage {
     async fn insert_app(&self, app: &AppRecord) -> Result<(), StorageError> {
         let mut state = self.state();
-        if state.apps.contains_key(&app.id) {
+        if state.apps.keys().any(|id| id.eq_ignore_ascii_case(&app.id)) {
             return Err(StorageError::Duplicate("app"));
         }
         state.apps.insert(app.id.clone(), app.clone());
@@ -92,6 +92,9 @@ impl AppStore for MemoryStorage {
         }
         if let Some(url) = &changes.thank_you_url {
             app.thank_you_url.clone_from(url);
+        }
+        if let Some(url) = &changes.error_url {
+            app.error_url.clone_from(url);
         }
         app.updated_at = now;
         Ok(app.clone())

@@ -6,7 +6,9 @@ use crate::*;
 /// Apps (tenants).
 #[async_trait]
 pub trait AppStore: Send + Sync {
-    /// Stores a new app. MUST return `Duplicate("app")` when the id is taken.
+    /// Stores a new app. MUST return `Duplicate("app")` when the id is taken, ignoring ASCII
+    /// case (`APP-A` when `app-a` exists), also when both are inserted at the same moment.
+    /// Every other method matches ids exactly.
     async fn insert_app(&self, app: &AppRecord) -> Result<(), StorageError>;
 
     async fn find_app(&self, app_id: &str) -> Result<Option<AppRecord>, StorageError>;

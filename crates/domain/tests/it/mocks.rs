@@ -41,8 +41,10 @@ pub fn app_record(id: &str, honeypot: Option<&str>) -> AppRecord {
         allowed_origins: vec!["*".into()],
         honeypot_field: honeypot.map(str::to_owned),
         thank_you_url: None,
+        error_url: None,
         password_hash: String::new(),
         credential_version: 1,
+        incarnation: format!("incarnation-of-{id}"),
         created_at: now,
         updated_at: now,
     }

@@ -135,6 +135,7 @@ pub async fn create_app(
         allowed_origins: optional_texts(&mut object, "allowedOrigins")?.unwrap_or_default(),
         honeypot_field: optional_text(&mut object, "honeypotField")?,
         thank_you_url: optional_text(&mut object, "thankYouUrl")?,
+        error_url: optional_text(&mut object, "errorUrl")?,
     };
     refuse_unknown_members(&object)?;
     let (app, password) = state.services.apps.create_app(new).await?;
@@ -175,7 +176,7 @@ pub async fn get_app(
 }
 
 /// Changes an app's settings. The owner may change `name` and `allowedOrigins`; admins also
-/// `honeypotField` and `thankYouUrl` (`null` clears them).
+/// `honeypotField`, `thankYouUrl` and `errorUrl` (`null` clears them).
 #[utoipa::path(
     patch,
     path = "/v1/apps/{appId}",
@@ -208,6 +209,7 @@ pub async fn update_app(
         allowed_origins: optional_texts(&mut object, "allowedOrigins")?,
         honeypot_field: clearable_text(&mut object, "honeypotField")?,
         thank_you_url: clearable_text(&mut object, "thankYouUrl")?,
+        error_url: clearable_text(&mut object, "errorUrl")?,
     };
     refuse_unknown_members(&object)?;
     if !principal.may_change(&app_id, &changes) {

@@ -18,8 +18,10 @@ fn app(id: &str) -> AppRecord {
         allowed_origins: vec!["https://example.com".to_owned()],
         honeypot_field: None,
         thank_you_url: None,
+        error_url: None,
         password_hash: "$argon2id$placeholder".to_owned(),
         credential_version: 1,
+        incarnation: format!("incarnation-of-{id}"),
         created_at: at,
         updated_at: at,
     }
@@ -256,6 +258,60 @@ async fn search_text_is_matched_literally_never_as_a_pattern_or_operator() {
         "JSON text is only text"
     );
     assert_eq!(search("AB@").await, vec!["ab@x.io"], "case-insensitive");
+    fresh.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(mongo_test_server),
+    ignore = "needs the MongoDB test server: bash scripts/with-mongo-test-server.sh cargo test"
+)]
+async fn app_documents_from_before_incarnations_still_load() {
+    let fresh = FreshStore::connect().await;
+    let created = mongodb::bson::DateTime::from_millis(1_700_000_000_123);
+    fresh
+        .raw("apps")
+        .insert_one(
+            doc! { "_id": "old-site", "name": "Old", "allowedOrigins": ["*"],
+            "passwordHash": "$argon2id$placeholder", "credentialVersion": 2_i64,
+            "createdAt": created, "updatedAt": created, "revision": 1_i64 },
+        )
+        .await
+        .expect("raw insert");
+    let found = fresh
+        .store
+        .find_app("old-site")
+        .await
+        .expect("an old document decodes")
+        .expect("found");
+    assert_eq!(found.incarnation, "created-1700000000123");
+    assert_eq!(found.credential_version, 2);
+    let listed = fresh.store.list_apps().await.expect("list");
+    assert_eq!(listed[0].app.incarnation, found.incarnation);
+    // The next write stores the same value, so sessions opened meanwhile stay valid.
+    let renamed = fresh
+        .store
+        .update_app(
+            "old-site",
+            &AppChanges {
+                name: Some("Renamed".into()),
+                ..AppChanges::default()
+            },
+            Timestamp::now(),
+        )
+        .await
+        .expect("update");
+    assert_eq!(renamed.incarnation, found.incarnation);
+    let stored = fresh
+        .raw("apps")
+        .find_one(doc! { "_id": "old-site" })
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(
+        stored.get_str("incarnation").expect("incarnation"),
+        "created-1700000000123"
+    );
     fresh.drop_database().await;
 }
 

@@ -97,7 +97,9 @@ macro_rules! conformance_on_mongo {
 
 conformance_on_mongo!(
     apps_insert_find_and_refuse_duplicates,
+    app_ids_are_unique_ignoring_case_even_when_inserted_together,
     apps_update_and_rotate_password,
+    an_app_keeps_its_incarnation_until_it_is_deleted,
     apps_list_with_user_counts,
     delete_app_removes_its_schemas_and_users_only,
     schema_versions_count_up_and_list_newest_first,
