@@ -7,6 +7,7 @@ mod api_docs;
 mod cors;
 mod dashboard_sessions;
 mod errors;
+mod first_run;
 mod forms;
 mod health;
 mod hostile_input;

@@ -126,6 +126,16 @@ pub struct SessionResponse {
     pub email: Option<String>,
 }
 
+/// `GET /auth/setup`: whether the platform still has no admin (a fresh install).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SetupResponse {
+    /// `true` only while no admin exists: nobody can log in until one is created on the
+    /// server with `users-api admin create --email …`. Never `true` again afterwards.
+    #[schema(example = true)]
+    pub needs_admin: bool,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OkResponse {
     pub ok: bool,
@@ -134,6 +144,15 @@ pub struct OkResponse {
 /// An app's settings (never its password or hash).
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "sourceAppId": "my-marketing-site",
+    "name": "My marketing site",
+    "allowedOrigins": ["http://localhost:5173", "https://www.example.com"],
+    "honeypotField": "website",
+    "thankYouUrl": "https://www.example.com/thanks",
+    "createdAt": "2026-11-23T10:53:49.123Z",
+    "updatedAt": "2026-11-23T10:53:49.123Z"
+}))]
 pub struct AppResponse {
     #[schema(example = "my-marketing-site")]
     pub source_app_id: String,
@@ -164,6 +183,16 @@ impl AppResponse {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"apps": [{
+    "sourceAppId": "my-marketing-site",
+    "name": "My marketing site",
+    "allowedOrigins": ["http://localhost:5173", "https://www.example.com"],
+    "honeypotField": "website",
+    "thankYouUrl": "https://www.example.com/thanks",
+    "createdAt": "2026-11-23T10:53:49.123Z",
+    "updatedAt": "2026-11-23T10:53:49.123Z",
+    "userCount": 42
+}]}))]
 pub struct AppListResponse {
     pub apps: Vec<AppResponse>,
 }
