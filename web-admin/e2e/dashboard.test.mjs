@@ -276,6 +276,10 @@ test('an admin sets up an app; its owner sees only that app', async () => {
     assert.deepEqual((await userEmails(page)).sort(), ['ada@example.com', 'grace@example.com']);
     const headers = await page.locator('[data-testid=users-table] thead th').allTextContents();
     assert.ok(headers.includes('Full name') && headers.includes('Plan'), `columns: ${headers}`);
+    // Two rows, one page: no room kept for 25 more under them.
+    const tableHeight = await page.locator('.table-wrap').evaluate((wrap) => wrap.getBoundingClientRect().height);
+    const rowHeight = await page.locator('[data-testid=users-table] tbody tr').first().evaluate((row) => row.getBoundingClientRect().height);
+    assert.ok(tableHeight < rowHeight * 5, `the table is ${tableHeight}px high for two rows of ${rowHeight}px`);
     await shot(page, 'users-table');
 
     // search by email
