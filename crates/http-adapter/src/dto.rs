@@ -95,7 +95,10 @@ pub struct StatusResponse {
 /// `{sourceAppId, password}` logs an app owner in; `{email, password}` an admin.
 #[derive(Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[allow(dead_code)] // Parsed by hand (see routes::auth); this type documents the shape.
+#[allow(dead_code)]
+// Parsed by hand (see routes::auth); this type documents the shape.
+// The README's admin; as a whole example, one that logs in (schemathesis sends it).
+#[schema(example = json!({"email": "admin@example.com", "password": "a long admin passphrase"}))]
 pub struct LoginRequest {
     #[schema(example = "my-marketing-site")]
     pub source_app_id: Option<String>,
@@ -210,6 +213,13 @@ pub struct CreatedAppResponse {
 #[derive(Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[allow(dead_code)]
+#[schema(example = json!({
+    "sourceAppId": "my-marketing-site",
+    "name": "My marketing site",
+    "allowedOrigins": ["http://localhost:5173", "https://www.example.com"],
+    "honeypotField": "website",
+    "thankYouUrl": "https://www.example.com/thanks"
+}))]
 pub struct CreateAppRequest {
     #[schema(example = "my-marketing-site")]
     pub source_app_id: String,
@@ -224,6 +234,10 @@ pub struct CreateAppRequest {
 #[derive(Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[allow(dead_code)]
+#[schema(example = json!({
+    "name": "My marketing site",
+    "allowedOrigins": ["http://localhost:5173", "https://www.example.com"]
+}))]
 pub struct UpdateAppRequest {
     pub name: Option<String>,
     pub allowed_origins: Option<Vec<String>>,
