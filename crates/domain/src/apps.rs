@@ -223,10 +223,10 @@ fn check_settings(
     }
     if let Some(honeypot) = honeypot {
         let honeypot = honeypot.as_deref().map(str::trim).filter(|h| !h.is_empty());
-        if honeypot.is_some_and(|h| !is_field_key(h)) {
+        if honeypot.is_some_and(|h| !is_honeypot_name(h)) {
             problems.push(invalid(
                 "honeypotField",
-                "must start with a letter and hold only letters, digits and _",
+                "must be a letter, or _ then a letter, followed by letters, digits and _ (such as website or _gotcha)",
             ));
         }
         checked.honeypot_field = Some(honeypot.map(str::to_owned));
@@ -244,6 +244,12 @@ fn check_settings(
         checked.thank_you_url = Some(url.map(str::to_owned));
     }
     checked
+}
+
+/// A field key, or one in the reserved style (`_gotcha`, Formspree's name), which no schema
+/// field can take, so the bait can never collide with a real field.
+fn is_honeypot_name(text: &str) -> bool {
+    is_field_key(text.strip_prefix('_').unwrap_or(text))
 }
 
 fn is_field_key(text: &str) -> bool {

@@ -15,7 +15,7 @@ pub mod admins;
 
 pub use app_cache::{AppCache, AppContext};
 pub use apps::{AppError, AppService, NewApp};
-pub use email::EmailAddress;
+pub use email::{EmailAddress, is_invisible};
 pub use ids::AppId;
 pub use origins::{AllowedOrigins, normalize_origin};
 pub use password::{HashingSettings, PasswordHasher, generate_password};

@@ -165,7 +165,7 @@ pub struct AppResponse {
     pub thank_you_url: Option<String>,
     pub created_at: String,
     pub updated_at: String,
-    /// Only in `GET /v1/apps`.
+    /// The app's number of user records: in `GET /v1/apps` and `GET /v1/apps/{appId}`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_count: Option<u64>,
 }

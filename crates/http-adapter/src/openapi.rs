@@ -17,10 +17,12 @@ use crate::routes;
             A session ends after 2 hours unused, 24 hours after login, at logout, and when the \
             account's password is rotated or the app deleted (both configurable: \
             `session.idle_timeout_minutes`, `session.absolute_timeout_minutes`). Logins are \
-            rate limited per client IP and per account (429 with `Retry-After`).\n\n\
+            rate limited per client IP (every attempt) and per account (failed attempts only, \
+            per client IP and, more loosely, from everywhere), 429 with `Retry-After`.\n\n\
             **CSRF rule** (on `/auth/*` and `/v1/apps/*`): a state-changing request \
             (POST, PUT, PATCH, DELETE) is refused with 403 `csrf_rejected` when its `Origin` is \
-            not this service's own origin (scheme and host of the request) or its \
+            not this service's own origin (`session.public_origin`, else the scheme and host \
+            of the request, through `X-Forwarded-*`/`Forwarded` only from a trusted proxy) or its \
             `Sec-Fetch-Site` is not `same-origin`; when it carries the session cookie it must \
             also send a matching `Origin` or `Sec-Fetch-Site: same-origin` (browsers always \
             send one; scripts using the cookie must send `Origin`). A body must be \
@@ -28,7 +30,7 @@ use crate::routes;
             type.\n\n\
             **Pagination.** `GET /v1/apps/{appId}/users` pages by id (creation order); \
             `nextCursor` is opaque (the URL-safe base64 of the page's last id) and `null` on \
-            the last page. A record is never skipped or repeated across pages, even while new \
+            the last page; a cursor that holds none of our ids is 400 `invalid_cursor`. A record is never skipped or repeated across pages, even while new \
             records arrive.",
         license(name = "GPL-3.0-or-later"),
     ),

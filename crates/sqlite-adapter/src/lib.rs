@@ -7,8 +7,10 @@
 //! small pool of read-only connections through `spawn_blocking`. No SQLite call ever runs on
 //! an async worker.
 
+mod backup;
 mod checkpoint;
 mod convert;
+mod health;
 mod migrations;
 mod pool;
 mod store;
@@ -16,6 +18,7 @@ mod writer;
 
 use std::path::PathBuf;
 
+pub use backup::backup;
 pub use store::SqliteStorage;
 
 /// Where and how to keep the database.
@@ -31,6 +34,9 @@ pub struct SqliteSettings {
     pub max_readers: usize,
     /// Writes committed together at most.
     pub max_batch: usize,
+    /// Files up to this size get `PRAGMA quick_check` at start-up (it reads every page; the
+    /// default, 64 MiB, takes under a second).
+    pub quick_check_max_bytes: u64,
 }
 
 impl SqliteSettings {
@@ -40,6 +46,7 @@ impl SqliteSettings {
             sync_every_commit: false,
             max_readers: 4,
             max_batch: 512,
+            quick_check_max_bytes: 64 * 1024 * 1024,
         }
     }
 }

@@ -1,4 +1,14 @@
+use std::path::Path;
+
 use rusqlite::Connection;
+use storage_port::StorageError;
+
+/// `PRAGMA application_id` of our databases ("UAPI"), set when the schema is created, so that
+/// another program's SQLite file is never mistaken for ours (`file` shows it too).
+pub const APPLICATION_ID: i32 = 0x5541_5049;
+
+/// The tables of our first migration: a database of ours from before the marking has them all.
+const OUR_TABLES: [&str; 4] = ["admins", "apps", "schema_versions", "users"];
 
 /// Schema changes in order; `PRAGMA user_version` records how many have run. Append only.
 const MIGRATIONS: &[&str] = &[r#"
@@ -44,8 +54,60 @@ CREATE TABLE admins (
 ) WITHOUT ROWID;
 "#];
 
-/// Brings the database up to date, in one transaction per migration.
+/// Refuses, before anything is written to it, a file that is not a database of ours or that a
+/// newer release wrote: a non-empty database with another `application_id`, or without ours
+/// and without our tables, or with a `user_version` beyond our migrations.
+pub fn check_ours(connection: &Connection, path: &Path) -> Result<(), StorageError> {
+    let read = |error: rusqlite::Error| {
+        StorageError::Incompatible(format!(
+            "cannot read the SQLite database {}: {error}",
+            path.display()
+        ))
+    };
+    let application_id: i32 = connection
+        .query_row("PRAGMA application_id", [], |row| row.get(0))
+        .map_err(read)?;
+    let version: i64 = connection
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .map_err(read)?;
+    let tables: Vec<String> = connection
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .and_then(|mut query| query.query_map([], |row| row.get(0))?.collect())
+        .map_err(read)?;
+    let known = MIGRATIONS.len() as i64;
+    let ours = match application_id {
+        APPLICATION_ID => true,
+        // A new, empty file, or one of ours from before the marking.
+        0 => {
+            tables.is_empty()
+                || (version >= 1 && OUR_TABLES.iter().all(|t| tables.iter().any(|n| n == t)))
+        }
+        _ => false,
+    };
+    if !ours {
+        return Err(StorageError::Incompatible(format!(
+            "{} is not a Users API database (application_id {application_id:#010x}, user_version {version}, tables: {}); refusing to change it",
+            path.display(),
+            tables.join(", ")
+        )));
+    }
+    if version > known {
+        return Err(StorageError::Incompatible(format!(
+            "the SQLite database {} has schema version {version}, newer than this release knows (up to {known}); run the newer release or restore a backup",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Brings the database up to date, in one transaction per migration, and marks it as ours.
+/// Call `check_ours` first.
 pub fn migrate(connection: &mut Connection) -> rusqlite::Result<()> {
+    let application_id: i32 =
+        connection.query_row("PRAGMA application_id", [], |row| row.get(0))?;
+    if application_id != APPLICATION_ID {
+        connection.pragma_update(None, "application_id", APPLICATION_ID)?;
+    }
     let applied: usize = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
         let transaction = connection.transaction()?;

@@ -44,6 +44,8 @@ where
     fn finish(self: Box<Self>, failure: Option<String>) {
         let outcome = match (failure, self.outcome) {
             (None, Some(outcome)) => outcome,
+            // This write's own failure (a full disk) is why the batch did not commit.
+            (Some(_), Some(Err(own @ StorageError::Unavailable(_)))) => Err(own),
             (Some(message), _) => Err(StorageError::unavailable(message)),
             (None, None) => Err(StorageError::unexpected("a write was never run")),
         };

@@ -308,13 +308,26 @@ pub async fn upsert_creates_then_merges<S: Storage>(store: &S) {
         .expect("find")
         .expect("exists");
     assert_eq!(
-        Value::Object(stored.data),
+        Value::Object(stored.data.clone()),
         json!({"name": "Ada", "plan": "pro", "age": 36})
     );
     assert_eq!(stored.schema_version, 2);
     assert_eq!(stored.email, "ada@x.io");
     assert_eq!((stored.created_at, stored.updated_at), (t1, t2));
     assert_eq!(store.count_users("site-a").await.expect("count"), 1);
+
+    let by_email = store
+        .find_user_by_email("site-a", "ada@x.io")
+        .await
+        .expect("find by email");
+    assert_eq!(by_email, Some(stored), "found by email as by id");
+    assert_eq!(
+        store
+            .find_user_by_email("site-a", "bob@x.io")
+            .await
+            .expect("find by email"),
+        None
+    );
 }
 
 pub async fn tenants_are_isolated<S: Storage>(store: &S) {
@@ -332,6 +345,15 @@ pub async fn tenants_are_isolated<S: Storage>(store: &S) {
     assert!(a.created && b.created, "one email is one record per app");
     assert_ne!(a.id, b.id);
     assert_eq!(store.find_user("site-b", &a.id).await.expect("find"), None);
+    let found_b = store
+        .find_user_by_email("site-b", "same@x.io")
+        .await
+        .expect("find by email")
+        .expect("b's record");
+    assert_eq!(
+        found_b.id, b.id,
+        "an email is looked up in its own app only"
+    );
     assert!(!store.delete_user("site-b", &a.id).await.expect("delete"));
     assert!(
         store

@@ -224,6 +224,18 @@ impl UserStore for MemoryStorage {
             .and_then(|users| users.by_id.get(user_id).cloned()))
     }
 
+    async fn find_user_by_email(
+        &self,
+        app_id: &str,
+        email: &str,
+    ) -> Result<Option<UserRecord>, StorageError> {
+        let state = self.state();
+        let users = state.users.get(app_id);
+        Ok(users
+            .and_then(|users| users.by_id.get(users.id_by_email.get(email)?))
+            .cloned())
+    }
+
     async fn list_users(&self, app_id: &str, query: &UserQuery) -> Result<UserPage, StorageError> {
         let state = self.state();
         let Some(users) = state.users.get(app_id) else {

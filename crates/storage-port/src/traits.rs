@@ -73,6 +73,13 @@ pub trait UserStore: Send + Sync {
         user_id: &str,
     ) -> Result<Option<UserRecord>, StorageError>;
 
+    /// The app's record for `email`, which the caller has normalized as it was stored.
+    async fn find_user_by_email(
+        &self,
+        app_id: &str,
+        email: &str,
+    ) -> Result<Option<UserRecord>, StorageError>;
+
     /// A page of the app's users in ascending id order. MUST NOT skip or repeat records across
     /// pages, even while records are inserted between pages.
     async fn list_users(&self, app_id: &str, query: &UserQuery) -> Result<UserPage, StorageError>;
@@ -97,6 +104,8 @@ pub trait AdminStore: Send + Sync {
 /// Everything the service stores, in one place.
 #[async_trait]
 pub trait Storage: AppStore + SchemaStore + UserStore + AdminStore + std::fmt::Debug {
-    /// Succeeds when the store answers; used by the readiness check.
+    /// The readiness check: succeeds when the store answers and can take writes. MUST fail
+    /// while writes are known to fail, and with `Corrupt` once the store reported damaged
+    /// data. A reason meant for clients goes in a [`Fault`] (see `StorageError::public_reason`).
     async fn ping(&self) -> Result<(), StorageError>;
 }

@@ -109,6 +109,7 @@ fn check_origin(context: &AppContext, origin: Option<&str>) -> Result<(), Failur
         (status = 400, description = "Malformed JSON or a missing/invalid x-app-id header", body = ErrorBody),
         (status = 403, description = "The Origin is not in the app's allowedOrigins", body = ErrorBody),
         (status = 404, description = "No app has this id", body = ErrorBody),
+        (status = 408, description = "`request_timeout`: the body did not arrive within `application.body_timeout_secs`; the connection is closed", body = ErrorBody),
         (status = 413, description = "Body over 16 KiB", body = ErrorBody),
         (status = 415, description = "Neither JSON nor a form", body = ErrorBody),
         (status = 422, description = "Validation failed; every problem is in details", body = ErrorBody),
@@ -185,7 +186,9 @@ async fn submit_form(request: &HttpRequest, payload: Payload, state: &ApiState) 
         check_origin(&context, origin.as_deref()).map_err(|Failure(error, _)| error)?;
         state.app_limiter.check(&context.app.id)?;
         let email = pairs.remove("email").unwrap_or(Value::Null);
-        pairs.retain(|key, _| !key.starts_with('_'));
+        // Reserved keys are dropped, except the app's honeypot (`_gotcha` is common).
+        let honeypot = context.app.honeypot_field.as_deref();
+        pairs.retain(|key, _| !key.starts_with('_') || Some(key.as_str()) == honeypot);
         let data = coerce_form_values(&context.schema, pairs);
         state
             .services

@@ -43,10 +43,12 @@ fn date_millis(value: Option<&Bson>) -> Option<i64> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(mongo_test_server),
+    ignore = "needs the MongoDB test server: bash scripts/with-mongo-test-server.sh cargo test"
+)]
 async fn user_documents_hold_our_id_bson_dates_and_embedded_data_also_after_a_merge() {
-    let Some(fresh) = FreshStore::connect("user_documents").await else {
-        return;
-    };
+    let fresh = FreshStore::connect().await;
     fresh.store.insert_app(&app("site-a")).await.expect("app");
     let t1 = Timestamp::from_unix_millis(1_700_000_000_001);
     let t2 = Timestamp::from_unix_millis(1_700_000_009_002);
@@ -90,10 +92,12 @@ async fn user_documents_hold_our_id_bson_dates_and_embedded_data_also_after_a_me
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(mongo_test_server),
+    ignore = "needs the MongoDB test server: bash scripts/with-mongo-test-server.sh cargo test"
+)]
 async fn app_and_schema_documents_keep_bson_dates_through_updates() {
-    let Some(fresh) = FreshStore::connect("app_documents").await else {
-        return;
-    };
+    let fresh = FreshStore::connect().await;
     fresh.store.insert_app(&app("site-a")).await.expect("app");
     let later = Timestamp::from_unix_millis(1_800_000_000_456);
     let changes = AppChanges {
@@ -156,10 +160,12 @@ async fn app_and_schema_documents_keep_bson_dates_through_updates() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(mongo_test_server),
+    ignore = "needs the MongoDB test server: bash scripts/with-mongo-test-server.sh cargo test"
+)]
 async fn operator_or_path_keys_are_refused_and_store_nothing() {
-    let Some(fresh) = FreshStore::connect("operator_keys").await else {
-        return;
-    };
+    let fresh = FreshStore::connect().await;
     fresh.store.insert_app(&app("site-a")).await.expect("app");
     let now = Timestamp::now();
     for data in [
@@ -200,10 +206,12 @@ async fn operator_or_path_keys_are_refused_and_store_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(mongo_test_server),
+    ignore = "needs the MongoDB test server: bash scripts/with-mongo-test-server.sh cargo test"
+)]
 async fn search_text_is_matched_literally_never_as_a_pattern_or_operator() {
-    let Some(fresh) = FreshStore::connect("search_text").await else {
-        return;
-    };
+    let fresh = FreshStore::connect().await;
     fresh.store.insert_app(&app("site-a")).await.expect("app");
     let now = Timestamp::now();
     for email in ["a+b@x.io", "ab@x.io", "c$d@x.io", "star*@x.io"] {
@@ -252,10 +260,12 @@ async fn search_text_is_matched_literally_never_as_a_pattern_or_operator() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(mongo_test_server),
+    ignore = "needs the MongoDB test server: bash scripts/with-mongo-test-server.sh cargo test"
+)]
 async fn undecodable_documents_are_reported_as_corrupt_never_skipped() {
-    let Some(fresh) = FreshStore::connect("corrupt").await else {
-        return;
-    };
+    let fresh = FreshStore::connect().await;
     fresh.store.insert_app(&app("site-a")).await.expect("app");
     let now = Timestamp::now();
     let good = fresh

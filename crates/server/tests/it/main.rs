@@ -7,6 +7,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 mod architecture;
+mod sqlite_file;
 
 use futures::future::join_all;
 use serde_json::{Value, json};
