@@ -8,6 +8,7 @@ mod contract;
 mod cors;
 mod dashboard_sessions;
 mod errors;
+mod first_run;
 mod forms;
 mod framing;
 mod health;

@@ -255,6 +255,11 @@ fn dashboard_routes(config: &mut web::ServiceConfig, key: &SessionKey, secure_co
                         .default_service(method_not_allowed()),
                 )
                 .service(
+                    web::resource("/setup")
+                        .route(web::get().to(auth::setup))
+                        .default_service(method_not_allowed()),
+                )
+                .service(
                     web::resource("/logout")
                         .route(web::post().to(auth::logout))
                         .default_service(method_not_allowed()),

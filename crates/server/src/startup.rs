@@ -91,6 +91,36 @@ fn database_in_uri(uri: &str) -> Option<String> {
     (!name.is_empty()).then(|| name.to_owned())
 }
 
+/// Where the dashboard is and the command that creates the first admin, for the start-up log
+/// of a fresh install.
+fn first_run_hint(settings: &Settings, port: u16) -> (String, String) {
+    let url = match &settings.session.public_origin {
+        Some(origin) => format!("{}/", origin.trim_end_matches('/')),
+        None => {
+            let host = match settings.application.host.as_str() {
+                "0.0.0.0" | "::" | "[::]" | "" => "localhost",
+                host => host,
+            };
+            let host = if host.contains(':') && !host.starts_with('[') {
+                format!("[{host}]")
+            } else {
+                host.to_owned()
+            };
+            format!("http://{host}:{port}/")
+        }
+    };
+    // The binary as it was started (`./target/release/users-api`, `users-api`), unless this is
+    // not the users-api binary (tests).
+    let binary = std::env::args()
+        .next()
+        .filter(|argv0| std::path::Path::new(argv0).file_name() == Some("users-api".as_ref()))
+        .unwrap_or_else(|| "users-api".to_owned());
+    (
+        url,
+        format!("{binary} admin create --email you@example.com"),
+    )
+}
+
 /// actix-web's own cap on a worker's open connections.
 const ACTIX_MAX_CONNECTIONS: usize = 25_000;
 /// Descriptors kept free of connections: the store's files and sockets, logs, the listener.
@@ -216,6 +246,15 @@ impl Application {
         tracing::info!(workers, per_worker = http.max_connections, "connection cap");
         let server = http_adapter::serve(listener, ApiState::new(services.clone(), &http), &http)
             .map_err(|source| StartupError::Bind { address, source })?;
+        if services.admins.needs_first_admin().await? {
+            let (url, command) = first_run_hint(&settings, port);
+            tracing::warn!(
+                %url,
+                %command,
+                "no admin exists yet: create the first one with this command (same configuration), \
+                 then sign in to the dashboard as platform admin"
+            );
+        }
         Ok(Self {
             port,
             server,
@@ -240,7 +279,8 @@ impl Application {
 
 #[cfg(test)]
 mod tests {
-    use super::{connection_cap, database_in_uri};
+    use super::{connection_cap, database_in_uri, first_run_hint};
+    use crate::settings::Settings;
 
     #[test]
     fn the_connection_cap_leaves_room_for_other_files() {
@@ -251,6 +291,22 @@ mod tests {
         assert_eq!(connection_cap(Some(50), 2, Some(1024)), 50);
         assert_eq!(connection_cap(Some(5000), 2, Some(1024)), 5000);
         assert_eq!(connection_cap(Some(0), 2, None), 1);
+    }
+
+    #[test]
+    fn the_first_run_hint_names_the_dashboard_and_the_command() {
+        let mut settings = Settings::default();
+        settings.application.host = "0.0.0.0".into();
+        let (url, command) = first_run_hint(&settings, 8080);
+        assert_eq!(url, "http://localhost:8080/");
+        assert_eq!(command, "users-api admin create --email you@example.com");
+        settings.application.host = "::1".into();
+        assert_eq!(first_run_hint(&settings, 9).0, "http://[::1]:9/");
+        settings.session.public_origin = Some("https://users.example.com".into());
+        assert_eq!(
+            first_run_hint(&settings, 8080).0,
+            "https://users.example.com/"
+        );
     }
 
     #[test]

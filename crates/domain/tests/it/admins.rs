@@ -97,3 +97,17 @@ async fn bootstrap_creates_only_the_first_admin() {
         None
     );
 }
+
+#[tokio::test]
+async fn a_fresh_platform_needs_its_first_admin_until_one_exists() {
+    let services = services();
+    assert!(services.admins.needs_first_admin().await.expect("ask"));
+    assert!(services.admins.needs_first_admin().await.expect("ask"));
+    services
+        .admins
+        .create_admin("first@x.io", secret("long enough pass"))
+        .await
+        .expect("create");
+    assert!(!services.admins.needs_first_admin().await.expect("ask"));
+    assert!(!services.admins.needs_first_admin().await.expect("ask"));
+}

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::ApiState;
 use crate::body::{json_object, read_limited};
-use crate::dto::{LoginResponse, OkResponse, SessionResponse, UserPageResponse};
+use crate::dto::{LoginResponse, OkResponse, SessionResponse, SetupResponse, UserPageResponse};
 use crate::error::{ApiError, ErrorBody};
 use crate::rate_limit::{LoginAccount, LoginAttempt};
 use crate::routes::users::{ListParams, list_page};
@@ -171,6 +171,25 @@ pub async fn current_session(
         },
     };
     Ok(no_store(HttpResponse::Ok()).json(body))
+}
+
+/// Whether the platform still needs its first admin.
+///
+/// A fresh install has no admin, so nobody can sign in: the login page then says how to create
+/// one (`users-api admin create --email …` on the server). Needs no session. Once an admin
+/// exists it only ever answers `{"needsAdmin": false}`, which says nothing about the admins.
+#[utoipa::path(
+    get,
+    path = "/auth/setup",
+    tag = "dashboard",
+    responses(
+        (status = 200, description = "`needsAdmin` is `true` only while no admin exists; then create one on the server: `users-api admin create --email you@example.com`", body = SetupResponse),
+        (status = 503, description = "Storage unavailable", body = ErrorBody),
+    )
+)]
+pub async fn setup(state: Data<ApiState>) -> Result<HttpResponse, ApiError> {
+    let needs_admin = state.services.admins.needs_first_admin().await?;
+    Ok(no_store(HttpResponse::Ok()).json(SetupResponse { needs_admin }))
 }
 
 /// Ends the session (also when there is none).
