@@ -8,7 +8,7 @@
 #
 # Stages: manifests (only Cargo.toml/Cargo.lock, for the dependency layer's cache key) ->
 # build (dependencies first, against dummy sources; then the real sources) -> dashboard
-# (web-admin/, when there is one) -> runtime.
+# (web-admin/, when there is one, with the JavaScript client for /sdk/) -> runtime.
 
 ARG RUST_VERSION=1.95
 ARG NODE_VERSION=20
@@ -49,10 +49,14 @@ RUN find crates tests -name '*.rs' -exec touch {} + \
 FROM node:${NODE_VERSION}-${DEBIAN_RELEASE}-slim AS dashboard
 WORKDIR /src
 # web-admin/ is optional: its globs may match nothing, and Cargo.lock (always there) keeps
-# each COPY from having no source at all.
+# each COPY from having no source at all. Its build also packs clients/js into dist/sdk (the
+# client the service serves to sites), so the client's dependencies are installed too.
 COPY Cargo.lock web-admin/package*.json ./web-admin/
-RUN if [ -f web-admin/package.json ]; then cd web-admin && npm ci --no-audit --no-fund; fi
+COPY Cargo.lock clients/js/package*.json ./clients/js/
+RUN if [ -f web-admin/package.json ]; then (cd web-admin && npm ci --no-audit --no-fund); fi \
+    && if [ -f clients/js/package.json ]; then (cd clients/js && npm ci --ignore-scripts --no-audit --no-fund); fi
 COPY Cargo.lock web-admi[n] ./web-admin/
+COPY Cargo.lock clients/j[s] ./clients/js/
 RUN if [ -f web-admin/package.json ]; then cd web-admin && npm run build; fi \
     && mkdir -p web-admin/dist
 

@@ -14,7 +14,7 @@ from pathlib import Path
 OUT = Path(__file__).resolve().parent.parent / "docs" / "api-reference.md"
 
 ERROR_CODES = [
-    ("bad_request", 400, "Malformed request: `Missing x-app-id header`, `Invalid x-app-id header`, a missing `_appId` form field."),
+    ("bad_request", 400, "Malformed request: `Missing x-app-id header`, `Invalid x-app-id header`, a missing `_appId` form field, a parameter given twice in the query string, both `Content-Length` and `Transfer-Encoding` (the connection is closed)."),
     ("invalid_json", 400, "The body is not a JSON object (syntax error, too deeply nested, an array)."),
     ("unauthenticated", 401, "No valid dashboard session."),
     ("invalid_credentials", 401, "Login failed; one message whatever was wrong."),
@@ -24,6 +24,7 @@ ERROR_CODES = [
     ("not_found", 404, "No such route or record."),
     ("unknown_app", 404, "No app has this id."),
     ("method_not_allowed", 405, "The route exists, not with this method."),
+    ("request_timeout", 408, "The body did not arrive within `application.body_timeout_secs` (10 s); the connection is closed."),
     ("duplicate_app", 409, "The `sourceAppId` is taken."),
     ("user_not_found", 404, "The app has no user with this id."),
     ("invalid_cursor", 400, "The `cursor` is not one this service handed out."),
@@ -32,7 +33,8 @@ ERROR_CODES = [
     ("validation_failed", 422, "`details` lists every problem: `field`, `code`, `message`."),
     ("rate_limited", 429, "Too many requests; `Retry-After` says how many seconds to wait."),
     ("internal_error", 500, "A bug; the answer's `x-request-id` finds it in the logs."),
-    ("storage_unavailable", 503, "The database is not answering; retry shortly."),
+    ("storage_unavailable", 503, "The database is not answering; retry shortly. From `/ready`, the message says why when the store knows (a full disk, a read-only file)."),
+    ("storage_corrupt", 503, "From `/ready` only: the database reported damaged data; restore a backup."),
 ]
 
 DETAIL_CODES = "`required`, `min`, `max`, `minLength`, `maxLength`, `regex`, `enum`, `type`, `unknown`, `date` (data fields), `email` (the email), and for schemas `key`, `duplicateKey`, `kind`, `notApplicable`, `range`, `tooManyFields`, `label`, `invalid`."

@@ -13,6 +13,7 @@ Usage: scripts/test-doc-samples.py BINARY   (e.g. target/debug/users-api)
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -53,26 +54,50 @@ def main():
     binary = str(Path(sys.argv[1]).resolve())
     all_samples = samples()
     port = free_port()
+    checkout_before = git_status()
     work = Path(tempfile.mkdtemp(prefix="doc-samples-"))
+    try:
+        run_samples(binary, all_samples, port, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    # The samples write their files (cookies, schema.json) to temporary places, and so does
+    # this test: the checkout is as it was.
+    assert git_status() == checkout_before, f"the doc samples changed the checkout:\n{git_status()}"
+
+
+def git_status():
+    """The checkout's `git status`, untracked files included (None outside a git checkout)."""
+    try:
+        return subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT,
+                              capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def run_samples(binary, all_samples, port, work):
+    # mktemp in a sample makes its files here.
+    (work / "tmp").mkdir()
     env = {**os.environ, "USERS_API_CONFIG_DIR": str(work / "no-config"), "PORT": str(port),
+           "TMPDIR": str(work / "tmp"),
            "USERS_API__HASHING__MEMORY_KIB": "8", "USERS_API__HASHING__ITERATIONS": "1",
            "USERS_API__LOG__LEVEL": "warn"}
     ran = set()
 
-    def shell(name, stdin="", extra_env=None):
+    def shell(name, stdin="", extra_env=None, cwd=work):
         language, body, doc = all_samples[name]
         assert language in ("sh", "bash"), f"{name} in {doc} is not a shell block"
         script = (body.replace("./target/release/users-api", binary)
-                      .replace("http://localhost:8080", f"http://127.0.0.1:{port}"))
+                      .replace("http://localhost:8080", f"http://127.0.0.1:{port}")
+                      .replace("/tmp/schema.json", str(work / "schema.json")))
         script = re.sub(r"^users-api ", binary + " ", script, flags=re.M)
         ran.add(name)
-        result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=work, env={**env, **(extra_env or {})},
+        result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=cwd, env={**env, **(extra_env or {})},
                                 input=stdin, capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, f"{name} ({doc}) failed:\n{result.stdout}\n{result.stderr}"
         return result.stdout
 
-    def expect(name, needle, stdin="", extra_env=None):
-        output = shell(name, stdin, extra_env)
+    def expect(name, needle, stdin="", extra_env=None, cwd=work):
+        output = shell(name, stdin, extra_env, cwd)
         assert needle in output, f"{name}: expected {needle!r} in:\n{output}"
         print(f"ok   {name}")
         return output
@@ -111,10 +136,19 @@ def main():
         # README.md
         if "readme-admin-create" in all_samples:
             expect("readme-admin-create", "created admin admin@example.com", stdin="a long admin passphrase\n")
+            # The curl samples run in a folder standing for the reader's checkout: they must
+            # leave nothing in it (the cookie jar is a mktemp file).
+            checkout = work / "checkout"
+            checkout.mkdir()
             api = {"api": f"http://127.0.0.1:{port}"}
-            created = expect("readme-api-app", '"sourceAppId":"my-landing-page"', extra_env=api)
+            created = expect("readme-api-app", '"sourceAppId":"my-landing-page"', extra_env=api, cwd=checkout)
             assert '"role":"admin"' in created and '"password":"' in created, created
-            expect("readme-api-schema", '"version":1', extra_env=api)
+            jars = list((work / "tmp").iterdir())
+            assert len(jars) == 1 and "users_api_session" in jars[0].read_text(), jars
+            # A reader runs the blocks in one shell; here each runs in its own, so they are
+            # given the first block's variables.
+            api["cookies"] = str(jars[0])
+            expect("readme-api-schema", '"version":1', extra_env=api, cwd=checkout)
             ran.add("readme-fetch")
             language, script, _ = all_samples["readme-fetch"]
             script = script.replace("http://localhost:8080", f"http://127.0.0.1:{port}")
@@ -132,8 +166,10 @@ def main():
                                      f"http://127.0.0.1:{port}/v1/users"], capture_output=True, text=True, timeout=30).stdout
             assert posted == "303", f"the README form's fields post with {posted}"
             print("ok   readme-form")
-            read = expect("readme-read", "ada@example.com", extra_env=api)
+            read = expect("readme-read", "ada@example.com", extra_env=api, cwd=checkout)
             assert '"key":"fullName"' in read and "id,email" in read, read
+            assert not any(checkout.iterdir()), f"the README's samples left {list(checkout.iterdir())}"
+
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -7,6 +7,8 @@
 # - installs nx-27017 into ./.venv (python3 -m venv) when it is not there yet;
 # - starts it on a free loopback port with a fresh temporary data directory, waits until it
 #   accepts connections, and exports
+#     USERS_API_TEST_MONGO             1: the tests that need the server are built to run, not
+#                                      ignored (a build-time flag, see crates/mongo-adapter/build.rs)
 #     USERS_API_TEST_MONGO_URI         mongodb://127.0.0.1:PORT
 #     USERS_API_TEST_MONGO_SERVER_CMD  path of a control script for a *second* server that tests
 #                                      may stop and restart: `start` starts it (or leaves it
@@ -126,6 +128,7 @@ if ! USERS_API_TEST_MONGO_URI="$("$CTL" start "$WORK/main")"; then
     exit 1
 fi
 export USERS_API_TEST_MONGO_URI
+export USERS_API_TEST_MONGO=1
 export USERS_API_TEST_MONGO_SERVER_CMD="$CTL"
 echo "MongoDB test server (nx-27017 $NX_VERSION) at $USERS_API_TEST_MONGO_URI" >&2
 

@@ -22,6 +22,7 @@ async fn the_openapi_document_describes_every_dashboard_route_and_its_auth() {
     let expected = [
         ("/auth/login", "post", false),
         ("/auth/session", "get", true),
+        ("/auth/setup", "get", false),
         ("/auth/logout", "post", false),
         ("/auth/users", "get", true),
         ("/v1/apps", "get", true),

@@ -13,6 +13,8 @@ crate::on_every_backend!(
     a_tampered_cookie_is_refused,
     a_password_rotation_ends_the_owners_sessions,
     deleting_the_app_ends_its_owners_sessions,
+    a_re_created_app_does_not_revive_the_old_apps_sessions,
+    a_rotated_out_session_stays_ended_when_the_app_is_re_created,
     auth_users_lists_the_owners_own_users,
 );
 
@@ -204,6 +206,65 @@ async fn deleting_the_app_ends_its_owners_sessions(app: &TestApp) {
         app.dashboard_get("/v1/apps/site/users", &owner).await.0,
         401
     );
+}
+
+/// Every route that a session of the new `app-c` could reach, as `cookie`: all must be 401.
+async fn assert_session_is_dead(app: &TestApp, cookie: &str) {
+    for path in [
+        "/auth/session",
+        "/auth/users",
+        "/v1/apps/app-c",
+        "/v1/apps/app-c/users",
+        "/v1/apps/app-c/users/export?format=ndjson",
+    ] {
+        let (status, body) = app.dashboard_get(path, cookie).await;
+        assert_eq!(status, 401, "{path}: {body}");
+    }
+    let response = app
+        .dashboard(Method::PATCH, "/v1/apps/app-c", Some(cookie))
+        .json(&json!({"name": "Taken over"}))
+        .send()
+        .await
+        .expect("request");
+    expect_error(response, 401, "unauthenticated").await;
+    let name = app
+        .services
+        .apps
+        .find_app("app-c")
+        .await
+        .expect("the new app")
+        .name;
+    assert_eq!(name, "App app-c");
+}
+
+async fn a_re_created_app_does_not_revive_the_old_apps_sessions(app: &TestApp) {
+    let password = app.create_app_with_password("app-c").await;
+    let old = app.owner_session("app-c", &password).await;
+    app.services.apps.delete_app("app-c").await.expect("delete");
+    assert_eq!(app.dashboard_get("/auth/session", &old).await.0, 401);
+    // A new tenant under the same id, with data of its own.
+    let new_password = app.create_app_with_password("app-c").await;
+    app.submit("app-c", signup("new-tenant@example.com")).await;
+    assert_session_is_dead(app, &old).await;
+    // The new app's owner is not affected.
+    let fresh = app.owner_session("app-c", &new_password).await;
+    assert_eq!(app.dashboard_get("/auth/session", &fresh).await.0, 200);
+}
+
+async fn a_rotated_out_session_stays_ended_when_the_app_is_re_created(app: &TestApp) {
+    let password = app.create_app_with_password("app-c").await;
+    let old = app.owner_session("app-c", &password).await;
+    app.services
+        .apps
+        .rotate_password("app-c")
+        .await
+        .expect("rotate");
+    assert_eq!(app.dashboard_get("/auth/session", &old).await.0, 401);
+    // Deleting and re-creating starts the app's credentials over: the cookie must not count.
+    app.services.apps.delete_app("app-c").await.expect("delete");
+    app.create_app_with_password("app-c").await;
+    app.submit("app-c", signup("new-tenant@example.com")).await;
+    assert_session_is_dead(app, &old).await;
 }
 
 async fn auth_users_lists_the_owners_own_users(app: &TestApp) {

@@ -11,6 +11,17 @@ use storage_port::*;
 pub struct FlakyStorage {
     inner: Arc<dyn Storage>,
     pub down: Arc<AtomicBool>,
+    /// What the readiness check reports instead of the store's answer.
+    pub not_ready: Arc<std::sync::Mutex<Option<NotReady>>>,
+}
+
+/// A readiness failure as the adapters report them.
+#[derive(Debug, Clone, Copy)]
+pub enum NotReady {
+    /// Writes fail, with a reason written for clients and a driver error behind it.
+    DiskFull,
+    /// The store reported damaged data.
+    Corrupt,
 }
 
 impl FlakyStorage {
@@ -18,6 +29,7 @@ impl FlakyStorage {
         Self {
             inner,
             down: Arc::new(AtomicBool::new(false)),
+            not_ready: Arc::default(),
         }
     }
 
@@ -109,6 +121,14 @@ impl UserStore for FlakyStorage {
         self.check()?;
         self.inner.find_user(app_id, user_id).await
     }
+    async fn find_user_by_email(
+        &self,
+        app_id: &str,
+        email: &str,
+    ) -> Result<Option<UserRecord>, StorageError> {
+        self.check()?;
+        self.inner.find_user_by_email(app_id, email).await
+    }
     async fn list_users(&self, app_id: &str, query: &UserQuery) -> Result<UserPage, StorageError> {
         self.check()?;
         self.inner.list_users(app_id, query).await
@@ -157,6 +177,16 @@ impl AdminStore for FlakyStorage {
 impl Storage for FlakyStorage {
     async fn ping(&self) -> Result<(), StorageError> {
         self.check()?;
-        self.inner.ping().await
+        let not_ready = *self.not_ready.lock().unwrap_or_else(|p| p.into_inner());
+        match not_ready {
+            Some(NotReady::DiskFull) => Err(StorageError::unavailable(Fault::caused_by(
+                "the disk or the database is full",
+                "SQLITE_FULL at /srv/secret/users.db (driver detail that must not leak)",
+            ))),
+            Some(NotReady::Corrupt) => Err(StorageError::Corrupt(
+                "database disk image is malformed (driver detail that must not leak)".into(),
+            )),
+            None => self.inner.ping().await,
+        }
     }
 }

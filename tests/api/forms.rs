@@ -1,4 +1,6 @@
 use domain::NewApp;
+use reqwest::Method;
+use serde_json::{Value, json};
 
 use crate::helpers::*;
 
@@ -8,6 +10,10 @@ crate::on_every_backend!(
     a_bad_form_gets_an_html_page_listing_the_problems,
     a_form_from_a_foreign_page_is_refused,
     a_form_without_an_app_id_is_400,
+    a_refused_forms_page_names_the_origin_and_how_to_serve_the_form,
+    the_error_page_names_fields_by_their_labels,
+    a_failed_form_redirects_to_the_apps_error_page,
+    only_an_admin_sets_the_error_page_and_it_must_be_a_url,
 );
 
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -162,4 +168,195 @@ async fn a_form_without_an_app_id_is_400(app: &TestApp) {
         .await
         .expect("request");
     expect_error(response, 400, "bad_request").await;
+}
+
+fn html_form(app: &TestApp) -> reqwest::RequestBuilder {
+    no_redirects()
+        .post(app.url("/v1/users"))
+        .header("content-type", FORM)
+        .header("accept", "text/html,application/xhtml+xml")
+}
+
+async fn a_refused_forms_page_names_the_origin_and_how_to_serve_the_form(app: &TestApp) {
+    app.create_app("site").await;
+    let body = "_appId=site&email=a%40example.com&fullName=Ada&plan=pro&consentRequired=on";
+    // A form opened from a file (file://) sends `Origin: null`.
+    let response = html_form(app)
+        .header("origin", "null")
+        .body(body)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 403);
+    let page = response.text().await.expect("text");
+    assert!(page.contains("<code>null</code>"), "{page}");
+    assert!(page.contains("python3 -m http.server 8000"), "{page}");
+    assert!(page.contains("http://localhost:8000"), "{page}");
+    let response = html_form(app)
+        .header("referer", "https://evil.example/page?<b>")
+        .body(body)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 403);
+    let page = response.text().await.expect("text");
+    assert!(page.contains("<code>https://evil.example</code>"), "{page}");
+    assert!(!page.contains("http.server"), "{page}");
+    assert_eq!(app.user_count("site").await, 0);
+}
+
+async fn the_error_page_names_fields_by_their_labels(app: &TestApp) {
+    app.create_app("site").await;
+    let response = html_form(app)
+        .header("origin", "https://site.example")
+        .body("_appId=site&email=a%40example.com&fullName=Ada&plan=pro&age=7")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 422);
+    let page = response.text().await.expect("text");
+    assert!(
+        page.contains("<strong>I agree to the terms</strong> is required"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<strong>Age</strong> must be at least 13"),
+        "{page}"
+    );
+    assert!(!page.contains("consentRequired"), "{page}");
+    let response = html_form(app)
+        .header("origin", "https://site.example")
+        .body("_appId=site&email=nope&fullName=Ada&plan=pro&consentRequired=on")
+        .send()
+        .await
+        .expect("request");
+    let page = response.text().await.expect("text");
+    assert!(page.contains("<strong>Email</strong>"), "{page}");
+}
+
+/// Creates `site` through the admin API with an error page, and the example schema.
+async fn create_with_error_url(app: &TestApp, error_url: &str) {
+    app.create_admin().await;
+    let admin = app.admin_session().await;
+    let (status, body) = read(
+        app.dashboard(Method::POST, "/v1/apps", Some(&admin))
+            .json(&json!({"sourceAppId": "site", "name": "Site",
+                "allowedOrigins": ["https://site.example"], "errorUrl": error_url}))
+            .send()
+            .await
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["app"]["errorUrl"], error_url);
+    app.set_schema("site", example_schema()).await;
+}
+
+fn location(response: &reqwest::Response) -> String {
+    response.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_owned()
+}
+
+async fn a_failed_form_redirects_to_the_apps_error_page(app: &TestApp) {
+    create_with_error_url(app, "https://site.example/oops?from=form#top").await;
+    let response = html_form(app)
+        .header("origin", "https://site.example")
+        .body("_appId=site&email=nope&fullName=Ada&plan=pro")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 303);
+    assert_eq!(
+        location(&response),
+        "https://site.example/oops?from=form&error=validation_failed&field=email&field=consentRequired#top"
+    );
+    // Refused origins go there too, without a field; so do clients that do not ask for HTML.
+    let response = no_redirects()
+        .post(app.url("/v1/users"))
+        .header("content-type", FORM)
+        .header("origin", "null")
+        .body("_appId=site&email=a%40example.com&fullName=Ada&plan=pro&consentRequired=on")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 303);
+    assert_eq!(
+        location(&response),
+        "https://site.example/oops?from=form&error=origin_not_allowed#top"
+    );
+    assert_eq!(app.user_count("site").await, 0);
+    // Before the app is known there is no error page to go to.
+    let response = html_form(app)
+        .body("_appId=nope&email=a%40example.com")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 404);
+    // JSON submissions keep their JSON errors.
+    expect_error(
+        app.post_users("site")
+            .header("origin", "https://site.example")
+            .json(&json!({"email": "nope", "data": {}}))
+            .send()
+            .await
+            .expect("request"),
+        422,
+        "validation_failed",
+    )
+    .await;
+    // Success still goes to the thank-you page.
+    let response = html_form(app)
+        .header("origin", "https://site.example")
+        .body("_appId=site&email=a%40example.com&fullName=Ada&plan=pro&consentRequired=on")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 303);
+    assert_eq!(location(&response), "/v1/thanks");
+}
+
+async fn only_an_admin_sets_the_error_page_and_it_must_be_a_url(app: &TestApp) {
+    let password = app.create_app_with_password("owned").await;
+    let owner = app.owner_session("owned", &password).await;
+    expect_error(
+        app.dashboard(Method::PATCH, "/v1/apps/owned", Some(&owner))
+            .json(&json!({"errorUrl": "https://x.example/oops"}))
+            .send()
+            .await
+            .expect("request"),
+        403,
+        "forbidden",
+    )
+    .await;
+    app.create_admin().await;
+    let admin = app.admin_session().await;
+    let patch = |body: Value| {
+        app.dashboard(Method::PATCH, "/v1/apps/owned", Some(&admin))
+            .json(&body)
+            .send()
+    };
+    for bad in ["/oops", "javascript:alert(1)", "https://x.example/a b"] {
+        let error = expect_error(
+            patch(json!({"errorUrl": bad})).await.expect("request"),
+            422,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(error["error"]["details"][0]["field"], "errorUrl", "{error}");
+    }
+    let (status, body) = read(
+        patch(json!({"errorUrl": "https://x.example/oops"}))
+            .await
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["errorUrl"], "https://x.example/oops");
+    let (_, body) = app.dashboard_get("/v1/apps/owned", &owner).await;
+    assert_eq!(body["errorUrl"], "https://x.example/oops");
+    let (status, body) = read(patch(json!({"errorUrl": null})).await.expect("request")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["errorUrl"], Value::Null);
 }

@@ -4,6 +4,7 @@ use crate::helpers::*;
 
 crate::on_every_backend!(
     health_and_readiness_answer_ok,
+    readiness_says_why_writes_fail_without_driver_details,
     the_openapi_document_describes_the_public_routes
 );
 
@@ -13,6 +14,37 @@ async fn health_and_readiness_answer_ok(app: &TestApp) {
             read(app.client.get(app.url(path)).send().await.expect("request")).await;
         assert_eq!((status, body), (200, json!({"status": "ok"})), "{path}");
     }
+}
+
+async fn readiness_says_why_writes_fail_without_driver_details(app: &TestApp) {
+    let ready = || async {
+        app.client
+            .get(app.url("/ready"))
+            .send()
+            .await
+            .expect("request")
+    };
+    *app.not_ready.lock().expect("lock") = Some(crate::flaky::NotReady::DiskFull);
+    let body = expect_error(ready().await, 503, "storage_unavailable").await;
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("the disk or the database is full"),
+        "{body}"
+    );
+    assert!(
+        !body.to_string().contains("driver"),
+        "no driver detail: {body}"
+    );
+
+    *app.not_ready.lock().expect("lock") = Some(crate::flaky::NotReady::Corrupt);
+    let body = expect_error(ready().await, 503, "storage_corrupt").await;
+    assert!(
+        !body.to_string().contains("driver"),
+        "no driver detail: {body}"
+    );
+
+    *app.not_ready.lock().expect("lock") = None;
+    assert_eq!(ready().await.status(), 200);
 }
 
 async fn the_openapi_document_describes_the_public_routes(app: &TestApp) {

@@ -16,6 +16,8 @@ pub struct TestApp {
     pub client: Client,
     /// Flip to make every storage call fail as if the database were down.
     pub storage_down: Arc<AtomicBool>,
+    /// Set to make the readiness check fail as a store reports it.
+    pub not_ready: Arc<std::sync::Mutex<Option<crate::flaky::NotReady>>>,
     _data: Option<tempfile::TempDir>,
 }
 
@@ -35,23 +37,35 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_with(test_settings(backend)).await
 }
 
-/// The app on the MongoDB test server with a database of its own, or `None` (with the reason
-/// printed) when no server is configured. `USERS_API_REQUIRE_MONGO=1` makes that a failure.
-pub async fn spawn_on_mongodb() -> Option<TestApp> {
-    let Ok(uri) = std::env::var("USERS_API_TEST_MONGO_URI") else {
-        assert!(
-            std::env::var("USERS_API_REQUIRE_MONGO").as_deref() != Ok("1"),
-            "USERS_API_REQUIRE_MONGO=1 but USERS_API_TEST_MONGO_URI is not set"
-        );
-        eprintln!(
-            "skipped: USERS_API_TEST_MONGO_URI not set (scripts/with-mongo-test-server.sh sets it)"
-        );
-        return None;
-    };
+/// The app on the MongoDB test server with a database of its own. The tests that call it are
+/// ignored unless built with `USERS_API_TEST_MONGO=1` (see `build.rs`), which the script that
+/// starts the server sets; so a missing server is a mistake here, not a reason to skip.
+pub async fn spawn_on_mongodb() -> TestApp {
+    let uri = mongo_test_variable("USERS_API_TEST_MONGO_URI");
     let mut settings = test_settings(Backend::Mongodb);
     settings.storage.mongodb.uri = Some(uri);
     settings.storage.mongodb.database = Some(format!("api_test_{}", uuid_like()));
-    Some(spawn_with(settings).await)
+    spawn_with(settings).await
+}
+
+/// A variable the MongoDB test server script sets.
+pub fn mongo_test_variable(variable: &str) -> String {
+    std::env::var(variable).unwrap_or_else(|_| {
+        panic!(
+            "{variable} is not set, but the MongoDB tests were built for the test server; run them with `bash scripts/with-mongo-test-server.sh cargo test -p tests`"
+        )
+    })
+}
+
+/// `scripts/test.sh` must run every MongoDB test: built without the test server's flag, they
+/// would all be ignored and the run would still pass.
+#[test]
+fn mongodb_tests_are_not_ignored_when_required() {
+    let required = std::env::var("USERS_API_REQUIRE_MONGO").as_deref() == Ok("1");
+    assert!(
+        !required || cfg!(mongo_test_server),
+        "USERS_API_REQUIRE_MONGO=1, but the MongoDB tests were built without USERS_API_TEST_MONGO=1 and are ignored; run them through scripts/with-mongo-test-server.sh"
+    );
 }
 
 fn uuid_like() -> String {
@@ -80,6 +94,7 @@ pub async fn spawn_with(mut settings: Settings) -> TestApp {
     };
     let flaky = Arc::new(FlakyStorage::new(storage));
     let storage_down = flaky.down.clone();
+    let not_ready = flaky.not_ready.clone();
     let application = Application::build_with_storage(settings, flaky)
         .await
         .expect("application starts");
@@ -91,6 +106,7 @@ pub async fn spawn_with(mut settings: Settings) -> TestApp {
         services,
         client: Client::new(),
         storage_down,
+        not_ready,
         _data: Some(data),
     }
 }
@@ -108,6 +124,7 @@ impl TestApp {
             allowed_origins: vec!["https://site.example".into()],
             honeypot_field: Some("website".into()),
             thank_you_url: None,
+            error_url: None,
         })
         .await;
         self.set_schema(id, example_schema()).await;
@@ -212,7 +229,8 @@ pub async fn expect_error(response: Response, status: u16, code: &str) -> Value 
 }
 
 /// Runs each named `async fn(&TestApp)` on every backend: memory and SQLite always; MongoDB
-/// when `USERS_API_TEST_MONGO_URI` is set (the README's test command sets it).
+/// when built with `USERS_API_TEST_MONGO=1` (the README's test command sets it), else the
+/// MongoDB variants are counted as ignored.
 #[macro_export]
 macro_rules! on_every_backend {
     ($($name:ident),* $(,)?) => {
@@ -226,10 +244,9 @@ macro_rules! on_every_backend {
         }
         mod mongodb {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(not(mongo_test_server), ignore = "needs the MongoDB test server: bash scripts/with-mongo-test-server.sh cargo test")]
             async fn $name() {
-                if let Some(app) = $crate::helpers::spawn_on_mongodb().await {
-                    super::$name(&app).await
-                }
+                super::$name(&$crate::helpers::spawn_on_mongodb().await).await
             })*
         }
     };
@@ -253,6 +270,7 @@ impl TestApp {
                 allowed_origins: vec!["https://site.example".into()],
                 honeypot_field: Some("website".into()),
                 thank_you_url: None,
+                error_url: None,
             })
             .await
             .expect("create app");

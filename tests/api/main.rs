@@ -4,10 +4,13 @@ mod flaky;
 mod helpers;
 
 mod api_docs;
+mod contract;
 mod cors;
 mod dashboard_sessions;
 mod errors;
+mod first_run;
 mod forms;
+mod framing;
 mod health;
 mod hostile_input;
 mod management;

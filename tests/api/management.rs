@@ -7,6 +7,8 @@ crate::on_every_backend!(
     every_route_answers_each_kind_of_caller_as_documented,
     an_admin_creates_an_app_and_its_owner_logs_in_with_the_one_time_password,
     a_taken_or_invalid_app_id_is_refused,
+    app_ids_are_unique_regardless_of_case,
+    concurrent_creates_of_one_id_in_two_cases_make_one_app,
     owners_may_rename_but_not_change_admin_settings,
     a_schema_change_reports_the_records_it_would_reject,
     a_user_record_is_read_and_erased,
@@ -220,6 +222,74 @@ async fn a_taken_or_invalid_app_id_is_refused(app: &TestApp) {
         "validation_failed",
     )
     .await;
+}
+
+async fn app_ids_are_unique_regardless_of_case(app: &TestApp) {
+    app.create_admin().await;
+    let admin = app.admin_session().await;
+    let create = |id: &str| {
+        app.dashboard(Method::POST, "/v1/apps", Some(&admin))
+            .json(&json!({"sourceAppId": id, "name": "App"}))
+            .send()
+    };
+    // A browser cannot reach `/v1/apps/.` or `/v1/apps/..`: such ids are refused.
+    for id in [".", "..", "..."] {
+        let error =
+            expect_error(create(id).await.expect("request"), 422, "validation_failed").await;
+        let details = &error["error"]["details"];
+        assert_eq!(details[0]["field"], "id", "{error}");
+        assert!(
+            details[0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("dots")),
+            "{error}"
+        );
+    }
+    for id in [".well-known", "a.", "..a"] {
+        assert_eq!(create(id).await.expect("request").status(), 201, "{id}");
+    }
+    assert_eq!(create("app-a").await.expect("request").status(), 201);
+    for id in ["APP-A", "App-A", "app-a"] {
+        expect_error(create(id).await.expect("request"), 409, "duplicate_app").await;
+    }
+    // Ids are matched exactly: the case a site sends must be the case the app was created in.
+    app.set_schema("app-a", example_schema()).await;
+    let (status, _) = read(app.submit("app-a", signup("a@example.com")).await).await;
+    assert_eq!(status, 200);
+    expect_error(
+        app.submit("APP-A", signup("a@example.com")).await,
+        404,
+        "unknown_app",
+    )
+    .await;
+    let (_, listed) = app.dashboard_get("/v1/apps", &admin).await;
+    let ids: Vec<&str> = listed["apps"]
+        .as_array()
+        .expect("apps")
+        .iter()
+        .map(|a| a["sourceAppId"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids, ["..a", ".well-known", "a.", "app-a"]);
+}
+
+async fn concurrent_creates_of_one_id_in_two_cases_make_one_app(app: &TestApp) {
+    app.create_admin().await;
+    let admin = app.admin_session().await;
+    for round in 0..5 {
+        let ids = [format!("race-{round}"), format!("RACE-{round}")];
+        let answers = futures::future::join_all(ids.iter().map(|id| {
+            app.dashboard(Method::POST, "/v1/apps", Some(&admin))
+                .json(&json!({"sourceAppId": id, "name": "Race"}))
+                .send()
+        }))
+        .await;
+        let mut statuses: Vec<u16> = answers
+            .into_iter()
+            .map(|answer| answer.expect("request").status().as_u16())
+            .collect();
+        statuses.sort_unstable();
+        assert_eq!(statuses, [201, 409], "round {round}");
+    }
 }
 
 async fn owners_may_rename_but_not_change_admin_settings(app: &TestApp) {

@@ -80,17 +80,12 @@ mod mongodb_restart {
     /// The real test server stopped and started again while sign-ups keep coming: 503s while it
     /// is away, never another 5xx, and 200s again once it is back, with no restart of ours.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[cfg_attr(
+        not(mongo_test_server),
+        ignore = "needs the MongoDB test server: bash scripts/with-mongo-test-server.sh cargo test"
+    )]
     async fn mongodb_going_away_under_load_is_503_and_the_service_recovers() {
-        let Ok(command) = std::env::var("USERS_API_TEST_MONGO_SERVER_CMD") else {
-            assert!(
-                std::env::var("USERS_API_REQUIRE_MONGO").as_deref() != Ok("1"),
-                "USERS_API_REQUIRE_MONGO=1 but USERS_API_TEST_MONGO_SERVER_CMD is not set"
-            );
-            eprintln!(
-                "skipped: USERS_API_TEST_MONGO_SERVER_CMD not set (scripts/with-mongo-test-server.sh sets it)"
-            );
-            return;
-        };
+        let command = mongo_test_variable("USERS_API_TEST_MONGO_SERVER_CMD");
         let uri = control(&command, "start");
         let _stop = StopOnDrop(command.clone());
         let mut settings = test_settings(Backend::Mongodb);

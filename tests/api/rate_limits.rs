@@ -106,3 +106,105 @@ async fn an_app_over_its_limit_gets_429_whatever_the_client() {
         [200, 200, 200, 429, 429]
     );
 }
+
+/// Logins limited per account as in production, with the client IP read from
+/// `X-Forwarded-For` (the tests' peer, 127.0.0.1, is the trusted proxy).
+fn login_limited(per_account_burst: u32, total_burst: u32) -> server::Settings {
+    let mut settings = limited(1000, 1000, &["127.0.0.0/8"]);
+    settings.rate_limit.login_per_ip_burst = 100;
+    settings.rate_limit.login_per_account_burst = per_account_burst;
+    settings.rate_limit.login_per_account_interval_seconds = 60;
+    settings.rate_limit.login_per_account_total_burst = total_burst;
+    settings.rate_limit.login_per_account_total_interval_seconds = 60;
+    settings
+}
+
+async fn login_from(app: &TestApp, ip: &str, body: serde_json::Value) -> reqwest::Response {
+    app.client
+        .post(app.url("/auth/login"))
+        .header("origin", &app.address)
+        .header("x-forwarded-for", ip)
+        .json(&body)
+        .send()
+        .await
+        .expect("request")
+}
+
+const ATTACKER: &str = "203.0.113.66";
+const OWNER: &str = "198.51.100.7";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stranger_failing_on_an_account_cannot_lock_its_owner_out() {
+    let app = spawn_with(login_limited(3, 30)).await;
+    let password = app.create_app_with_password("site").await;
+    let guess = serde_json::json!({"sourceAppId": "site", "password": "guess"});
+    let right = serde_json::json!({"sourceAppId": "site", "password": password});
+    for _ in 0..3 {
+        assert_eq!(
+            login_from(&app, ATTACKER, guess.clone()).await.status(),
+            401
+        );
+    }
+    for body in [&guess, &right] {
+        let refused = login_from(&app, ATTACKER, body.clone()).await;
+        let retry_after: u64 = refused.headers()["retry-after"]
+            .to_str()
+            .expect("ascii")
+            .parse()
+            .expect("seconds");
+        assert!((1..=60).contains(&retry_after), "{retry_after}");
+        expect_error(refused, 429, "rate_limited").await;
+    }
+    // The owner, elsewhere, logs in; successes do not count, so again and again.
+    for _ in 0..5 {
+        let response = login_from(&app, OWNER, right.clone()).await;
+        assert_eq!(response.status(), 200);
+        assert!(session_cookie(&response).is_some());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn app_ids_that_differ_only_in_case_are_limited_apart() {
+    let app = spawn_with(login_limited(2, 30)).await;
+    let password = app.create_app_with_password("app-b").await;
+    for _ in 0..2 {
+        let response = login_from(
+            &app,
+            ATTACKER,
+            serde_json::json!({"sourceAppId": "APP-B", "password": "guess"}),
+        )
+        .await;
+        assert_eq!(response.status(), 401);
+    }
+    let response = login_from(
+        &app,
+        ATTACKER,
+        serde_json::json!({"sourceAppId": "app-b", "password": password}),
+    )
+    .await;
+    assert_eq!(response.status(), 200, "app-b is not APP-B");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_from_many_addresses_spend_the_accounts_own_budget() {
+    let app = spawn_with(login_limited(2, 4)).await;
+    let password = app.create_app_with_password("site").await;
+    for attacker in ["203.0.113.1", "203.0.113.2"] {
+        for _ in 0..2 {
+            let response = login_from(
+                &app,
+                attacker,
+                serde_json::json!({"sourceAppId": "site", "password": "guess"}),
+            )
+            .await;
+            assert_eq!(response.status(), 401);
+        }
+    }
+    let refused = login_from(
+        &app,
+        OWNER,
+        serde_json::json!({"sourceAppId": "site", "password": password}),
+    )
+    .await;
+    expect_error(refused, 429, "rate_limited").await;
+}

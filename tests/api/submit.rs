@@ -11,6 +11,9 @@ crate::on_every_backend!(
     a_rejected_update_keeps_what_was_stored,
     unicode_text_is_stored_exactly,
     a_filled_honeypot_is_answered_but_not_stored,
+    a_dropped_resubmission_is_indistinguishable_from_a_stored_one,
+    a_formspree_style_honeypot_name_works_in_json_and_forms,
+    one_mailbox_is_one_record_whatever_the_spelling_of_its_domain,
     the_same_email_in_two_apps_is_two_records,
     unknown_keys_are_dropped_when_the_schema_allows_them,
 );
@@ -210,4 +213,118 @@ async fn unknown_keys_are_dropped_when_the_schema_allows_them(app: &TestApp) {
             .await,
         valid_data()
     );
+}
+
+/// For a known email a real resubmission answers the record's id and original `createdAt`;
+/// one the honeypot drops must answer the same, and a bot's mistakes get the same 422.
+async fn a_dropped_resubmission_is_indistinguishable_from_a_stored_one(app: &TestApp) {
+    app.create_app("site").await;
+    let (_, first) = read(app.submit("site", signup("ada@example.com")).await).await;
+    let (_, real) = read(app.submit("site", signup("ada@example.com")).await).await;
+    let mut bait = valid_data();
+    bait["website"] = json!("http://spam.example");
+    let (status, dropped) = read(
+        app.submit("site", json!({"email": "ada@example.com", "data": bait}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{dropped}");
+    assert_eq!(real["id"], first["id"]);
+    assert_eq!(
+        dropped["id"], first["id"],
+        "the record's own id, as a real resubmission"
+    );
+    assert_eq!(dropped["createdAt"], first["createdAt"]);
+    assert_ne!(dropped["createdAt"], dropped["updatedAt"]);
+
+    let mut invalid = valid_data();
+    invalid["website"] = json!("http://spam.example");
+    invalid["age"] = json!(500);
+    let (status, with_bait) = read(
+        app.submit("site", json!({"email": "new@example.com", "data": invalid}))
+            .await,
+    )
+    .await;
+    invalid.as_object_mut().expect("object").remove("website");
+    let (_, without_bait) = read(
+        app.submit("site", json!({"email": "new@example.com", "data": invalid}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(with_bait, without_bait);
+    assert_eq!(app.user_count("site").await, 1);
+}
+
+/// Sites moving from Formspree already have `_gotcha` in their HTML.
+async fn a_formspree_style_honeypot_name_works_in_json_and_forms(app: &TestApp) {
+    app.create_admin().await;
+    let cookie = app.admin_session().await;
+    app.create_app("site").await;
+    let (status, body) = read(
+        app.dashboard(reqwest::Method::PATCH, "/v1/apps/site", Some(&cookie))
+            .json(&json!({"honeypotField": "_gotcha"}))
+            .send()
+            .await
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["honeypotField"], "_gotcha");
+
+    let mut bait = valid_data();
+    bait["_gotcha"] = json!("spam");
+    let (status, _) = read(
+        app.submit("site", json!({"email": "bot@example.com", "data": bait}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let form = "_appId=site&email=bot2%40example.com&fullName=Bot+Bot&plan=pro&consentRequired=on&_gotcha=spam";
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let response = no_redirects
+        .post(format!("{}/v1/users", app.address))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 303);
+    assert_eq!(app.user_count("site").await, 0, "both bots were dropped");
+
+    let human =
+        "_appId=site&email=human%40example.com&fullName=Ada+L&plan=pro&consentRequired=on&_gotcha=";
+    let response = no_redirects
+        .post(format!("{}/v1/users", app.address))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(human)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 303);
+    assert_eq!(app.user_count("site").await, 1);
+}
+
+async fn one_mailbox_is_one_record_whatever_the_spelling_of_its_domain(app: &TestApp) {
+    app.create_app("site").await;
+    for email in [
+        "ada@example.com",
+        "ada@ｅｘａｍｐｌｅ.com",
+        "Ada@EXAMPLE.com",
+    ] {
+        let (status, body) = read(app.submit("site", signup(email)).await).await;
+        assert_eq!(status, 200, "{email}: {body}");
+    }
+    for email in ["zoe@exämple.org", "zoe@xn--exmple-cua.org"] {
+        let (status, body) = read(app.submit("site", signup(email)).await).await;
+        assert_eq!(status, 200, "{email}: {body}");
+    }
+    assert_eq!(app.user_count("site").await, 2);
+    let (status, body) = read(app.submit("site", signup("ada@ex\u{200b}ample.com")).await).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["details"][0]["field"], "email");
+    assert_eq!(app.user_count("site").await, 2);
 }

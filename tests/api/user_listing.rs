@@ -10,6 +10,7 @@ crate::on_every_backend!(
     listing_filters_by_email_and_creation_time,
     bad_listing_parameters_are_refused,
     csv_export_has_schema_columns_and_defused_formulas,
+    csv_export_defuses_every_formula_trigger_and_writes_no_raw_controls,
     ndjson_export_has_one_record_per_line,
 );
 
@@ -197,17 +198,102 @@ async fn csv_export_has_schema_columns_and_defused_formulas(app: &TestApp) {
         "id,email,createdAt,updatedAt,schemaVersion,fullName,age,plan,birthday,consentRequired,consentOptional"
     );
     assert_eq!(lines.len(), 3, "{text}");
-    assert!(lines[1].contains(",ada@example.com,"), "{}", lines[1]);
+    // Every data cell is quoted (OWASP), so no separator inside a cell starts a new one.
+    assert!(lines[1].contains(",\"ada@example.com\","), "{}", lines[1]);
     assert!(
-        lines[1].contains(",\"'=HYPERLINK(\"\"http://evil\"\")\",36,pro,1990-12-10,true,"),
+        lines[1].contains(
+            ",\"'=HYPERLINK(\"\"http://evil\"\")\",\"36\",\"pro\",\"1990-12-10\",\"true\","
+        ),
         "{}",
         lines[1]
     );
     assert!(
-        lines[2].contains(",\"Bob, \"\"the\"\" builder\",,pro,"),
+        lines[2].contains(",\"Bob, \"\"the\"\" builder\",\"\",\"pro\","),
         "{}",
         lines[2]
     );
+}
+
+/// The cases an outside probe found exported without the `'` prefix (OWASP CSV injection):
+/// each must come back prefixed, and no NUL byte may reach the file.
+async fn csv_export_defuses_every_formula_trigger_and_writes_no_raw_controls(app: &TestApp) {
+    let cookie = owner(app).await;
+    let triggers = [
+        " =1+1",
+        "\n=1+1",
+        "\"=1+1\"",
+        "\u{FF1D}1+1",
+        "\u{FEFF}=1+1",
+        "\u{200B}=1+1",
+        "|calc!A0",
+        ";=1+1",
+        "=cmd|' /C calc'!A0",
+    ];
+    for (i, text) in triggers.iter().enumerate() {
+        let mut data = valid_data();
+        data["fullName"] = json!(text);
+        let (status, body) = read(
+            app.submit(
+                "site",
+                json!({"email": format!("f{i}@example.com"), "data": data}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 200, "{text:?}: {body}");
+    }
+    let mut data = valid_data();
+    data["fullName"] = json!("nul\u{0}byte");
+    app.submit("site", json!({"email": "nul@example.com", "data": data}))
+        .await;
+
+    let response = app
+        .dashboard(
+            Method::GET,
+            "/v1/apps/site/users/export?format=csv",
+            Some(&cookie),
+        )
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 200);
+    let bytes = response.bytes().await.expect("body");
+    assert!(!bytes.contains(&0), "a raw NUL byte was exported");
+    let rows = parse_csv(std::str::from_utf8(&bytes).expect("utf-8"));
+    let full_name = |email: &str| {
+        rows.iter()
+            .find(|row| row[1] == email)
+            .map(|row| row[5].clone())
+            .unwrap_or_else(|| panic!("no row for {email}"))
+    };
+    for (i, text) in triggers.iter().enumerate() {
+        assert_eq!(full_name(&format!("f{i}@example.com")), format!("'{text}"));
+    }
+    assert_eq!(full_name("nul@example.com"), "nul\u{FFFD}byte");
+}
+
+/// A small RFC 4180 reader: quoted cells may hold separators, doubled quotes and line breaks.
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let (mut rows, mut row, mut cell) = (Vec::new(), Vec::new(), String::new());
+    let (mut quoted, mut chars) = (false, text.chars().peekable());
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                cell.push('"');
+                chars.next();
+            }
+            (true, '"') => quoted = false,
+            (true, c) => cell.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut cell)),
+            (false, '\n') => {
+                row.push(std::mem::take(&mut cell));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, c) => cell.push(c),
+        }
+    }
+    rows
 }
 
 async fn ndjson_export_has_one_record_per_line(app: &TestApp) {

@@ -7,15 +7,18 @@
 // (or CHROMIUM_PATH) and `npm run build` done. scripts/test-web-admin.sh does all that.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 
 import { chromium } from 'playwright-core';
 
+const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
 const webAdminDir = resolve(here, '..');
 const repoRoot = resolve(webAdminDir, '..');
@@ -273,6 +276,10 @@ test('an admin sets up an app; its owner sees only that app', async () => {
     assert.deepEqual((await userEmails(page)).sort(), ['ada@example.com', 'grace@example.com']);
     const headers = await page.locator('[data-testid=users-table] thead th').allTextContents();
     assert.ok(headers.includes('Full name') && headers.includes('Plan'), `columns: ${headers}`);
+    // Two rows, one page: no room kept for 25 more under them.
+    const tableHeight = await page.locator('.table-wrap').evaluate((wrap) => wrap.getBoundingClientRect().height);
+    const rowHeight = await page.locator('[data-testid=users-table] tbody tr').first().evaluate((row) => row.getBoundingClientRect().height);
+    assert.ok(tableHeight < rowHeight * 5, `the table is ${tableHeight}px high for two rows of ${rowHeight}px`);
     await shot(page, 'users-table');
 
     // search by email
@@ -390,6 +397,25 @@ test('an admin sets up an app; its owner sees only that app', async () => {
     await shot(phone, 'owner-view-360');
     await phone.close();
 
+    // at 390 px every tab is on screen, Settings included (it used to be cut off)
+    const phone390 = await context.newPage();
+    await phone390.setViewportSize({ width: 390, height: 844 });
+    await phone390.goto(`${ctx.baseUrl}/apps/${appId}/users`);
+    await phone390.locator('[data-testid=users-table] tbody tr').first().waitFor();
+    const tabs = await phone390.locator('.tabs .tab').evaluateAll((links) =>
+      links.map((link) => {
+        const box = link.getBoundingClientRect();
+        const nav = /** @type {HTMLElement} */ (link.parentElement).getBoundingClientRect();
+        return { text: link.textContent, left: box.left, right: box.right, navLeft: nav.left, navRight: nav.right };
+      }),
+    );
+    assert.deepEqual(tabs.map((tab) => tab.text), ['Users', 'Schema', 'Connect your site', 'Settings']);
+    for (const tab of tabs) {
+      assert.ok(tab.left >= tab.navLeft - 0.5 && tab.right <= Math.min(tab.navRight, 390) + 0.5, `tab cut off at 390 px: ${JSON.stringify(tab)}`);
+    }
+    await shot(phone390, 'owner-view-390');
+    await phone390.close();
+
     await signOut(page);
 
     // ---- the admin deletes the app, typing its id to confirm ----
@@ -410,4 +436,76 @@ test('an admin sets up an app; its owner sees only that app', async () => {
   } finally {
     await context.close();
   }
+});
+
+test('the service serves the client: /sdk/v1.js for pages, /sdk/users-api-client.tgz for npm', async () => {
+  assert.ok(ctx.browser);
+  const sdkApp = 'sdk-site';
+  await cli(['app', 'create', '--id', sdkApp, '--name', 'SDK site', '--origin', '*']);
+
+  const module = await fetch(`${ctx.baseUrl}/sdk/v1.js`);
+  assert.equal(module.status, 200);
+  assert.match(module.headers.get('content-type') ?? '', /javascript/);
+  assert.equal(module.headers.get('access-control-allow-origin'), '*');
+  assert.equal((await fetch(`${ctx.baseUrl}/sdk/v0.js`)).status, 404, 'no HTML fallback under /sdk/');
+
+  // In Node: the module as served, imported from a file.
+  const moduleFile = join(ctx.workDir, 'v1.mjs');
+  writeFileSync(moduleFile, await module.text());
+  const sdk = await import(pathToFileURL(moduleFile).href);
+  const users = sdk.createUsersClient({ baseUrl: ctx.baseUrl, appId: sdkApp });
+  const stored = await users.submit({ email: 'node@example.com', data: {} });
+  assert.match(stored.id, /^[0-9a-f-]{36}$/);
+
+  // In a browser: a page on another origin (a second local server) imports the module as the
+  // dashboard's "Connect your site" snippet does, and submits.
+  const context = await ctx.browser.newContext();
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const source = `<script type="module">
+  import { createUsersClient } from ${JSON.stringify(`${ctx.baseUrl}/sdk/v1.js`)};
+  const users = createUsersClient({ baseUrl: ${JSON.stringify(ctx.baseUrl)}, appId: ${JSON.stringify(sdkApp)} });
+  users.submit({ email: 'browser@example.com', data: {} }).then(
+    (result) => { document.body.dataset.result = JSON.stringify(result); },
+    (error) => { document.body.dataset.result = 'error: ' + error.message; },
+  );
+</script>`;
+  const pageProblems = /** @type {string[]} */ ([]);
+  page.on('pageerror', (error) => pageProblems.push(`page error: ${error.message}`));
+  page.on('console', (message) => pageProblems.push(`console ${message.type()}: ${message.text()}`));
+  page.on('requestfailed', (request) => pageProblems.push(`failed: ${request.url()} ${request.failure()?.errorText}`));
+  const site = createHttpServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    response.end(`<!doctype html><title>site</title><body>${source}</body>`);
+  });
+  await new Promise((done) => site.listen(0, '127.0.0.1', () => done(undefined)));
+  const siteAddress = site.address();
+  assert.ok(siteAddress && typeof siteAddress === 'object');
+  try {
+    await page.goto(`http://127.0.0.1:${siteAddress.port}/signup.html`);
+    await page.waitForFunction(() => document.body.dataset.result !== undefined).catch((error) => {
+      throw new Error(`${error.message}\n${pageProblems.join('\n')}`);
+    });
+    const result = await page.evaluate(() => document.body.dataset.result ?? '');
+    assert.ok(!result.startsWith('error'), `the page could not submit: ${result}`);
+    assert.match(JSON.parse(result).id, /^[0-9a-f-]{36}$/);
+  } finally {
+    await context.close();
+    await new Promise((done) => site.close(() => done(undefined)));
+  }
+
+  // npm: the tarball installs from its URL and submits.
+  const consumer = join(ctx.workDir, 'consumer');
+  mkdirSync(consumer);
+  writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', `${ctx.baseUrl}/sdk/users-api-client.tgz`], { cwd: consumer, timeout: 120_000 });
+  const script = `import { createUsersClient } from '@users-api/client';
+const users = createUsersClient({ baseUrl: ${JSON.stringify(ctx.baseUrl)}, appId: ${JSON.stringify(sdkApp)} });
+console.log(JSON.stringify(await users.submit({ email: 'npm@example.com', data: {} })));`;
+  writeFileSync(join(consumer, 'submit.mjs'), script);
+  const { stdout } = await run('node', ['submit.mjs'], { cwd: consumer, timeout: 60_000 });
+  assert.match(JSON.parse(stdout).id, /^[0-9a-f-]{36}$/);
+  const installed = JSON.parse(readFileSync(join(consumer, 'node_modules/@users-api/client/package.json'), 'utf8'));
+  assert.equal(installed.name, '@users-api/client');
+  assert.ok(existsSync(join(consumer, 'node_modules/@users-api/client/dist/react/index.js')), 'the React entry point is in the package');
 });

@@ -9,7 +9,7 @@ import { LoginPage } from './pages/LoginPage';
 import { appPath, navigate, parseRoute, usePathname } from './router';
 import { SessionContext, type SessionContextValue } from './session';
 
-type State = { status: 'loading' } | { status: 'anonymous'; notice?: string } | { status: 'signedIn'; session: Session } | { status: 'error'; error: unknown };
+type State = { status: 'loading' } | { status: 'anonymous'; notice?: string; needsAdmin?: boolean } | { status: 'signedIn'; session: Session } | { status: 'error'; error: unknown };
 
 export function App() {
   const [state, setState] = useState<State>({ status: 'loading' });
@@ -20,8 +20,10 @@ export function App() {
     try {
       setState({ status: 'signedIn', session: await api.session() });
     } catch (error) {
-      if ((error as { status?: number }).status === 401) setState({ status: 'anonymous' });
-      else setState({ status: 'error', error });
+      if ((error as { status?: number }).status !== 401) return setState({ status: 'error', error });
+      // A fresh install has no admin yet: the login page then says how to create one.
+      const setup = await api.setup().catch(() => undefined);
+      setState({ status: 'anonymous', needsAdmin: setup?.needsAdmin === true });
     }
   }, []);
 
@@ -77,6 +79,7 @@ export function App() {
     return (
       <LoginPage
         notice={state.status === 'anonymous' ? state.notice : undefined}
+        needsAdmin={state.status === 'anonymous' && state.needsAdmin === true}
         onSignedIn={() => void probe()}
       />
     );

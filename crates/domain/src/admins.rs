@@ -1,6 +1,7 @@
 //! Platform admins.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use secrecy::{ExposeSecret, SecretString};
 use storage_port::{AdminRecord, AdminStore, StorageError, Timestamp};
@@ -43,11 +44,32 @@ impl From<StorageError> for AdminError {
 pub struct AdminService<S: ?Sized> {
     storage: Arc<S>,
     hasher: PasswordHasher,
+    /// Set once an admin has been seen: admins are never deleted, so from then on the
+    /// first-run question needs no storage call.
+    admin_seen: AtomicBool,
 }
 
 impl<S: AdminStore + ?Sized> AdminService<S> {
     pub fn new(storage: Arc<S>, hasher: PasswordHasher) -> Self {
-        Self { storage, hasher }
+        Self {
+            storage,
+            hasher,
+            admin_seen: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether the platform has no admin yet (a fresh install: nobody can log in until one is
+    /// created with `users-api admin create`). Asks the store until an admin exists, which may
+    /// be created by another process; then remembers the answer.
+    pub async fn needs_first_admin(&self) -> Result<bool, StorageError> {
+        if self.admin_seen.load(Ordering::Relaxed) {
+            return Ok(false);
+        }
+        let none = self.storage.count_admins().await? == 0;
+        if !none {
+            self.admin_seen.store(true, Ordering::Relaxed);
+        }
+        Ok(none)
     }
 
     pub async fn create_admin(

@@ -8,7 +8,7 @@ use storage_port::{
 };
 
 use crate::password::{HashError, generate_password};
-use crate::{AllowedOrigins, AppCache, AppId, PasswordHasher};
+use crate::{AllowedOrigins, AppCache, AppId, PasswordHasher, new_incarnation};
 
 /// What an admin gives to create an app.
 #[derive(Debug, Clone, Default)]
@@ -18,6 +18,8 @@ pub struct NewApp {
     pub allowed_origins: Vec<String>,
     pub honeypot_field: Option<String>,
     pub thank_you_url: Option<String>,
+    /// Where a failed plain HTML form goes instead of the built-in error page.
+    pub error_url: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,17 +68,25 @@ impl<S: AppStore + SchemaStore + ?Sized> AppService<S> {
     pub async fn create_app(&self, new: NewApp) -> Result<(AppRecord, SecretString), AppError> {
         let mut problems = Vec::new();
         let id = AppId::parse(&new.id);
-        if id.is_none() {
-            problems.push(invalid(
+        match &id {
+            None => problems.push(invalid(
                 "id",
                 "must be 1 to 80 characters of letters, digits, '.', '_' and '-'",
-            ));
+            )),
+            // `/v1/apps/.` and `/v1/apps/..` are rewritten by every browser and client before
+            // they are sent, so such an app could never be managed.
+            Some(id) if id.as_ref().bytes().all(|b| b == b'.') => problems.push(invalid(
+                "id",
+                "must not consist of dots only: '.' and '..' cannot be used in a URL",
+            )),
+            Some(_) => {}
         }
         let settings = check_settings(
             Some(&new.name),
             Some(&new.allowed_origins),
             Some(&new.honeypot_field),
             Some(&new.thank_you_url),
+            Some(&new.error_url),
             &mut problems,
         );
         let Some(id) = id.filter(|_| problems.is_empty()) else {
@@ -91,8 +101,10 @@ impl<S: AppStore + SchemaStore + ?Sized> AppService<S> {
             allowed_origins: settings.allowed_origins.unwrap_or_default(),
             honeypot_field: settings.honeypot_field.flatten(),
             thank_you_url: settings.thank_you_url.flatten(),
+            error_url: settings.error_url.flatten(),
             password_hash,
             credential_version: 1,
+            incarnation: new_incarnation(),
             created_at: now,
             updated_at: now,
         };
@@ -100,7 +112,7 @@ impl<S: AppStore + SchemaStore + ?Sized> AppService<S> {
         Ok((app, password))
     }
 
-    /// Changes an app's name, origins, honeypot or thank-you page.
+    /// Changes an app's name, origins, honeypot, thank-you page or error page.
     pub async fn update_app(
         &self,
         app_id: &str,
@@ -112,6 +124,7 @@ impl<S: AppStore + SchemaStore + ?Sized> AppService<S> {
             changes.allowed_origins.as_ref(),
             changes.honeypot_field.as_ref(),
             changes.thank_you_url.as_ref(),
+            changes.error_url.as_ref(),
             &mut problems,
         );
         if !problems.is_empty() {
@@ -198,6 +211,7 @@ fn check_settings(
     origins: Option<&Vec<String>>,
     honeypot: Option<&Option<String>>,
     thank_you_url: Option<&Option<String>>,
+    error_url: Option<&Option<String>>,
     problems: &mut Vec<Violation>,
 ) -> AppChanges {
     let mut checked = AppChanges::default();
@@ -223,27 +237,41 @@ fn check_settings(
     }
     if let Some(honeypot) = honeypot {
         let honeypot = honeypot.as_deref().map(str::trim).filter(|h| !h.is_empty());
-        if honeypot.is_some_and(|h| !is_field_key(h)) {
+        if honeypot.is_some_and(|h| !is_honeypot_name(h)) {
             problems.push(invalid(
                 "honeypotField",
-                "must start with a letter and hold only letters, digits and _",
+                "must be a letter, or _ then a letter, followed by letters, digits and _ (such as website or _gotcha)",
             ));
         }
         checked.honeypot_field = Some(honeypot.map(str::to_owned));
     }
     if let Some(url) = thank_you_url {
-        let url = url.as_deref().map(str::trim).filter(|u| !u.is_empty());
-        let well_formed = |u: &str| {
-            (u.starts_with("https://") || u.starts_with("http://"))
-                && u.len() <= 2000
-                && !u.chars().any(|c| c.is_whitespace() || c.is_control())
-        };
-        if url.is_some_and(|u| !well_formed(u)) {
-            problems.push(invalid("thankYouUrl", "must be an http or https URL"));
-        }
-        checked.thank_you_url = Some(url.map(str::to_owned));
+        checked.thank_you_url = Some(checked_url("thankYouUrl", url, problems));
+    }
+    if let Some(url) = error_url {
+        checked.error_url = Some(checked_url("errorUrl", url, problems));
     }
     checked
+}
+
+/// A field key, or one in the reserved style (`_gotcha`, Formspree's name), which no schema
+/// field can take, so the bait can never collide with a real field.
+fn is_honeypot_name(text: &str) -> bool {
+    is_field_key(text.strip_prefix('_').unwrap_or(text))
+}
+
+/// An optional absolute http(s) URL, trimmed; empty text means none.
+fn checked_url(field: &str, url: &Option<String>, problems: &mut Vec<Violation>) -> Option<String> {
+    let url = url.as_deref().map(str::trim).filter(|u| !u.is_empty());
+    let well_formed = |u: &str| {
+        (u.starts_with("https://") || u.starts_with("http://"))
+            && u.len() <= 2000
+            && !u.chars().any(|c| c.is_whitespace() || c.is_control())
+    };
+    if url.is_some_and(|u| !well_formed(u)) {
+        problems.push(invalid(field, "must be an http or https URL"));
+    }
+    url.map(str::to_owned)
 }
 
 fn is_field_key(text: &str) -> bool {

@@ -29,9 +29,27 @@ impl fmt::Display for AppId {
     }
 }
 
+/// A new app's incarnation: 128 bits from the OS CSPRNG as 32 hex digits, so that an app
+/// created later under a deleted app's id never matches sessions of the deleted one.
+pub fn new_incarnation() -> String {
+    let mut bytes = [0u8; 16];
+    // The OS random source failing is not something the service can run without.
+    #[allow(clippy::expect_used)]
+    getrandom::fill(&mut bytes).expect("the operating system's random source is available");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::AppId;
+    use super::{AppId, new_incarnation};
+
+    #[test]
+    fn incarnations_are_128_random_bits() {
+        let (a, b) = (new_incarnation(), new_incarnation());
+        assert_eq!(a.len(), 32);
+        assert!(a.bytes().all(|c| c.is_ascii_hexdigit()), "{a}");
+        assert_ne!(a, b);
+    }
 
     #[test]
     fn accepts_the_documented_alphabet() {

@@ -1,6 +1,7 @@
 //! Dashboard logins and who may do what: app owners (app id + app password) and platform admins
-//! (email + password). A session carries the account's credential version; it ends when the
-//! password is rotated, when the account is gone, after an idle period and after a maximum age.
+//! (email + password). A session carries the account's incarnation and credential version; it
+//! ends when the password is rotated, when the account is gone (or deleted and created again
+//! under the same id or email), after an idle period and after a maximum age.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,6 +43,7 @@ impl Principal {
                 self.may_manage(app_id)
                     && changes.honeypot_field.is_none()
                     && changes.thank_you_url.is_none()
+                    && changes.error_url.is_none()
             }
         }
     }
@@ -91,6 +93,9 @@ pub struct SessionClaims {
     pub principal: Principal,
     /// The account's credential version at login; a rotation raises it and ends the session.
     pub credential_version: i64,
+    /// Which account of that id or email logged in: an app's random incarnation, an admin's
+    /// id. An account deleted and created again gets a new one, so old sessions stay ended.
+    pub incarnation: String,
     pub issued_at: Timestamp,
     pub last_seen: Timestamp,
 }
@@ -167,6 +172,7 @@ impl<S: AppStore + AdminStore + ?Sized> SessionService<S> {
         Ok(Self::claims(
             Principal::Owner { app_id: app.id },
             app.credential_version,
+            app.incarnation,
         ))
     }
 
@@ -188,22 +194,25 @@ impl<S: AppStore + AdminStore + ?Sized> SessionService<S> {
         Ok(Self::claims(
             Principal::Admin { email: admin.email },
             admin.credential_version,
+            admin.id,
         ))
     }
 
-    fn claims(principal: Principal, credential_version: i64) -> SessionClaims {
+    fn claims(principal: Principal, credential_version: i64, incarnation: String) -> SessionClaims {
         let now = Timestamp::now();
         SessionClaims {
             principal,
             credential_version,
+            incarnation,
             issued_at: now,
             last_seen: now,
         }
     }
 
-    /// Checks a session at `now`: not idle too long, not too old, and its account still exists
-    /// with the credential version it logged in with. Reads storage every time, so a rotation
-    /// or deletion made through any instance ends the session at its next request.
+    /// Checks a session at `now`: not idle too long, not too old, and the very account it
+    /// logged in to (same incarnation, not a later one under the same id or email) still
+    /// exists with the credential version it logged in with. Reads storage every time, so a
+    /// rotation or deletion made through any instance ends the session at its next request.
     pub async fn check(&self, claims: &SessionClaims, now: Timestamp) -> Result<(), AuthError> {
         if !within(claims.last_seen, now, self.policy.idle_timeout)
             || !within(claims.issued_at, now, self.policy.absolute_timeout)
@@ -215,14 +224,16 @@ impl<S: AppStore + AdminStore + ?Sized> SessionService<S> {
                 .storage
                 .find_app(app_id)
                 .await?
-                .map(|app| app.credential_version),
+                .map(|app| (app.credential_version, app.incarnation)),
             Principal::Admin { email } => self
                 .storage
                 .find_admin_by_email(email)
                 .await?
-                .map(|admin| admin.credential_version),
+                .map(|admin| (admin.credential_version, admin.id)),
         };
-        if current == Some(claims.credential_version) {
+        if current.is_some_and(|(version, incarnation)| {
+            version == claims.credential_version && incarnation == claims.incarnation
+        }) {
             Ok(())
         } else {
             Err(AuthError::SessionEnded)
@@ -301,6 +312,15 @@ mod tests {
     }
 
     async fn insert_app(storage: &MemoryStorage, hasher: &PasswordHasher, password: &str) {
+        insert_app_incarnation(storage, hasher, password, "first").await;
+    }
+
+    async fn insert_app_incarnation(
+        storage: &MemoryStorage,
+        hasher: &PasswordHasher,
+        password: &str,
+        incarnation: &str,
+    ) {
         let now = Timestamp::now();
         storage
             .insert_app(&AppRecord {
@@ -309,8 +329,10 @@ mod tests {
                 allowed_origins: vec![],
                 honeypot_field: None,
                 thank_you_url: None,
+                error_url: None,
                 password_hash: hasher.hash(password.into()).await.expect("hash"),
                 credential_version: 1,
+                incarnation: incarnation.into(),
                 created_at: now,
                 updated_at: now,
             })
@@ -367,6 +389,70 @@ mod tests {
         storage.delete_app("site").await.expect("delete");
         assert!(matches!(
             service.check(&fresh, Timestamp::now()).await,
+            Err(AuthError::SessionEnded)
+        ));
+    }
+
+    #[tokio::test]
+    async fn an_app_created_again_under_the_same_id_does_not_revive_old_sessions() {
+        let (storage, service, hasher) = service(SessionPolicy::default()).await;
+        insert_app_incarnation(&storage, &hasher, "right", "first").await;
+        let claims = service
+            .login_owner("site", "right".into())
+            .await
+            .expect("login");
+        assert_eq!(claims.incarnation, "first");
+        storage.delete_app("site").await.expect("delete");
+        insert_app_incarnation(&storage, &hasher, "right", "second").await;
+        assert!(matches!(
+            service.check(&claims, Timestamp::now()).await,
+            Err(AuthError::SessionEnded)
+        ));
+        let fresh = service
+            .login_owner("site", "right".into())
+            .await
+            .expect("login");
+        service
+            .check(&fresh, Timestamp::now())
+            .await
+            .expect("valid");
+    }
+
+    #[tokio::test]
+    async fn an_admin_session_belongs_to_the_admin_id_it_logged_in_to() {
+        use storage_port::AdminRecord;
+        let admin = |id: &str, hash: &str| AdminRecord {
+            id: id.into(),
+            email: "root@example.com".into(),
+            password_hash: hash.into(),
+            credential_version: 1,
+            created_at: Timestamp::now(),
+        };
+        let (storage, service, hasher) = service(SessionPolicy::default()).await;
+        let hash = hasher.hash("right".into()).await.expect("hash");
+        storage
+            .insert_admin(&admin("first-id", &hash))
+            .await
+            .expect("insert");
+        let claims = service
+            .login_admin("root@example.com", "right".into())
+            .await
+            .expect("login");
+        assert_eq!(claims.incarnation, "first-id");
+        service
+            .check(&claims, Timestamp::now())
+            .await
+            .expect("valid");
+        // Admins cannot be deleted yet; a store where the same email belongs to another admin
+        // record stands in for "deleted and created again".
+        let recreated = MemoryStorage::new();
+        recreated
+            .insert_admin(&admin("second-id", &hash))
+            .await
+            .expect("insert");
+        let other = SessionService::new(Arc::new(recreated), hasher, SessionPolicy::default());
+        assert!(matches!(
+            other.check(&claims, Timestamp::now()).await,
             Err(AuthError::SessionEnded)
         ));
     }

@@ -52,8 +52,8 @@ impl<S: AppStore + SchemaStore + UserStore + ?Sized> SubmissionService<S> {
             .ok_or(SubmitError::UnknownApp)
     }
 
-    /// Validates and stores one submission. A submission whose honeypot field is filled gets
-    /// a success answer of the same shape and is not stored.
+    /// Validates and stores one submission. A valid submission whose honeypot field is filled
+    /// is not stored, and gets the answer a stored one would have had.
     pub async fn submit(
         &self,
         context: &AppContext,
@@ -106,17 +106,12 @@ impl<S: AppStore + SchemaStore + UserStore + ?Sized> SubmissionService<S> {
             }
         };
 
-        if let Some(honeypot) = &context.app.honeypot_field
-            && let Some(bait) = data.remove(honeypot)
-            && is_filled(&bait)
-        {
-            tracing::info!(app_id = %context.app.id, "honeypot filled; submission dropped");
-            return Ok(Submitted {
-                id: new_id,
-                created_at: now,
-                updated_at: now,
-            });
-        }
+        let caught = context
+            .app
+            .honeypot_field
+            .as_ref()
+            .and_then(|honeypot| data.remove(honeypot))
+            .is_some_and(|bait| is_filled(&bait));
 
         let accepted = match context.schema.accept(data) {
             Ok(accepted) => Some(accepted),
@@ -129,6 +124,12 @@ impl<S: AppStore + SchemaStore + UserStore + ?Sized> SubmissionService<S> {
         let (Some(email), Some(data), true) = (email, accepted, violations.is_empty()) else {
             return Err(SubmitError::Invalid(Violations(violations)));
         };
+        // Checked after validation, so that a caught bot gets exactly the answer a person
+        // would: the same 422 for the same mistakes, the same success otherwise.
+        if caught {
+            tracing::info!(app_id = %context.app.id, "honeypot filled; submission dropped");
+            return self.as_if_stored(context, &email, new_id, now).await;
+        }
         let upsert = UserUpsert {
             new_id,
             email: email.as_ref().to_owned(),
@@ -144,6 +145,36 @@ impl<S: AppStore + SchemaStore + UserStore + ?Sized> SubmissionService<S> {
             id: stored.id,
             created_at: stored.created_at,
             updated_at: stored.updated_at,
+        })
+    }
+}
+
+impl<S: UserStore + ?Sized> SubmissionService<S> {
+    /// The answer a stored submission of `email` would have had, for one the honeypot dropped:
+    /// a known email keeps its record's id and `createdAt`, as a real resubmission does, so the
+    /// answer does not tell a bot that it was caught.
+    async fn as_if_stored(
+        &self,
+        context: &AppContext,
+        email: &EmailAddress,
+        new_id: String,
+        now: Timestamp,
+    ) -> Result<Submitted, SubmitError> {
+        let known = self
+            .storage
+            .find_user_by_email(&context.app.id, email.as_ref())
+            .await?;
+        Ok(match known {
+            Some(record) => Submitted {
+                id: record.id,
+                created_at: record.created_at,
+                updated_at: now,
+            },
+            None => Submitted {
+                id: new_id,
+                created_at: now,
+                updated_at: now,
+            },
         })
     }
 }

@@ -94,6 +94,11 @@ impl<S: UserStore + ?Sized> UserService<S> {
         Ok(self.storage.list_users(app_id, &query).await?)
     }
 
+    /// How many records the app holds.
+    pub async fn count(&self, app_id: &str) -> Result<u64, UserError> {
+        Ok(self.storage.count_users(app_id).await?)
+    }
+
     pub async fn find(&self, app_id: &str, user_id: &str) -> Result<UserRecord, UserError> {
         self.storage
             .find_user(app_id, user_id)

@@ -49,8 +49,13 @@ pub async fn read_limited(
     }
     let mut body = BytesMut::with_capacity(announced.unwrap_or(1024).min(limit));
     while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|_| ApiError::bad_request("The request body could not be read"))?;
+        let chunk = chunk.map_err(|error| {
+            if crate::framing::is_timeout(&error) {
+                ApiError::request_timeout()
+            } else {
+                ApiError::bad_request("The request body could not be read")
+            }
+        })?;
         if body.len() + chunk.len() > limit {
             return Err(ApiError::payload_too_large(limit));
         }

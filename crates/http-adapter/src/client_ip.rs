@@ -76,6 +76,12 @@ impl ClientIpResolver {
             .any(|network| network.contains(ip))
     }
 
+    /// Whether the request came through a trusted proxy, whose forwarding headers
+    /// (`X-Forwarded-*`, `Forwarded`) may be believed.
+    pub fn trusts_peer(&self, peer: Option<IpAddr>) -> bool {
+        peer.is_some_and(|peer| self.trusted(canonical(peer)))
+    }
+
     /// The peer's address; when the peer is a trusted proxy, the right-most address in
     /// `X-Forwarded-For` that is not itself a trusted proxy (what a client cannot forge).
     pub fn resolve(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Option<IpAddr> {

@@ -5,7 +5,8 @@
 //! (anything but GET, HEAD and OPTIONS):
 //! - an `Origin` header must equal the service's own origin (`session.public_origin` when
 //!   configured, else the scheme and host of the request, as seen through
-//!   `Forwarded`/`X-Forwarded-*` behind a proxy), and `Sec-Fetch-Site`, when
+//!   `Forwarded`/`X-Forwarded-*` when the peer is a trusted proxy — from anyone else those
+//!   headers would let a page name its own origin as ours), and `Sec-Fetch-Site`, when
 //!   sent, must be `same-origin`; otherwise 403 `csrf_rejected`;
 //! - a request that carries the session cookie must prove its origin: a matching `Origin` or
 //!   `Sec-Fetch-Site: same-origin` (every current browser sends at least one on such
@@ -46,12 +47,16 @@ fn check(request: &ServiceRequest) -> Result<(), ApiError> {
     };
     // The connection info borrows the request's extensions, as the cookie parser does: take
     // what is needed and let it go.
-    let configured = request
-        .app_data::<Data<ApiState>>()
-        .and_then(|state| state.public_origin.clone());
+    let state = request.app_data::<Data<ApiState>>();
+    let configured = state.and_then(|state| state.public_origin.clone());
     let own_origin = configured.unwrap_or_else(|| {
-        let info = request.connection_info();
-        format!("{}://{}", info.scheme(), info.host()).to_ascii_lowercase()
+        let peer = request.peer_addr().map(|address| address.ip());
+        if state.is_some_and(|state| state.client_ip.trusts_peer(peer)) {
+            let info = request.connection_info();
+            format!("{}://{}", info.scheme(), info.host()).to_ascii_lowercase()
+        } else {
+            direct_origin(request)
+        }
     });
     let origin = text(header::ORIGIN);
     let fetch_site = text(header::HeaderName::from_static("sec-fetch-site"));
@@ -84,6 +89,28 @@ fn check(request: &ServiceRequest) -> Result<(), ApiError> {
         None => {}
     }
     Ok(())
+}
+
+/// The origin a client reached us at without a proxy: this listener's scheme and the `Host`
+/// it asked for, ignoring any forwarding header.
+fn direct_origin(request: &ServiceRequest) -> String {
+    let scheme = if request.app_config().secure() {
+        "https"
+    } else {
+        "http"
+    };
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .or_else(|| {
+            request
+                .uri()
+                .authority()
+                .map(|authority| authority.as_str())
+        })
+        .unwrap_or_else(|| request.app_config().host());
+    format!("{scheme}://{host}").to_ascii_lowercase()
 }
 
 fn has_body(request: &ServiceRequest) -> bool {

@@ -9,6 +9,10 @@
 //!   never matches, so they fall through to the API's routes and its JSON 404.
 //! - Without `dist/index.html` (dashboard not built), those paths answer a small page saying how to
 //!   build it.
+//! - `/sdk/*` is the JavaScript client the dashboard build puts in `dist/sdk` (`v1.js`, an ES
+//!   module, and `users-api-client.tgz`, the npm package) for sites to load from this service:
+//!   readable from any origin (`Access-Control-Allow-Origin: *`, as a cross-origin module script
+//!   needs), `no-cache`, and a missing one is a 404, like `/assets/*`.
 //!
 //! Paths are percent-decoded, every segment is checked (no `..`, `.`, hidden names, backslashes or
 //! NUL), and the file found is canonicalized and must lie inside the canonical `dist` directory, so
@@ -144,6 +148,7 @@ fn content_type(path: &Path) -> &'static str {
         Some("webmanifest") => "application/manifest+json",
         Some("woff2") => "font/woff2",
         Some("txt") => "text/plain; charset=utf-8",
+        Some("tgz") => "application/gzip",
         _ => "application/octet-stream",
     }
 }
@@ -174,21 +179,43 @@ fn read_inside(dist: &Path, relative: &Path) -> std::io::Result<Option<(PathBuf,
 
 async fn serve(request: HttpRequest, dashboard: web::Data<Dashboard>) -> HttpResponse {
     let dashboard = dashboard.into_inner();
+    let sdk = request.path().starts_with(SDK_PREFIX);
     match target(request.path()) {
         Target::File { relative, hashed } => {
             match read_blocking(Arc::clone(&dashboard), relative).await {
                 Ok(Some((path, bytes))) => {
                     let cache = if hashed { IMMUTABLE } else { NO_CACHE };
-                    file_response(content_type(&path), cache, bytes)
+                    let mut response = file_response(content_type(&path), cache, bytes);
+                    if sdk {
+                        allow_any_origin(&mut response);
+                    }
+                    response
                 }
-                Ok(None) if hashed => not_found(),
+                Ok(None) if hashed || sdk => not_found(),
                 Ok(None) => index(&dashboard, &request).await,
                 Err(response) => response,
             }
         }
-        Target::Invalid { hashed: true } => not_found(),
-        Target::Invalid { hashed: false } => index(&dashboard, &request).await,
+        Target::Invalid { hashed } if hashed || sdk => not_found(),
+        Target::Invalid { .. } => index(&dashboard, &request).await,
     }
+}
+
+/// The client served to sites (`dist/sdk`); see the module's documentation.
+const SDK_PREFIX: &str = "/sdk/";
+
+/// Any page may load the client: a module script from another origin is fetched with CORS, and
+/// the files are public and carry no credentials.
+fn allow_any_origin(response: &mut HttpResponse) {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    headers.insert(
+        header::HeaderName::from_static("cross-origin-resource-policy"),
+        HeaderValue::from_static("cross-origin"),
+    );
 }
 
 async fn read_blocking(
@@ -282,6 +309,9 @@ mod tests {
             std::fs::write(dist.join("assets/index-abc123.css"), "body{}").unwrap();
             std::fs::write(dist.join("favicon.svg"), "<svg/>").unwrap();
             std::fs::write(dist.join(".env"), "HIDDEN=1").unwrap();
+            std::fs::create_dir_all(dist.join("sdk")).unwrap();
+            std::fs::write(dist.join("sdk/v1.js"), "export const v = 1;").unwrap();
+            std::fs::write(dist.join("sdk/users-api-client.tgz"), [0x1f, 0x8b]).unwrap();
         }
         (guard, dist)
     }
@@ -355,6 +385,43 @@ mod tests {
         assert_eq!(status, StatusCode::OK);
         assert_eq!(header_of(&headers, header::CONTENT_TYPE), "image/svg+xml");
         assert_eq!(header_of(&headers, header::CACHE_CONTROL), "no-cache");
+    }
+
+    #[actix_web::test]
+    async fn the_client_is_served_to_any_origin() {
+        let (_guard, dist) = fixture(true);
+        let (status, headers, body) = get(&dist, Method::GET, "/sdk/v1.js").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body, "export const v = 1;");
+        assert_eq!(
+            header_of(&headers, header::CONTENT_TYPE),
+            "text/javascript; charset=utf-8"
+        );
+        assert_eq!(
+            header_of(&headers, header::ACCESS_CONTROL_ALLOW_ORIGIN),
+            "*"
+        );
+        assert_eq!(header_of(&headers, header::CACHE_CONTROL), "no-cache");
+        let (status, headers, _) = get(&dist, Method::GET, "/sdk/users-api-client.tgz").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            header_of(&headers, header::CONTENT_TYPE),
+            "application/gzip"
+        );
+        assert_eq!(
+            header_of(&headers, header::ACCESS_CONTROL_ALLOW_ORIGIN),
+            "*"
+        );
+        // A wrong name is a 404, never the dashboard's HTML under a script's URL.
+        for path in ["/sdk/v2.js", "/sdk/", "/sdk/../index.html"] {
+            let (status, headers, body) = get(&dist, Method::GET, path).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+            assert!(!body.contains("<title>dash</title>"), "{path}");
+            assert_eq!(header_of(&headers, header::ACCESS_CONTROL_ALLOW_ORIGIN), "");
+        }
+        // The dashboard's own files are not opened to other origins.
+        let (_, headers, _) = get(&dist, Method::GET, "/assets/index-abc123.js").await;
+        assert_eq!(header_of(&headers, header::ACCESS_CONTROL_ALLOW_ORIGIN), "");
     }
 
     #[actix_web::test]

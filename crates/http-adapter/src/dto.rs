@@ -95,7 +95,10 @@ pub struct StatusResponse {
 /// `{sourceAppId, password}` logs an app owner in; `{email, password}` an admin.
 #[derive(Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[allow(dead_code)] // Parsed by hand (see routes::auth); this type documents the shape.
+#[allow(dead_code)]
+// Parsed by hand (see routes::auth); this type documents the shape.
+// The README's admin; as a whole example, one that logs in (schemathesis sends it).
+#[schema(example = json!({"email": "admin@example.com", "password": "a long admin passphrase"}))]
 pub struct LoginRequest {
     #[schema(example = "my-marketing-site")]
     pub source_app_id: Option<String>,
@@ -126,6 +129,16 @@ pub struct SessionResponse {
     pub email: Option<String>,
 }
 
+/// `GET /auth/setup`: whether the platform still has no admin (a fresh install).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SetupResponse {
+    /// `true` only while no admin exists: nobody can log in until one is created on the
+    /// server with `users-api admin create --email …`. Never `true` again afterwards.
+    #[schema(example = true)]
+    pub needs_admin: bool,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OkResponse {
     pub ok: bool,
@@ -134,6 +147,15 @@ pub struct OkResponse {
 /// An app's settings (never its password or hash).
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "sourceAppId": "my-marketing-site",
+    "name": "My marketing site",
+    "allowedOrigins": ["http://localhost:5173", "https://www.example.com"],
+    "honeypotField": "website",
+    "thankYouUrl": "https://www.example.com/thanks",
+    "createdAt": "2026-11-23T10:53:49.123Z",
+    "updatedAt": "2026-11-23T10:53:49.123Z"
+}))]
 pub struct AppResponse {
     #[schema(example = "my-marketing-site")]
     pub source_app_id: String,
@@ -141,9 +163,13 @@ pub struct AppResponse {
     pub allowed_origins: Vec<String>,
     pub honeypot_field: Option<String>,
     pub thank_you_url: Option<String>,
+    /// Where a failed plain HTML form is sent: `303` to this URL with `error=<code>` and one
+    /// `field=<key>` per field at fault added to its query.
+    #[schema(example = "https://my-site.example/signup-problem")]
+    pub error_url: Option<String>,
     pub created_at: String,
     pub updated_at: String,
-    /// Only in `GET /v1/apps`.
+    /// The app's number of user records: in `GET /v1/apps` and `GET /v1/apps/{appId}`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_count: Option<u64>,
 }
@@ -156,6 +182,7 @@ impl AppResponse {
             allowed_origins: app.allowed_origins,
             honeypot_field: app.honeypot_field,
             thank_you_url: app.thank_you_url,
+            error_url: app.error_url,
             created_at: app.created_at.to_rfc3339(),
             updated_at: app.updated_at.to_rfc3339(),
             user_count,
@@ -164,6 +191,16 @@ impl AppResponse {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"apps": [{
+    "sourceAppId": "my-marketing-site",
+    "name": "My marketing site",
+    "allowedOrigins": ["http://localhost:5173", "https://www.example.com"],
+    "honeypotField": "website",
+    "thankYouUrl": "https://www.example.com/thanks",
+    "createdAt": "2026-11-23T10:53:49.123Z",
+    "updatedAt": "2026-11-23T10:53:49.123Z",
+    "userCount": 42
+}]}))]
 pub struct AppListResponse {
     pub apps: Vec<AppResponse>,
 }
@@ -181,25 +218,41 @@ pub struct CreatedAppResponse {
 #[derive(Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[allow(dead_code)]
+#[schema(example = json!({
+    "sourceAppId": "my-marketing-site",
+    "name": "My marketing site",
+    "allowedOrigins": ["http://localhost:5173", "https://www.example.com"],
+    "honeypotField": "website",
+    "thankYouUrl": "https://www.example.com/thanks"
+}))]
 pub struct CreateAppRequest {
+    /// 1 to 80 characters of `[A-Za-z0-9._-]`, not dots only. Unique regardless of case
+    /// (`APP-A` is taken when `app-a` exists), then always matched exactly as created.
     #[schema(example = "my-marketing-site")]
     pub source_app_id: String,
     pub name: String,
     pub allowed_origins: Option<Vec<String>>,
     pub honeypot_field: Option<String>,
     pub thank_you_url: Option<String>,
+    /// An absolute http(s) URL; see `AppResponse.errorUrl`.
+    pub error_url: Option<String>,
 }
 
 /// Members to change; absent ones stay. Owners may send only `name` and `allowedOrigins`.
-/// `null` clears `honeypotField` / `thankYouUrl`.
+/// `null` clears `honeypotField` / `thankYouUrl` / `errorUrl`.
 #[derive(Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[allow(dead_code)]
+#[schema(example = json!({
+    "name": "My marketing site",
+    "allowedOrigins": ["http://localhost:5173", "https://www.example.com"]
+}))]
 pub struct UpdateAppRequest {
     pub name: Option<String>,
     pub allowed_origins: Option<Vec<String>>,
     pub honeypot_field: Option<String>,
     pub thank_you_url: Option<String>,
+    pub error_url: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -18,6 +18,9 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
     /// The kind of store failure behind this answer, for the metrics.
     pub store_error: Option<&'static str>,
+    /// Close the connection after answering: what is left of the request on it cannot be
+    /// trusted (a body that never finished, an ambiguous length).
+    pub close_connection: bool,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -58,6 +61,7 @@ impl ApiError {
             details: Vec::new(),
             retry_after: None,
             store_error: None,
+            close_connection: false,
         }
     }
 
@@ -67,6 +71,40 @@ impl ApiError {
 
     pub fn invalid_json(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_json", message)
+    }
+
+    /// A request body that did not arrive within `application.body_timeout_secs`.
+    pub fn request_timeout() -> Self {
+        Self {
+            close_connection: true,
+            ..Self::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "The request body did not arrive in time",
+            )
+        }
+    }
+
+    /// `Content-Length` and `Transfer-Encoding` together (RFC 9112 §6.3).
+    pub fn ambiguous_framing() -> Self {
+        Self {
+            close_connection: true,
+            ..Self::bad_request("A request may not have both Content-Length and Transfer-Encoding")
+        }
+    }
+
+    /// A query string that could not be read into its parameters, said for people: serde's
+    /// own words (``duplicate field `limit` ``) name its internals.
+    pub fn invalid_query(error: &actix_web::error::QueryPayloadError) -> Self {
+        let text = error.to_string();
+        let message = match text
+            .split_once("duplicate field `")
+            .and_then(|(_, rest)| rest.split_once('`'))
+        {
+            Some((name, _)) => format!("{name} is given twice in the query string"),
+            None => "The query string could not be read".to_owned(),
+        };
+        Self::bad_request(message)
     }
 
     pub fn unknown_app() -> Self {
@@ -281,6 +319,9 @@ impl ResponseError for ApiError {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from(seconds)));
         }
         response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        if self.close_connection {
+            response.force_close();
+        }
         response.json(self.body())
     }
 }

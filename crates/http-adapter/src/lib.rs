@@ -10,6 +10,7 @@ mod dashboard;
 mod dto;
 mod error;
 mod metrics;
+mod framing;
 mod openapi;
 mod rate_limit;
 mod routes;
@@ -17,6 +18,7 @@ mod session;
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_governor::Governor;
 use actix_web::body::MessageBody;
@@ -53,6 +55,11 @@ pub struct HttpSettings {
     pub session: SessionSettings,
     /// The dashboard's built files (`web-admin/dist`), served at `/`; `None` serves no dashboard.
     pub dashboard_dist: Option<std::path::PathBuf>,
+    /// How long a request's body may take to arrive, from the end of its headers (408 after).
+    pub body_timeout: Duration,
+    /// Open connections per worker; further ones wait in the listen backlog. `None`: actix-web's
+    /// default (25,000).
+    pub max_connections: Option<usize>,
 }
 
 impl Default for HttpSettings {
@@ -65,6 +72,8 @@ impl Default for HttpSettings {
             shutdown_timeout_seconds: 30,
             session: SessionSettings::default(),
             dashboard_dist: None,
+            body_timeout: Duration::from_secs(10),
+            max_connections: None,
         }
     }
 }
@@ -79,6 +88,7 @@ pub struct ApiState {
     revoked: session::RevokedSessions,
     public_origin: Option<String>,
     body_limit: usize,
+    body_timeout: Duration,
     openapi: String,
     metrics: Option<Arc<Metrics>>,
 }
@@ -93,6 +103,7 @@ impl ApiState {
             revoked: session::RevokedSessions::default(),
             public_origin: settings.session.public_origin.clone(),
             body_limit: settings.public_body_limit,
+            body_timeout: settings.body_timeout,
             openapi: openapi_json(),
             metrics: None,
         }
@@ -106,6 +117,19 @@ impl ApiState {
         }
     }
 }
+
+/// Every answer may be shown in no frame (clickjacking); `X-Frame-Options: DENY` says the
+/// same to older browsers. Routes that serve pages set a fuller policy.
+const FRAME_POLICY: &str = "frame-ancestors 'none'";
+/// The built-in pages (form thank-you and error pages): inline styles, nothing else.
+const PAGE_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; \
+                           form-action 'none'; frame-ancestors 'none'";
+/// Swagger UI at `/docs`: its own scripts and styles (it sets inline styles and uses `data:`
+/// images), and requests to this service only ("Try it out").
+const DOCS_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self' \
+                           'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; \
+                           connect-src 'self'; base-uri 'none'; form-action 'self'; \
+                           frame-ancestors 'none'";
 
 /// Starts serving on `listener` (bind port 0 in tests). The server does not listen for
 /// signals: actix-web would stop at once on SIGINT; the caller stops it through its handle.
@@ -133,17 +157,23 @@ pub fn serve(
         App::new()
             // First, so that it wraps the router itself (see `RecordMetrics`).
             .wrap(record_metrics.clone())
+            // Outside the metrics (which must wrap the router directly): a framing refusal
+            // is answered before routing.
+            .wrap(from_fn(framing::guard))
             .wrap(from_fn(add_request_id))
             .wrap(TracingLogger::<RequestSpan>::new())
             .wrap(
                 DefaultHeaders::new()
                     .add(("x-content-type-options", "nosniff"))
-                    .add(("referrer-policy", "no-referrer")),
+                    .add(("referrer-policy", "no-referrer"))
+                    .add(("x-frame-options", "DENY"))
+                    .add(("content-security-policy", FRAME_POLICY)),
             )
             .app_data(state.clone())
-            .app_data(web::QueryConfig::default().error_handler(|error, _| {
-                ApiError::bad_request(format!("Invalid query string: {error}")).into()
-            }))
+            .app_data(
+                web::QueryConfig::default()
+                    .error_handler(|error, _| ApiError::invalid_query(&error).into()),
+            )
             .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()))
             .configure(|config| public_routes(config, &governor, limit_ips))
             .configure(|config| dashboard_routes(config, &session_key, secure_cookie))
@@ -164,6 +194,9 @@ pub fn serve(
     if let Some(workers) = settings.workers {
         server = server.workers(workers.max(1));
     }
+    if let Some(connections) = settings.max_connections {
+        server = server.max_connections(connections.max(1));
+    }
     Ok(server.run())
 }
 
@@ -176,9 +209,11 @@ fn public_routes(
     let ip_limit = || Condition::new(limit_ips, Governor::new(governor));
     let method_not_allowed =
         || web::to(|| async { Err::<HttpResponse, _>(ApiError::method_not_allowed()) });
+    let page_policy = || DefaultHeaders::new().add(("content-security-policy", PAGE_POLICY));
     config
         .service(
             web::resource("/v1/users")
+                .wrap(page_policy())
                 .wrap(ip_limit())
                 .wrap(Condition::new(
                     limit_ips,
@@ -199,7 +234,11 @@ fn public_routes(
                 .route(method_route(Method::OPTIONS).to(cors::preflight))
                 .default_service(method_not_allowed()),
         )
-        .route(public::THANKS_PATH, web::get().to(public::thanks))
+        .service(
+            web::resource(public::THANKS_PATH)
+                .wrap(page_policy())
+                .route(web::get().to(public::thanks)),
+        )
         .route("/health", web::get().to(health::health))
         .route("/ready", web::get().to(health::ready))
         .route("/openapi.json", web::get().to(openapi_document));
@@ -232,6 +271,11 @@ fn dashboard_routes(config: &mut web::ServiceConfig, key: &SessionKey, secure_co
                 .service(
                     web::resource("/session")
                         .route(web::get().to(auth::current_session))
+                        .default_service(method_not_allowed()),
+                )
+                .service(
+                    web::resource("/setup")
+                        .route(web::get().to(auth::setup))
                         .default_service(method_not_allowed()),
                 )
                 .service(
@@ -310,8 +354,12 @@ fn docs_routes(config: &mut web::ServiceConfig) {
             }),
         )
         .service(
-            utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
-                .config(utoipa_swagger_ui::Config::new(["/openapi.json"])),
+            web::scope("/docs")
+                .wrap(DefaultHeaders::new().add(("content-security-policy", DOCS_POLICY)))
+                .service(
+                    utoipa_swagger_ui::SwaggerUi::new("/{_:.*}")
+                        .config(utoipa_swagger_ui::Config::new(["/openapi.json"])),
+                ),
         );
 }
 

@@ -17,10 +17,12 @@ use crate::routes;
             A session ends after 2 hours unused, 24 hours after login, at logout, and when the \
             account's password is rotated or the app deleted (both configurable: \
             `session.idle_timeout_minutes`, `session.absolute_timeout_minutes`). Logins are \
-            rate limited per client IP and per account (429 with `Retry-After`).\n\n\
+            rate limited per client IP (every attempt) and per account (failed attempts only, \
+            per client IP and, more loosely, from everywhere), 429 with `Retry-After`.\n\n\
             **CSRF rule** (on `/auth/*` and `/v1/apps/*`): a state-changing request \
             (POST, PUT, PATCH, DELETE) is refused with 403 `csrf_rejected` when its `Origin` is \
-            not this service's own origin (scheme and host of the request) or its \
+            not this service's own origin (`session.public_origin`, else the scheme and host \
+            of the request, through `X-Forwarded-*`/`Forwarded` only from a trusted proxy) or its \
             `Sec-Fetch-Site` is not `same-origin`; when it carries the session cookie it must \
             also send a matching `Origin` or `Sec-Fetch-Site: same-origin` (browsers always \
             send one; scripts using the cookie must send `Origin`). A body must be \
@@ -28,11 +30,11 @@ use crate::routes;
             type.\n\n\
             **Pagination.** `GET /v1/apps/{appId}/users` pages by id (creation order); \
             `nextCursor` is opaque (the URL-safe base64 of the page's last id) and `null` on \
-            the last page. A record is never skipped or repeated across pages, even while new \
+            the last page; a cursor that holds none of our ids is 400 `invalid_cursor`. A record is never skipped or repeated across pages, even while new \
             records arrive.",
         license(name = "GPL-3.0-or-later"),
     ),
-    modifiers(&SessionCookie),
+    modifiers(&SessionCookie, &PlainSummaries),
     paths(
         routes::public::submit_user,
         routes::public::get_schema,
@@ -41,6 +43,7 @@ use crate::routes;
         routes::health::ready,
         routes::auth::login,
         routes::auth::current_session,
+        routes::auth::setup,
         routes::auth::logout,
         routes::auth::own_users,
         routes::apps::list_apps,
@@ -59,7 +62,7 @@ use crate::routes;
     ),
     components(schemas(
         SubmitUserRequest, SubmittedResponse, SchemaResponse, FieldDoc, FieldKindDoc, StatusResponse,
-        ErrorBody, ErrorContent, ErrorDetail, LoginRequest, LoginResponse, SessionResponse,
+        ErrorBody, ErrorContent, ErrorDetail, LoginRequest, LoginResponse, SessionResponse, SetupResponse,
         OkResponse, AppResponse, AppListResponse, CreatedAppResponse, CreateAppRequest,
         UpdateAppRequest, PasswordResponse, SchemaVersionResponse, SchemaVersionsResponse,
         SchemaImpactResponse, SchemaSaveResponse, UserResponse, UserPageResponse
@@ -90,9 +93,112 @@ impl Modify for SessionCookie {
     }
 }
 
+/// Swagger UI shows an operation's summary as plain text on one line, and utoipa makes the whole
+/// first paragraph of a handler's doc comment the summary. Where that paragraph is longer than a
+/// sentence, it becomes the description (Markdown, rendered) and the summary its first clause,
+/// without code marks.
+#[derive(Debug)]
+struct PlainSummaries;
+
+impl Modify for PlainSummaries {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let Some(text) = operation.summary.take() else {
+                    continue;
+                };
+                let summary = first_clause(&text);
+                if operation.description.is_none() && summary != text.trim() {
+                    operation.description = Some(text);
+                }
+                operation.summary = Some(summary);
+            }
+        }
+    }
+}
+
+/// The text up to its first `. ` or `: ` (or all of it), on one line, without backticks or a
+/// final full stop.
+fn first_clause(text: &str) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let end = [". ", ": "]
+        .iter()
+        .filter_map(|mark| flat.find(mark))
+        .min()
+        .unwrap_or(flat.len());
+    flat[..end].trim_end_matches('.').replace('`', "")
+}
+
 /// The document as JSON text, built once at start-up.
 pub fn openapi_json() -> String {
     ApiDoc::openapi()
         .to_pretty_json()
         .unwrap_or_else(|_| "{}".to_owned())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_are_one_plain_line_and_the_rest_is_the_description() {
+        let document: serde_json::Value = serde_json::from_str(&openapi_json()).unwrap();
+        let submit = &document["paths"]["/v1/users"]["post"];
+        assert_eq!(submit["summary"], "Submit a sign-up");
+        assert!(
+            submit["description"]
+                .as_str()
+                .unwrap()
+                .contains("validates `data` against the app's schema")
+        );
+        for (path, operations) in document["paths"].as_object().unwrap() {
+            for (method, operation) in operations.as_object().unwrap() {
+                let summary = operation["summary"].as_str().unwrap_or_default();
+                assert!(
+                    !summary.contains('`') && !summary.contains('\n') && summary.len() <= 100,
+                    "{method} {path}: {summary:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_apps_list_example_shows_every_member() {
+        let document: serde_json::Value = serde_json::from_str(&openapi_json()).unwrap();
+        let app = &document["components"]["schemas"]["AppListResponse"]["example"]["apps"][0];
+        for member in [
+            "sourceAppId",
+            "name",
+            "allowedOrigins",
+            "honeypotField",
+            "thankYouUrl",
+            "createdAt",
+            "updatedAt",
+            "userCount",
+        ] {
+            assert!(!app[member].is_null(), "{member} missing from {app}");
+        }
+    }
+
+    #[test]
+    fn the_first_clause_ends_at_a_full_stop_or_colon() {
+        assert_eq!(first_clause("Who is logged in."), "Who is logged in");
+        assert_eq!(
+            first_clause("Log in: `{a, b}` opens\na session. More."),
+            "Log in"
+        );
+        assert_eq!(
+            first_clause("Changes an app's settings. The owner may change `name`."),
+            "Changes an app's settings"
+        );
+        assert_eq!(first_clause("Uses `x`"), "Uses x");
+    }
 }

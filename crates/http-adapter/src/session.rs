@@ -1,5 +1,6 @@
 //! Dashboard sessions: an actix-session cookie (signed and encrypted with the configured key)
-//! holding who logged in, their credential version and two times. Every request that needs a
+//! holding who logged in (and which incarnation of that account), their credential version and
+//! two times. Every request that needs a
 //! login checks it against storage through the domain's [`domain::SessionService`].
 
 use actix_session::config::{CookieContentSecurity, TtlExtensionPolicy};
@@ -112,6 +113,9 @@ struct StoredClaims {
     role: String,
     subject: String,
     credential_version: i64,
+    /// The account's incarnation. Required: a cookie made before it existed does not parse
+    /// and its holder logs in again.
+    incarnation: String,
     /// Unix milliseconds.
     issued_at: i64,
     last_seen: i64,
@@ -124,6 +128,7 @@ impl From<&SessionClaims> for StoredClaims {
             role: claims.principal.role().as_str().to_owned(),
             subject: claims.principal.subject().to_owned(),
             credential_version: claims.credential_version,
+            incarnation: claims.incarnation.clone(),
             issued_at: claims.issued_at.as_unix_millis(),
             last_seen: claims.last_seen.as_unix_millis(),
         }
@@ -143,6 +148,7 @@ impl StoredClaims {
         Some(SessionClaims {
             principal,
             credential_version: self.credential_version,
+            incarnation: self.incarnation,
             issued_at: Timestamp::from_unix_millis(self.issued_at),
             last_seen: Timestamp::from_unix_millis(self.last_seen),
         })

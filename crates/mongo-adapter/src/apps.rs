@@ -33,11 +33,16 @@ impl MongoStorage {
                 .ok_or(StorageError::NotFound("app"))?;
             let mut record = current.record();
             change(&mut record);
+            let changed = AppDoc {
+                // Kept as it is: an old app without it may share its folded id with another.
+                id_folded: current.id_folded.clone(),
+                ..AppDoc::new(&record, current.revision + 1)
+            };
             let replaced = self
                 .collection::<AppDoc>(APPS)
                 .replace_one(
                     doc! { "_id": app_id, "revision": current.revision },
-                    AppDoc::new(&record, current.revision + 1),
+                    changed,
                 )
                 .await
                 .map_err(storage_error)?;
@@ -134,6 +139,9 @@ impl AppStore for MongoStorage {
             }
             if let Some(url) = &changes.thank_you_url {
                 app.thank_you_url.clone_from(url);
+            }
+            if let Some(url) = &changes.error_url {
+                app.error_url.clone_from(url);
             }
             app.updated_at = now;
         })

@@ -46,8 +46,18 @@ pub(crate) struct AppDoc {
     pub honeypot_field: Option<String>,
     #[serde(default)]
     pub thank_you_url: Option<String>,
+    #[serde(default)]
+    pub error_url: Option<String>,
     pub password_hash: String,
     pub credential_version: i64,
+    /// Missing in documents written before incarnations existed; see [`AppDoc::record`].
+    #[serde(default)]
+    pub incarnation: Option<String>,
+    /// The lower-cased id, under a unique sparse index: ids are unique regardless of case.
+    /// Missing only in an app stored before this field whose id differs from an older app's
+    /// only in case (see `indexes::fold_app_ids`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_folded: Option<String>,
     pub created_at: DateTime,
     pub updated_at: DateTime,
     pub revision: i64,
@@ -57,27 +67,39 @@ impl AppDoc {
     pub fn new(app: &AppRecord, revision: i64) -> Self {
         Self {
             id: app.id.clone(),
+            id_folded: Some(app.id.to_ascii_lowercase()),
             name: app.name.clone(),
             allowed_origins: app.allowed_origins.clone(),
             honeypot_field: app.honeypot_field.clone(),
             thank_you_url: app.thank_you_url.clone(),
+            error_url: app.error_url.clone(),
             password_hash: app.password_hash.clone(),
             credential_version: app.credential_version,
+            incarnation: Some(app.incarnation.clone()),
             created_at: to_bson_date(app.created_at),
             updated_at: to_bson_date(app.updated_at),
             revision,
         }
     }
 
+    /// A document without an incarnation (written by an older version) stands for the app
+    /// created at its `createdAt`: an app deleted and created again by an older instance
+    /// still differs from its predecessor. The next write of the document stores the value.
     pub fn record(&self) -> AppRecord {
+        let incarnation = self
+            .incarnation
+            .clone()
+            .unwrap_or_else(|| format!("created-{}", self.created_at.timestamp_millis()));
         AppRecord {
             id: self.id.clone(),
             name: self.name.clone(),
             allowed_origins: self.allowed_origins.clone(),
             honeypot_field: self.honeypot_field.clone(),
             thank_you_url: self.thank_you_url.clone(),
+            error_url: self.error_url.clone(),
             password_hash: self.password_hash.clone(),
             credential_version: self.credential_version,
+            incarnation,
             created_at: to_timestamp(self.created_at),
             updated_at: to_timestamp(self.updated_at),
         }

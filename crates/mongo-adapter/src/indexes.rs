@@ -2,13 +2,14 @@
 //! every instance may run this at every start; an index of the same name with other options is
 //! an error the operator must resolve, so start-up fails with it.
 
+use futures::TryStreamExt;
 use mongodb::bson::{Document, doc, oid::ObjectId};
 use mongodb::options::IndexOptions;
 use mongodb::{Database, IndexModel};
 use storage_port::StorageError;
 
-use crate::documents::{ADMINS, SCHEMA_VERSIONS, USERS};
-use crate::errors::{storage_error, translate};
+use crate::documents::{ADMINS, APPS, AppDoc, SCHEMA_VERSIONS, USERS, decode};
+use crate::errors::{is_duplicate_key, storage_error, translate};
 
 fn index(keys: Document, name: &str, unique: bool) -> IndexModel {
     let options = IndexOptions::builder()
@@ -56,6 +57,59 @@ pub(crate) async fn ensure(database: &Database) -> Result<(), StorageError> {
         .create_index(index(doc! { "email": 1 }, "email_unique", true))
         .await
         .map_err(storage_error)?;
+    // Ids are unique regardless of case. Sparse: apps stored before the field existed have
+    // none until `fold_app_ids` gives it to them.
+    let folded = IndexOptions::builder()
+        .name("idFolded_unique".to_owned())
+        .unique(true)
+        .sparse(true)
+        .build();
+    database
+        .collection::<Document>(APPS)
+        .create_index(
+            IndexModel::builder()
+                .keys(doc! { "idFolded": 1 })
+                .options(folded)
+                .build(),
+        )
+        .await
+        .map_err(storage_error)?;
+    fold_app_ids(database).await
+}
+
+/// Gives apps stored before `idFolded` existed their folded id, after the unique index is in
+/// place so that two instances starting at once cannot both hand out one. An app whose id
+/// differs from an older app's only in case keeps working without one (logged): the other
+/// holds the folded id, which is what keeps new apps of that id out.
+async fn fold_app_ids(database: &Database) -> Result<(), StorageError> {
+    let apps = database.collection::<Document>(APPS);
+    let mut cursor = apps
+        .find(doc! { "idFolded": { "$exists": false } })
+        .sort(doc! { "_id": 1 })
+        .await
+        .map_err(storage_error)?;
+    let mut unfolded = Vec::new();
+    while let Some(raw) = cursor.try_next().await.map_err(storage_error)? {
+        unfolded.push(decode::<AppDoc>(raw, APPS)?);
+    }
+    for app in unfolded {
+        let guarded = doc! { "_id": &app.id, "revision": app.revision };
+        // Sets `idFolded`, and the incarnation the app has been read with so far.
+        let changed = AppDoc::new(&app.record(), app.revision + 1);
+        match database
+            .collection::<AppDoc>(APPS)
+            .replace_one(guarded, changed)
+            .await
+        {
+            // Not matched: the app changed meanwhile; the next start-up folds it.
+            Ok(_) => {}
+            Err(error) if is_duplicate_key(&error) => tracing::warn!(
+                app_id = %app.id,
+                "another app's id differs from this one only in case; both keep working"
+            ),
+            Err(error) => return Err(storage_error(error)),
+        }
+    }
     Ok(())
 }
 

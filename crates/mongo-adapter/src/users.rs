@@ -11,7 +11,7 @@ use crate::values::{check_key, escape_regex, json_object_to_document, json_to_bs
 use crate::{MAX_ATTEMPTS, MongoStorage};
 
 impl MongoStorage {
-    async fn find_user_by_email(
+    async fn find_user_doc_by_email(
         &self,
         app_id: &str,
         email: &str,
@@ -92,7 +92,7 @@ impl UserStore for MongoStorage {
                 Err(error) => return Err(storage_error(error)),
             }
             // The email is taken: merge into that record. If it was erased meanwhile, insert again.
-            let Some(current) = self.find_user_by_email(app_id, &upsert.email).await? else {
+            let Some(current) = self.find_user_doc_by_email(app_id, &upsert.email).await? else {
                 continue;
             };
             if let Some(upserted) = self.merge_into(current, upsert).await? {
@@ -116,6 +116,17 @@ impl UserStore for MongoStorage {
             .await
             .map_err(storage_error)?;
         raw.map(|raw| decode::<UserDoc>(raw, USERS)?.record())
+            .transpose()
+    }
+
+    async fn find_user_by_email(
+        &self,
+        app_id: &str,
+        email: &str,
+    ) -> Result<Option<UserRecord>, StorageError> {
+        self.find_user_doc_by_email(app_id, email)
+            .await?
+            .map(|doc| doc.record())
             .transpose()
     }
 

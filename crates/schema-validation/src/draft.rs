@@ -199,20 +199,30 @@ pub(crate) fn compile_pattern(source: &str) -> Result<Pattern, String> {
     if source.chars().count() > MAX_REGEX_CHARS {
         return Err(format!("must be at most {MAX_REGEX_CHARS} characters"));
     }
+    let build = |pattern: &str| {
+        RegexBuilder::new(pattern)
+            .size_limit(MAX_REGEX_COMPILED_BYTES)
+            .dfa_size_limit(MAX_REGEX_COMPILED_BYTES)
+            .build()
+    };
+    // The source must be a complete regex on its own, so that it cannot close the group it is
+    // wrapped in and escape the anchors (`x)|^.*$|(?:y`).
+    build(source).map_err(describe_regex_error)?;
     // Anchored so that the whole value must match, as the HTML `pattern` attribute does. The
     // `regex` crate runs in time linear in the input, whatever the pattern.
-    RegexBuilder::new(&format!("^(?:{source})$"))
-        .size_limit(MAX_REGEX_COMPILED_BYTES)
-        .dfa_size_limit(MAX_REGEX_COMPILED_BYTES)
-        .build()
+    build(&format!("^(?:{source})$"))
         .map(|regex| Pattern {
             source: source.to_owned(),
             regex,
         })
-        .map_err(|error| match error {
-            regex::Error::CompiledTooBig(_) => "is too large once compiled".to_owned(),
-            _ => "is not a valid regular expression".to_owned(),
-        })
+        .map_err(describe_regex_error)
+}
+
+fn describe_regex_error(error: regex::Error) -> String {
+    match error {
+        regex::Error::CompiledTooBig(_) => "is too large once compiled".to_owned(),
+        _ => "is not a valid regular expression".to_owned(),
+    }
 }
 
 fn check_number(draft: &FieldDraft, at: &str, problems: &mut Vec<Violation>) -> Option<Rules> {

@@ -38,6 +38,23 @@ pub enum Command {
     User(UserCommand),
     /// Exit 0 when the local service answers GET /health (for container health checks).
     Healthcheck,
+    /// Copy the SQLite database to a new file, safely while the service runs.
+    #[command(
+        long_about = "Copy the SQLite database (storage.sqlite.path) to PATH with SQLite's online backup API. \
+    Safe while the service is serving: the copy is one consistent state, and writes go on meanwhile. \
+    The copy is checked with PRAGMA quick_check before it takes its name; PATH must not exist yet.\n\n\
+    To restore: stop the service, copy the backup over the database file (and delete any -wal and \
+    -shm files beside it), start the service. For MongoDB use mongodump and mongorestore \
+    (docs/deployment.md)."
+    )]
+    Backup(BackupArgs),
+}
+
+/// `users-api backup PATH`.
+#[derive(Debug, clap::Args)]
+pub struct BackupArgs {
+    /// The new file to write the copy to.
+    pub path: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -203,6 +220,7 @@ pub async fn app(command: AppCommand, settings: &Settings) -> Result<(), CliErro
                 allowed_origins: origins,
                 honeypot_field: honeypot,
                 thank_you_url,
+                error_url: None,
             };
             let (app, password) = services.apps.create_app(new).await.map_err(failed)?;
             let shown =
@@ -362,6 +380,27 @@ fn read_line(prompt: &str) -> Result<String, CliError> {
         .read_line(&mut line)
         .map_err(failed)?;
     Ok(line)
+}
+
+/// `users-api backup PATH`: SQLite's online backup of the configured database.
+pub async fn backup(args: BackupArgs, settings: &Settings) -> Result<(), CliError> {
+    if settings.storage.backend != Backend::Sqlite {
+        return Err(CliError::Usage(
+            "backup copies the SQLite store; for MongoDB use mongodump or your host's snapshots (docs/deployment.md)".into(),
+        ));
+    }
+    let source = settings.storage.sqlite.path.clone();
+    let destination = args.path.clone();
+    let bytes = tokio::task::spawn_blocking(move || sqlite_adapter::backup(&source, &destination))
+        .await
+        .map_err(failed)?
+        .map_err(|e| CliError::Startup(StartupError::Storage(e)))?;
+    println!(
+        "backed up {} to {} ({bytes} bytes)",
+        settings.storage.sqlite.path.display(),
+        args.path.display()
+    );
+    Ok(())
 }
 
 /// A password from the terminal without echo, or the first line of standard input.

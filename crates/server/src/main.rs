@@ -45,5 +45,6 @@ async fn run(command: Command, settings: server::Settings) -> Result<(), CliErro
         Command::App(command) => cli::app(command, &settings).await,
         Command::User(command) => cli::user(command, &settings).await,
         Command::Healthcheck => Ok(()),
+        Command::Backup(args) => cli::backup(args, &settings).await,
     }
 }

@@ -133,6 +133,11 @@ pub struct ApplicationSettings {
     pub workers: Option<usize>,
     pub shutdown_timeout_seconds: u64,
     pub public_body_limit_bytes: usize,
+    /// Seconds a request body may take to arrive after its headers; then 408.
+    pub body_timeout_secs: u64,
+    /// Open connections per worker; unset: as many as the open-file limit leaves room for
+    /// (at most actix-web's 25,000).
+    pub max_connections: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -191,9 +196,13 @@ pub struct RateLimitConfig {
     /// `POST /auth/login` attempts per client IP: a burst, then one per this many seconds.
     pub login_per_ip_burst: u32,
     pub login_per_ip_interval_seconds: u64,
-    /// `POST /auth/login` attempts per account (app id or admin email), likewise.
+    /// Failed `POST /auth/login` attempts per account (app id or admin email) and client IP,
+    /// likewise.
     pub login_per_account_burst: u32,
     pub login_per_account_interval_seconds: u64,
+    /// Failed attempts per account from every address together, likewise.
+    pub login_per_account_total_burst: u32,
+    pub login_per_account_total_interval_seconds: u64,
     /// Addresses or CIDR networks of reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<String>,
 }
@@ -230,6 +239,8 @@ impl Default for ApplicationSettings {
             workers: None,
             shutdown_timeout_seconds: 30,
             public_body_limit_bytes: 16 * 1024,
+            body_timeout_secs: 10,
+            max_connections: None,
         }
     }
 }
@@ -291,6 +302,10 @@ impl Default for RateLimitConfig {
             login_per_ip_interval_seconds: limits.login_per_ip_interval.as_secs(),
             login_per_account_burst: limits.login_per_account_burst,
             login_per_account_interval_seconds: limits.login_per_account_interval.as_secs(),
+            login_per_account_total_burst: limits.login_per_account_total_burst,
+            login_per_account_total_interval_seconds: limits
+                .login_per_account_total_interval
+                .as_secs(),
             trusted_proxies: Vec::new(),
         }
     }
@@ -418,6 +433,10 @@ impl Settings {
                 login_per_account_interval: Duration::from_secs(
                     self.rate_limit.login_per_account_interval_seconds,
                 ),
+                login_per_account_total_burst: self.rate_limit.login_per_account_total_burst,
+                login_per_account_total_interval: Duration::from_secs(
+                    self.rate_limit.login_per_account_total_interval_seconds,
+                ),
             },
             session: self.session_settings()?,
             trusted_proxies,
@@ -425,6 +444,8 @@ impl Settings {
             workers: self.application.workers,
             shutdown_timeout_seconds: self.application.shutdown_timeout_seconds,
             dashboard_dist: self.dashboard.enabled.then(|| self.dashboard.dist.clone()),
+            body_timeout: Duration::from_secs(self.application.body_timeout_secs.max(1)),
+            max_connections: self.application.max_connections,
         })
     }
 }

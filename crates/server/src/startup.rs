@@ -13,7 +13,8 @@ use crate::settings::{Backend, Settings};
 pub enum StartupError {
     #[error("configuration: {0}")]
     Config(String),
-    #[error("storage: {0}")]
+    /// With the causes: "storage unavailable" alone does not say which file or why.
+    #[error("storage: {}", with_causes(.0))]
     Storage(#[from] storage_port::StorageError),
     #[error("password hashing: {0}")]
     Hashing(String),
@@ -26,6 +27,18 @@ pub enum StartupError {
         address: String,
         source: std::io::Error,
     },
+}
+
+/// `error: its source: its source's source`.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        text.push_str(": ");
+        text.push_str(&next.to_string());
+        cause = next.source();
+    }
+    text
 }
 
 /// Opens the configured store. SQLite is opened on the blocking pool: it migrates the file.
@@ -93,6 +106,95 @@ fn database_in_uri(uri: &str) -> Option<String> {
     (!name.is_empty()).then(|| name.to_owned())
 }
 
+/// Where the dashboard is and the command that creates the first admin, for the start-up log
+/// of a fresh install.
+fn first_run_hint(settings: &Settings, port: u16) -> (String, String) {
+    let url = match &settings.session.public_origin {
+        Some(origin) => format!("{}/", origin.trim_end_matches('/')),
+        None => {
+            let host = match settings.application.host.as_str() {
+                "0.0.0.0" | "::" | "[::]" | "" => "localhost",
+                host => host,
+            };
+            let host = if host.contains(':') && !host.starts_with('[') {
+                format!("[{host}]")
+            } else {
+                host.to_owned()
+            };
+            format!("http://{host}:{port}/")
+        }
+    };
+    // The binary as it was started (`./target/release/users-api`, `users-api`), unless this is
+    // not the users-api binary (tests).
+    let binary = std::env::args()
+        .next()
+        .filter(|argv0| std::path::Path::new(argv0).file_name() == Some("users-api".as_ref()))
+        .unwrap_or_else(|| "users-api".to_owned());
+    (
+        url,
+        format!("{binary} admin create --email you@example.com"),
+    )
+}
+
+/// actix-web's own cap on a worker's open connections.
+const ACTIX_MAX_CONNECTIONS: usize = 25_000;
+/// Descriptors kept free of connections: the store's files and sockets, logs, the listener.
+const RESERVED_FILES: u64 = 256;
+
+/// Raises the soft open-file limit to the hard one, as far as the system allows, and returns
+/// the soft limit in force (`None` when it cannot be read). Every connection holds a
+/// descriptor, and the usual soft default of 1,024 made `accept` fail long before the server
+/// was busy.
+pub fn raise_open_file_limit() -> Option<u64> {
+    let (soft, hard) = match rlimit::Resource::NOFILE.get() {
+        Ok(limits) => limits,
+        Err(error) => {
+            tracing::warn!(%error, "cannot read the open-file limit");
+            return None;
+        }
+    };
+    // An unlimited hard limit cannot be the soft one on Linux (it is capped by fs.nr_open).
+    let wanted = if hard == rlimit::INFINITY {
+        1 << 20
+    } else {
+        hard
+    };
+    match rlimit::increase_nofile_limit(wanted) {
+        Ok(now) => {
+            tracing::info!(old = soft, new = now, hard, "open-file limit");
+            Some(now)
+        }
+        Err(error) => {
+            tracing::warn!(%error, old = soft, hard, "could not raise the open-file limit");
+            Some(soft)
+        }
+    }
+}
+
+/// Connections per worker: the configured number, else as many as the open-file limit leaves
+/// room for once the reserve is set aside (at most actix-web's default), so that `accept`
+/// never runs out of descriptors: further clients wait in the listen backlog instead.
+pub fn connection_cap(configured: Option<usize>, workers: usize, open_files: Option<u64>) -> usize {
+    let workers = workers.max(1);
+    let room = open_files.map(|limit| {
+        usize::try_from(limit.saturating_sub(RESERVED_FILES) / workers as u64).unwrap_or(usize::MAX)
+    });
+    match (configured, room) {
+        (Some(configured), Some(room)) if configured > room => {
+            tracing::warn!(
+                configured,
+                room,
+                workers,
+                "application.max_connections is more than the open-file limit allows"
+            );
+            configured.max(1)
+        }
+        (Some(configured), _) => configured.max(1),
+        (None, Some(room)) => room.clamp(1, ACTIX_MAX_CONNECTIONS),
+        (None, None) => ACTIX_MAX_CONNECTIONS,
+    }
+}
+
 /// The running service.
 pub struct Application {
     port: u16,
@@ -146,7 +248,15 @@ impl Application {
         {
             tracing::info!(email, "created the bootstrap admin");
         }
-        let http = settings.http().map_err(StartupError::Config)?;
+        let mut http = settings.http().map_err(StartupError::Config)?;
+        let workers = settings.application.workers.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        });
+        http.max_connections = Some(connection_cap(
+            settings.application.max_connections,
+            workers,
+            raise_open_file_limit(),
+        ));
         let address = format!(
             "{}:{}",
             settings.application.host, settings.application.port
@@ -162,6 +272,7 @@ impl Application {
                 source,
             })?
             .port();
+        tracing::info!(workers, per_worker = http.max_connections, "connection cap");
         let signals = ShutdownSignals::listen().map_err(StartupError::Signals)?;
         let mut state = ApiState::new(services.clone(), &http);
         if let Some(metrics) = &metrics {
@@ -173,6 +284,15 @@ impl Application {
             Some(metrics) => Some(serve_metrics(&settings.metrics.address, metrics)?),
             None => None,
         };
+        if services.admins.needs_first_admin().await? {
+            let (url, command) = first_run_hint(&settings, port);
+            tracing::warn!(
+                %url,
+                %command,
+                "no admin exists yet: create the first one with this command (same configuration), \
+                 then sign in to the dashboard as platform admin"
+            );
+        }
         Ok(Self {
             port,
             server,
@@ -294,7 +414,35 @@ impl ShutdownSignals {
 
 #[cfg(test)]
 mod tests {
-    use super::database_in_uri;
+    use super::{connection_cap, database_in_uri, first_run_hint};
+    use crate::settings::Settings;
+
+    #[test]
+    fn the_connection_cap_leaves_room_for_other_files() {
+        assert_eq!(connection_cap(None, 2, Some(1024)), 384);
+        assert_eq!(connection_cap(None, 4, Some(1 << 20)), 25_000);
+        assert_eq!(connection_cap(None, 1, Some(100)), 1);
+        assert_eq!(connection_cap(None, 2, None), 25_000);
+        assert_eq!(connection_cap(Some(50), 2, Some(1024)), 50);
+        assert_eq!(connection_cap(Some(5000), 2, Some(1024)), 5000);
+        assert_eq!(connection_cap(Some(0), 2, None), 1);
+    }
+
+    #[test]
+    fn the_first_run_hint_names_the_dashboard_and_the_command() {
+        let mut settings = Settings::default();
+        settings.application.host = "0.0.0.0".into();
+        let (url, command) = first_run_hint(&settings, 8080);
+        assert_eq!(url, "http://localhost:8080/");
+        assert_eq!(command, "users-api admin create --email you@example.com");
+        settings.application.host = "::1".into();
+        assert_eq!(first_run_hint(&settings, 9).0, "http://[::1]:9/");
+        settings.session.public_origin = Some("https://users.example.com".into());
+        assert_eq!(
+            first_run_hint(&settings, 8080).0,
+            "https://users.example.com/"
+        );
+    }
 
     #[test]
     fn finds_the_database_in_a_connection_string() {

@@ -1,18 +1,24 @@
 use rusqlite::{ErrorCode, Row};
 use serde_json::{Map, Value};
-use storage_port::{AdminRecord, AppRecord, SchemaVersion, StorageError, Timestamp, UserRecord};
+use storage_port::{
+    AdminRecord, AppRecord, Fault, SchemaVersion, StorageError, Timestamp, UserRecord,
+};
 
 /// Driver errors in port terms: constraint violations by their code, never by message text.
 pub fn storage_error(error: rusqlite::Error) -> StorageError {
     match &error {
         rusqlite::Error::SqliteFailure(failure, _) => match failure.code {
             ErrorCode::ConstraintViolation => StorageError::Duplicate("record"),
-            ErrorCode::DatabaseBusy
-            | ErrorCode::DatabaseLocked
-            | ErrorCode::CannotOpen
-            | ErrorCode::DiskFull
-            | ErrorCode::SystemIoFailure
-            | ErrorCode::ReadOnly => StorageError::unavailable(error),
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
+                unavailable("the database is locked by another connection", error)
+            }
+            ErrorCode::CannotOpen => unavailable("the database file cannot be opened", error),
+            ErrorCode::DiskFull => unavailable("the disk or the database is full", error),
+            ErrorCode::SystemIoFailure => unavailable(
+                "reading or writing the database file fails (I/O error)",
+                error,
+            ),
+            ErrorCode::ReadOnly => unavailable("the database file is read-only", error),
             ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => {
                 StorageError::Corrupt(error.to_string())
             }
@@ -23,6 +29,11 @@ pub fn storage_error(error: rusqlite::Error) -> StorageError {
         }
         _ => StorageError::unexpected(error),
     }
+}
+
+/// Our own words for the client (a [`Fault`]); SQLite's error stays the source, for the log.
+fn unavailable(reason: &str, error: rusqlite::Error) -> StorageError {
+    StorageError::unavailable(Fault::caused_by(reason, error))
 }
 
 fn corrupt(what: &str, error: impl std::fmt::Display) -> rusqlite::Error {
@@ -38,7 +49,7 @@ pub fn json_text(value: &impl serde::Serialize) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
 
-pub const APP_COLUMNS: &str = "id, name, allowed_origins, honeypot_field, thank_you_url, password_hash, credential_version, created_at, updated_at";
+pub const APP_COLUMNS: &str = "id, name, allowed_origins, honeypot_field, thank_you_url, password_hash, credential_version, created_at, updated_at, incarnation, error_url";
 
 pub fn app_from_row(row: &Row<'_>) -> rusqlite::Result<AppRecord> {
     let origins: String = row.get(2)?;
@@ -53,6 +64,8 @@ pub fn app_from_row(row: &Row<'_>) -> rusqlite::Result<AppRecord> {
         credential_version: row.get(6)?,
         created_at: Timestamp::from_unix_millis(row.get(7)?),
         updated_at: Timestamp::from_unix_millis(row.get(8)?),
+        incarnation: row.get(9)?,
+        error_url: row.get(10)?,
     })
 }
 

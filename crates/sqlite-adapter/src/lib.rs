@@ -7,8 +7,10 @@
 //! small pool of read-only connections through `spawn_blocking`. No SQLite call ever runs on
 //! an async worker.
 
+mod backup;
 mod checkpoint;
 mod convert;
+mod health;
 mod migrations;
 mod pool;
 mod store;
@@ -17,6 +19,7 @@ mod writer;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use backup::backup;
 pub use store::SqliteStorage;
 
 /// Told the number of writes in each transaction the writer commits (group commit), for
@@ -56,6 +59,9 @@ pub struct SqliteSettings {
     pub max_batch: usize,
     /// Told each batch's size; `None` by default.
     pub on_commit: Option<CommitObserver>,
+    /// Files up to this size get `PRAGMA quick_check` at start-up (it reads every page; the
+    /// default, 64 MiB, takes under a second).
+    pub quick_check_max_bytes: u64,
 }
 
 impl SqliteSettings {
@@ -66,6 +72,7 @@ impl SqliteSettings {
             max_readers: 4,
             max_batch: 512,
             on_commit: None,
+            quick_check_max_bytes: 64 * 1024 * 1024,
         }
     }
 }

@@ -45,6 +45,8 @@ where
     fn finish(self: Box<Self>, failure: Option<String>) {
         let outcome = match (failure, self.outcome) {
             (None, Some(outcome)) => outcome,
+            // This write's own failure (a full disk) is why the batch did not commit.
+            (Some(_), Some(Err(own @ StorageError::Unavailable(_)))) => Err(own),
             (Some(message), _) => Err(StorageError::unavailable(message)),
             (None, None) => Err(StorageError::unexpected("a write was never run")),
         };
@@ -286,10 +288,19 @@ fn commit_batch(connection: &Connection, batch: &mut Vec<Box<dyn Job>>) {
     // Outside a transaction (BEGIN failed), each savepoint commits on its own release.
     let in_transaction = control(connection, "BEGIN IMMEDIATE").is_ok();
     let mut failures: Vec<Option<String>> = Vec::with_capacity(batch.len());
+    // SQLite may roll the whole transaction back by itself after a full disk, an I/O error or
+    // a lack of memory. Nothing of the batch lasts then, and a later job must not run either:
+    // outside the transaction it would commit on its own although it is answered as failed.
+    let mut rolled_back = false;
     for job in batch.iter_mut() {
+        if rolled_back {
+            failures.push(None);
+            continue;
+        }
         if job.without_savepoint() && in_transaction {
             job.run(connection);
             failures.push(None);
+            rolled_back = connection.is_autocommit();
             continue;
         }
         if let Err(error) = control(connection, "SAVEPOINT job") {
@@ -304,8 +315,12 @@ fn commit_batch(connection: &Connection, batch: &mut Vec<Box<dyn Job>>) {
                 .err()
                 .map(|e| e.to_string()),
         );
+        rolled_back = in_transaction && connection.is_autocommit();
     }
-    let commit_error = if in_transaction {
+    let commit_error = if rolled_back {
+        tracing::error!("SQLite rolled the write transaction back; its writes are reported failed");
+        Some("the database rolled the write transaction back (full disk or I/O error)".to_owned())
+    } else if in_transaction {
         control(connection, "COMMIT").err().map(|error| {
             tracing::error!(%error, "SQLite commit failed");
             let _ = control(connection, "ROLLBACK");
@@ -323,4 +338,62 @@ fn commit_batch(connection: &Connection, batch: &mut Vec<Box<dyn Job>>) {
 /// batch, and parsing them each time was a measurable share of the writer's time.
 fn control(connection: &Connection, sql: &str) -> rusqlite::Result<()> {
     connection.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open() -> (tempfile::TempDir, Writer, Connection) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("w.db");
+        let connection = Connection::open(&path).expect("open");
+        connection
+            .execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t (v TEXT NOT NULL);")
+            .expect("schema");
+        let writer = Writer::start(connection, 64, None).expect("writer");
+        let reader = Connection::open(&path).expect("reader");
+        (dir, writer, reader)
+    }
+
+    fn insert(value: &'static str) -> impl FnOnce(&Connection) -> Result<(), StorageError> {
+        move |connection| {
+            connection
+                .execute("INSERT INTO t (v) VALUES (?1)", [value])
+                .map(|_| ())
+                .map_err(storage_error)
+        }
+    }
+
+    /// A job that ends the transaction the way SQLite does after a full disk, then writes that
+    /// queued behind it: none may be committed while it is answered as failed.
+    #[tokio::test]
+    async fn writes_after_sqlite_rolls_the_batch_back_neither_run_nor_last() {
+        let (_dir, writer, reader) = open();
+        let first = writer.write(insert("before"));
+        let rollback = writer.write(|connection: &Connection| {
+            connection
+                .execute_batch("ROLLBACK")
+                .map_err(storage_error)?;
+            Err::<(), _>(StorageError::unavailable("the disk is full"))
+        });
+        let later = writer.write_without_savepoint(insert("after"));
+        let (first, rollback, later) = tokio::join!(first, rollback, later);
+        assert!(first.is_err(), "its transaction was rolled back");
+        assert!(rollback.is_err());
+        assert!(later.is_err(), "answered as failed");
+        let stored: i64 = reader
+            .query_row("SELECT count(*) FROM t", [], |row| row.get(0))
+            .expect("count");
+        assert_eq!(stored, 0, "no write of the rolled-back batch lasts");
+
+        writer
+            .write(insert("next"))
+            .await
+            .expect("the next batch commits");
+        let stored: i64 = reader
+            .query_row("SELECT count(*) FROM t", [], |row| row.get(0))
+            .expect("count");
+        assert_eq!(stored, 1);
+    }
 }

@@ -21,7 +21,9 @@ macro_rules! conformance_tests {
     ($make:expr) => {
         $crate::conformance_tests!(@each $make;
             apps_insert_find_and_refuse_duplicates,
+            app_ids_are_unique_ignoring_case_even_when_inserted_together,
             apps_update_and_rotate_password,
+            an_app_keeps_its_incarnation_until_it_is_deleted,
             apps_list_with_user_counts,
             delete_app_removes_its_schemas_and_users_only,
             schema_versions_count_up_and_list_newest_first,
@@ -57,8 +59,10 @@ fn app(id: &str) -> AppRecord {
         allowed_origins: vec!["https://example.com".to_owned()],
         honeypot_field: None,
         thank_you_url: None,
+        error_url: None,
         password_hash: "$argon2id$placeholder".to_owned(),
         credential_version: 1,
+        incarnation: format!("incarnation-of-{id}"),
         created_at: now,
         updated_at: now,
     }
@@ -113,6 +117,35 @@ pub async fn apps_insert_find_and_refuse_duplicates<S: Storage>(store: &S) {
     );
 }
 
+pub async fn app_ids_are_unique_ignoring_case_even_when_inserted_together<S: Storage>(store: &S) {
+    with_app(store, "site-a").await;
+    for twin in ["SITE-A", "Site-A"] {
+        let again = store.insert_app(&app(twin)).await;
+        assert!(
+            matches!(again, Err(StorageError::Duplicate(_))),
+            "{twin}: {again:?}"
+        );
+        assert_eq!(store.find_app(twin).await.expect("find"), None);
+    }
+    for round in 0..10 {
+        let (lower, upper) = (format!("race-{round}"), format!("RACE-{round}"));
+        let (first, second) = (app(&lower), app(&upper));
+        let results = join_all([store.insert_app(&first), store.insert_app(&second)]).await;
+        let stored = results.iter().filter(|result| result.is_ok()).count();
+        assert_eq!(stored, 1, "round {round}: {results:?}");
+        assert!(
+            results
+                .iter()
+                .any(|result| matches!(result, Err(StorageError::Duplicate(_)))),
+            "round {round}: {results:?}"
+        );
+    }
+    // Deleting frees the id in every case.
+    store.delete_app("site-a").await.expect("delete");
+    store.insert_app(&app("SITE-A")).await.expect("insert");
+    assert_eq!(store.find_app("site-a").await.expect("find"), None);
+}
+
 pub async fn apps_update_and_rotate_password<S: Storage>(store: &S) {
     with_app(store, "site-a").await;
     let later = Timestamp::from_unix_millis(1_800_000_000_000);
@@ -121,6 +154,7 @@ pub async fn apps_update_and_rotate_password<S: Storage>(store: &S) {
         allowed_origins: Some(vec!["*".into()]),
         honeypot_field: Some(Some("website".into())),
         thank_you_url: Some(Some("https://example.com/thanks".into())),
+        error_url: Some(Some("https://example.com/oops".into())),
     };
     let updated = store
         .update_app("site-a", &changes, later)
@@ -129,6 +163,10 @@ pub async fn apps_update_and_rotate_password<S: Storage>(store: &S) {
     assert_eq!(updated.name, "Renamed");
     assert_eq!(updated.allowed_origins, vec!["*"]);
     assert_eq!(updated.honeypot_field.as_deref(), Some("website"));
+    assert_eq!(
+        updated.error_url.as_deref(),
+        Some("https://example.com/oops")
+    );
     assert_eq!(updated.updated_at, later);
     assert_eq!(
         store.find_app("site-a").await.expect("find"),
@@ -137,6 +175,7 @@ pub async fn apps_update_and_rotate_password<S: Storage>(store: &S) {
 
     let partial = AppChanges {
         honeypot_field: Some(None),
+        error_url: Some(None),
         ..Default::default()
     };
     let cleared = store
@@ -144,6 +183,11 @@ pub async fn apps_update_and_rotate_password<S: Storage>(store: &S) {
         .await
         .expect("update");
     assert_eq!(cleared.honeypot_field, None);
+    assert_eq!(cleared.error_url, None);
+    assert_eq!(
+        cleared.thank_you_url.as_deref(),
+        Some("https://example.com/thanks")
+    );
     assert_eq!(
         cleared.name, "Renamed",
         "fields not named in the changes stay"
@@ -164,6 +208,42 @@ pub async fn apps_update_and_rotate_password<S: Storage>(store: &S) {
         store.replace_app_password("nope", "x", later).await,
         Err(StorageError::NotFound(_))
     ));
+}
+
+pub async fn an_app_keeps_its_incarnation_until_it_is_deleted<S: Storage>(store: &S) {
+    with_app(store, "site-a").await;
+    let incarnation = |app: Option<AppRecord>| app.expect("the app").incarnation;
+    let later = Timestamp::from_unix_millis(1_800_000_000_000);
+    let changes = AppChanges {
+        name: Some("Renamed".into()),
+        ..AppChanges::default()
+    };
+    let updated = store
+        .update_app("site-a", &changes, later)
+        .await
+        .expect("update");
+    assert_eq!(updated.incarnation, "incarnation-of-site-a");
+    let rotated = store
+        .replace_app_password("site-a", "$argon2id$new", later)
+        .await
+        .expect("rotate");
+    assert_eq!(rotated.incarnation, "incarnation-of-site-a");
+    assert_eq!(rotated.credential_version, 2);
+    assert_eq!(
+        incarnation(store.find_app("site-a").await.expect("find")),
+        "incarnation-of-site-a"
+    );
+    store.delete_app("site-a").await.expect("delete");
+    let successor = AppRecord {
+        incarnation: "a-later-app".into(),
+        ..app("site-a")
+    };
+    store.insert_app(&successor).await.expect("insert again");
+    let found = store.find_app("site-a").await.expect("find");
+    assert_eq!(found.as_ref().map(|a| a.credential_version), Some(1));
+    assert_eq!(incarnation(found), "a-later-app");
+    let listed = store.list_apps().await.expect("list");
+    assert_eq!(listed[0].app.incarnation, "a-later-app");
 }
 
 pub async fn apps_list_with_user_counts<S: Storage>(store: &S) {
@@ -309,13 +389,26 @@ pub async fn upsert_creates_then_merges<S: Storage>(store: &S) {
         .expect("find")
         .expect("exists");
     assert_eq!(
-        Value::Object(stored.data),
+        Value::Object(stored.data.clone()),
         json!({"name": "Ada", "plan": "pro", "age": 36})
     );
     assert_eq!(stored.schema_version, 2);
     assert_eq!(stored.email, "ada@x.io");
     assert_eq!((stored.created_at, stored.updated_at), (t1, t2));
     assert_eq!(store.count_users("site-a").await.expect("count"), 1);
+
+    let by_email = store
+        .find_user_by_email("site-a", "ada@x.io")
+        .await
+        .expect("find by email");
+    assert_eq!(by_email, Some(stored), "found by email as by id");
+    assert_eq!(
+        store
+            .find_user_by_email("site-a", "bob@x.io")
+            .await
+            .expect("find by email"),
+        None
+    );
 }
 
 pub async fn tenants_are_isolated<S: Storage>(store: &S) {
@@ -333,6 +426,15 @@ pub async fn tenants_are_isolated<S: Storage>(store: &S) {
     assert!(a.created && b.created, "one email is one record per app");
     assert_ne!(a.id, b.id);
     assert_eq!(store.find_user("site-b", &a.id).await.expect("find"), None);
+    let found_b = store
+        .find_user_by_email("site-b", "same@x.io")
+        .await
+        .expect("find by email")
+        .expect("b's record");
+    assert_eq!(
+        found_b.id, b.id,
+        "an email is looked up in its own app only"
+    );
     assert!(!store.delete_user("site-b", &a.id).await.expect("delete"));
     assert!(
         store

@@ -8,12 +8,18 @@ pub enum StorageError {
     /// The record to change or delete does not exist.
     #[error("{0} not found")]
     NotFound(&'static str),
-    /// The store cannot be reached or is not answering; retrying later may work.
+    /// The store cannot be reached or is not answering; retrying later may work. When the
+    /// source is a [`Fault`], its reason may be shown to clients (the readiness check does).
     #[error("storage unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
-    /// A stored record could not be read back; never silently skipped.
+    /// A stored record could not be read back, or the store reports damaged data; never
+    /// silently skipped.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The store holds data this release must not touch: another program's database, or one
+    /// written by a newer release. Retrying does not help; the message says what was found.
+    #[error("{0}")]
+    Incompatible(String),
     /// Anything else.
     #[error("unexpected storage error")]
     Unexpected(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -26,5 +32,42 @@ impl StorageError {
 
     pub fn unexpected(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Self::Unexpected(error.into())
+    }
+
+    /// The reason an adapter gave in words safe to show anyone, when it gave one.
+    pub fn public_reason(&self) -> Option<&str> {
+        match self {
+            Self::Unavailable(cause) => cause.downcast_ref::<Fault>().map(|f| f.reason.as_str()),
+            _ => None,
+        }
+    }
+}
+
+/// Why the store cannot serve, in words an adapter wrote for anyone to read: no paths, hosts,
+/// credentials or driver text. The driver's error, when there is one, is the source (for logs).
+#[derive(Debug, thiserror::Error)]
+#[error("{reason}")]
+pub struct Fault {
+    pub reason: String,
+    #[source]
+    pub cause: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl Fault {
+    pub fn new(reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+            cause: None,
+        }
+    }
+
+    pub fn caused_by(
+        reason: impl Into<String>,
+        cause: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self {
+            reason: reason.into(),
+            cause: Some(cause.into()),
+        }
     }
 }

@@ -44,7 +44,7 @@ impl MemoryStorage {
 impl AppStore for MemoryStorage {
     async fn insert_app(&self, app: &AppRecord) -> Result<(), StorageError> {
         let mut state = self.state();
-        if state.apps.contains_key(&app.id) {
+        if state.apps.keys().any(|id| id.eq_ignore_ascii_case(&app.id)) {
             return Err(StorageError::Duplicate("app"));
         }
         state.apps.insert(app.id.clone(), app.clone());
@@ -92,6 +92,9 @@ impl AppStore for MemoryStorage {
         }
         if let Some(url) = &changes.thank_you_url {
             app.thank_you_url.clone_from(url);
+        }
+        if let Some(url) = &changes.error_url {
+            app.error_url.clone_from(url);
         }
         app.updated_at = now;
         Ok(app.clone())
@@ -222,6 +225,18 @@ impl UserStore for MemoryStorage {
             .users
             .get(app_id)
             .and_then(|users| users.by_id.get(user_id).cloned()))
+    }
+
+    async fn find_user_by_email(
+        &self,
+        app_id: &str,
+        email: &str,
+    ) -> Result<Option<UserRecord>, StorageError> {
+        let state = self.state();
+        let users = state.users.get(app_id);
+        Ok(users
+            .and_then(|users| users.by_id.get(users.id_by_email.get(email)?))
+            .cloned())
     }
 
     async fn list_users(&self, app_id: &str, query: &UserQuery) -> Result<UserPage, StorageError> {

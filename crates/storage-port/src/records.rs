@@ -12,10 +12,16 @@ pub struct AppRecord {
     pub allowed_origins: Vec<String>,
     pub honeypot_field: Option<String>,
     pub thank_you_url: Option<String>,
+    /// Where a plain HTML form that failed is sent (303, with `error` and `field` parameters).
+    pub error_url: Option<String>,
     /// argon2id PHC string of the app password.
     pub password_hash: String,
     /// Raised at every password rotation; dashboard sessions carry it and end when it moves.
     pub credential_version: i64,
+    /// Random, set once when the app is created and never changed. A later app under the same
+    /// id gets another one, so sessions of a deleted app never count for its successor (whose
+    /// `credential_version` starts at 1 again).
+    pub incarnation: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -27,6 +33,7 @@ pub struct AppChanges {
     pub allowed_origins: Option<Vec<String>>,
     pub honeypot_field: Option<Option<String>>,
     pub thank_you_url: Option<Option<String>>,
+    pub error_url: Option<Option<String>>,
 }
 
 /// An app with the number of user records it holds.
@@ -119,6 +126,8 @@ pub struct UserPage {
 /// A platform admin.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AdminRecord {
+    /// Set once when the admin is created (UUIDv7), never reused: dashboard sessions carry it,
+    /// so an admin re-created under the same email does not inherit older sessions.
     pub id: String,
     /// Normalized (trimmed, lower-cased).
     pub email: String,

@@ -6,7 +6,9 @@ use crate::*;
 /// Apps (tenants).
 #[async_trait]
 pub trait AppStore: Send + Sync {
-    /// Stores a new app. MUST return `Duplicate("app")` when the id is taken.
+    /// Stores a new app. MUST return `Duplicate("app")` when the id is taken, ignoring ASCII
+    /// case (`APP-A` when `app-a` exists), also when both are inserted at the same moment.
+    /// Every other method matches ids exactly.
     async fn insert_app(&self, app: &AppRecord) -> Result<(), StorageError>;
 
     async fn find_app(&self, app_id: &str) -> Result<Option<AppRecord>, StorageError>;
@@ -73,6 +75,13 @@ pub trait UserStore: Send + Sync {
         user_id: &str,
     ) -> Result<Option<UserRecord>, StorageError>;
 
+    /// The app's record for `email`, which the caller has normalized as it was stored.
+    async fn find_user_by_email(
+        &self,
+        app_id: &str,
+        email: &str,
+    ) -> Result<Option<UserRecord>, StorageError>;
+
     /// A page of the app's users in ascending id order. MUST NOT skip or repeat records across
     /// pages, even while records are inserted between pages.
     async fn list_users(&self, app_id: &str, query: &UserQuery) -> Result<UserPage, StorageError>;
@@ -109,6 +118,8 @@ pub trait AdminStore: Send + Sync {
 /// Everything the service stores, in one place.
 #[async_trait]
 pub trait Storage: AppStore + SchemaStore + UserStore + AdminStore + std::fmt::Debug {
-    /// Succeeds when the store answers; used by the readiness check.
+    /// The readiness check: succeeds when the store answers and can take writes. MUST fail
+    /// while writes are known to fail, and with `Corrupt` once the store reported damaged
+    /// data. A reason meant for clients goes in a [`Fault`] (see `StorageError::public_reason`).
     async fn ping(&self) -> Result<(), StorageError>;
 }

@@ -17,6 +17,7 @@ import type {
   SchemaSaveResponse,
   SchemaVersionEntry,
   Session,
+  SetupStatus,
   UserPage,
   UserQuery,
   UserRecord,
@@ -178,6 +179,8 @@ export const api = {
   login: (body: OwnerLogin | AdminLogin) =>
     request<LoginResponse>('/auth/login', { method: 'POST', body, quiet401: true }),
   session: () => request<Session>('/auth/session', { quiet401: true }),
+  /** First run: `needsAdmin` is true only while the platform has no admin at all. */
+  setup: (signal?: AbortSignal) => request<SetupStatus>('/auth/setup', { quiet401: true, signal }),
   logout: () => request<unknown>('/auth/logout', { method: 'POST', quiet401: true }),
 
   listApps: async (signal?: AbortSignal) => normalizeApps(await request<unknown>('/v1/apps', { signal })),

@@ -9,6 +9,11 @@ export interface Session {
   email?: string;
 }
 
+/** GET /auth/setup. */
+export interface SetupStatus {
+  needsAdmin: boolean;
+}
+
 export interface LoginResponse {
   ok: boolean;
   role: Role;
@@ -140,6 +145,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export const API_ENDPOINTS: ReadonlyArray<{ path: string; methods: readonly HttpMethod[] }> = [
   { path: '/auth/login', methods: ['POST'] },
   { path: '/auth/session', methods: ['GET'] },
+  { path: '/auth/setup', methods: ['GET'] },
   { path: '/auth/logout', methods: ['POST'] },
   { path: '/v1/apps', methods: ['GET', 'POST'] },
   { path: '/v1/apps/{appId}', methods: ['GET', 'PATCH', 'DELETE'] },

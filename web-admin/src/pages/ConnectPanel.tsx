@@ -1,6 +1,6 @@
 import type { App, Schema } from '../api/types';
 import { CodeBlock } from '../components/bits';
-import { fetchSnippet, htmlFormSnippet, reactSnippet } from '../lib/snippets';
+import { SDK_MODULE_PATH, SDK_TARBALL_PATH, fetchSnippet, htmlFormSnippet, moduleSnippet, reactSnippet } from '../lib/snippets';
 
 export function ConnectPanel({ app, schema }: { app: App; schema: Schema }) {
   const baseUrl = window.location.origin;
@@ -12,10 +12,15 @@ export function ConnectPanel({ app, schema }: { app: App; schema: Schema }) {
         the allowed origins: {origins.length === 0 ? <strong>none yet — add your site’s origin under Settings.</strong> : <code>{origins.join(', ')}</code>}
       </p>
       <CodeBlock label="fetch (any site)" code={fetchSnippet(baseUrl, app.sourceAppId, schema.fields)} />
+      <CodeBlock label="Any page, no build step (the client served by this service)" code={moduleSnippet(baseUrl, app.sourceAppId, schema.fields)} />
       <CodeBlock label="React (@users-api/client)" code={reactSnippet(baseUrl, app.sourceAppId, app.honeypotField)} />
-      <CodeBlock label="Plain HTML form (no JavaScript)" code={htmlFormSnippet(baseUrl, app.sourceAppId, schema.fields)} />
+      <CodeBlock label="Plain HTML form (no JavaScript)" code={htmlFormSnippet(baseUrl, app.sourceAppId, schema.fields, app.honeypotField)} />
       <p className="hint">
         The form can also be built from the schema at run time: <code>GET {baseUrl}/v1/schema</code> with the same header.
+      </p>
+      <p className="hint">
+        This service serves the JavaScript client itself: <code>{baseUrl}{SDK_MODULE_PATH}</code> as an ES module, and{' '}
+        <code>{baseUrl}{SDK_TARBALL_PATH}</code> as a package for <code>npm install</code>.
       </p>
     </div>
   );

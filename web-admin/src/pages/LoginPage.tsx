@@ -3,8 +3,15 @@ import { ApiError, api } from '../api/client';
 
 type Mode = 'owner' | 'admin';
 
-export function LoginPage({ onSignedIn, notice }: { onSignedIn: () => void; notice?: string | undefined }) {
-  const [mode, setMode] = useState<Mode>('owner');
+/** What a fresh install's operator runs on the server (the start-up log says the same). */
+export const FIRST_ADMIN_COMMAND = 'users-api admin create --email you@example.com';
+
+/**
+ * `needsAdmin`: the service has no admin yet (GET /auth/setup), so nobody can sign in; the page
+ * says how to create the first one and starts in admin mode.
+ */
+export function LoginPage({ onSignedIn, notice, needsAdmin = false }: { onSignedIn: () => void; notice?: string | undefined; needsAdmin?: boolean }) {
+  const [mode, setMode] = useState<Mode>(needsAdmin ? 'admin' : 'owner');
   const [identity, setIdentity] = useState('');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
@@ -33,6 +40,18 @@ export function LoginPage({ onSignedIn, notice }: { onSignedIn: () => void; noti
         <h1>Users API</h1>
         <p className="hint">Sign in to see and manage your sign-ups.</p>
         {notice && !error && <p className="banner banner--info" role="status">{notice}</p>}
+        {needsAdmin && (
+          <div className="banner banner--info first-run" data-testid="first-run">
+            <p>
+              <strong>No admin exists yet.</strong> Create the first one on the server, with the service’s configuration (the
+              password is read from a prompt or standard input, at least 12 characters):
+            </p>
+            <pre>
+              <code>{FIRST_ADMIN_COMMAND}</code>
+            </pre>
+            <p>Then sign in here as platform admin.</p>
+          </div>
+        )}
         <fieldset className="segmented">
           <legend className="visually-hidden">Sign in as</legend>
           <label className={mode === 'owner' ? 'is-active' : ''}>

@@ -114,7 +114,8 @@ export function UsersPanel({ app, schema }: { app: App; schema: Schema }) {
       </form>
       {notice && <p className="banner banner--info" role="status">{notice}</p>}
       <ErrorBanner error={error} />
-      <div className="table-wrap table-wrap--fixed" aria-busy={loading}>
+      {/* A full page's height is kept only when there are pages to move between (the pager then stays put); a few rows get no empty block under them. */}
+      <div className={hasPrevious(stack) || next ? 'table-wrap table-wrap--fixed' : 'table-wrap'} aria-busy={loading}>
         <table className="table users-table" ref={tableRef} data-testid="users-table">
           <caption className="visually-hidden">Users of {app.sourceAppId}, page {pageNumber(stack)}</caption>
           <thead>

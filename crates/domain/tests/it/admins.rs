@@ -165,3 +165,17 @@ async fn a_password_reset_ends_the_admins_sessions_and_only_the_new_password_wor
         .collect();
     assert_eq!(emails, ["other@x.io", "root@x.io"]);
 }
+
+#[tokio::test]
+async fn a_fresh_platform_needs_its_first_admin_until_one_exists() {
+    let services = services();
+    assert!(services.admins.needs_first_admin().await.expect("ask"));
+    assert!(services.admins.needs_first_admin().await.expect("ask"));
+    services
+        .admins
+        .create_admin("first@x.io", secret("long enough pass"))
+        .await
+        .expect("create");
+    assert!(!services.admins.needs_first_admin().await.expect("ask"));
+    assert!(!services.admins.needs_first_admin().await.expect("ask"));
+}

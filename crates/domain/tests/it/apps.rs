@@ -34,6 +34,7 @@ async fn ids_origins_and_settings_are_checked_together() {
         allowed_origins: vec!["example.com".into()],
         honeypot_field: Some("$bait".into()),
         thank_you_url: Some("javascript:alert(1)".into()),
+        error_url: Some("/relative".into()),
     };
     let Err(AppError::Invalid(violations)) = services.apps.create_app(bad).await else {
         panic!("should be invalid")
@@ -46,9 +47,37 @@ async fn ids_origins_and_settings_are_checked_together() {
             "name",
             "allowedOrigins",
             "honeypotField",
-            "thankYouUrl"
+            "thankYouUrl",
+            "errorUrl"
         ]
     );
+}
+
+#[tokio::test]
+async fn ids_of_dots_only_are_refused_and_created_apps_get_distinct_incarnations() {
+    let services = services();
+    for id in [".", "..", "...."] {
+        let Err(AppError::Invalid(violations)) = services.apps.create_app(new_app(id)).await else {
+            panic!("{id} should be invalid")
+        };
+        assert_eq!(
+            violations.iter().next().map(|v| v.field.as_str()),
+            Some("id")
+        );
+    }
+    let (first, _) = services
+        .apps
+        .create_app(new_app(".a"))
+        .await
+        .expect("created");
+    services.apps.delete_app(".a").await.expect("delete");
+    let (second, _) = services
+        .apps
+        .create_app(new_app(".a"))
+        .await
+        .expect("created again");
+    assert_eq!(first.incarnation.len(), 32);
+    assert_ne!(first.incarnation, second.incarnation);
 }
 
 #[tokio::test]

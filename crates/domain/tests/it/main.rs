@@ -30,6 +30,7 @@ pub fn new_app(id: &str) -> NewApp {
         allowed_origins: vec!["https://example.com".into()],
         honeypot_field: Some("website".into()),
         thank_you_url: None,
+        error_url: None,
     }
 }
 

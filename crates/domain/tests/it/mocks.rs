@@ -26,6 +26,7 @@ mockall::mock! {
     impl UserStore for Store {
         async fn upsert_user_by_email(&self, app_id: &str, upsert: &UserUpsert) -> Result<Upserted, StorageError>;
         async fn find_user(&self, app_id: &str, user_id: &str) -> Result<Option<UserRecord>, StorageError>;
+        async fn find_user_by_email(&self, app_id: &str, email: &str) -> Result<Option<UserRecord>, StorageError>;
         async fn list_users(&self, app_id: &str, query: &UserQuery) -> Result<UserPage, StorageError>;
         async fn delete_user(&self, app_id: &str, user_id: &str) -> Result<bool, StorageError>;
         async fn count_users(&self, app_id: &str) -> Result<u64, StorageError>;
@@ -40,8 +41,10 @@ pub fn app_record(id: &str, honeypot: Option<&str>) -> AppRecord {
         allowed_origins: vec!["*".into()],
         honeypot_field: honeypot.map(str::to_owned),
         thank_you_url: None,
+        error_url: None,
         password_hash: String::new(),
         credential_version: 1,
+        incarnation: format!("incarnation-of-{id}"),
         created_at: now,
         updated_at: now,
     }

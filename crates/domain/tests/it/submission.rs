@@ -165,6 +165,7 @@ async fn a_filled_honeypot_is_answered_but_never_stored() {
         .returning(|_| Ok(Some(app_record("site", Some("website")))));
     store.expect_current_schema().returning(|_| Ok(None));
     store.expect_upsert_user_by_email().never();
+    store.expect_find_user_by_email().returning(|_, _| Ok(None));
     let service = SubmissionService::new(Arc::new(store), Arc::new(AppCache::new(Duration::ZERO)));
     let context = service.app_context(&id("site")).await.expect("context");
     let answer = service
@@ -176,6 +177,52 @@ async fn a_filled_honeypot_is_answered_but_never_stored() {
         .expect("looks like success");
     assert_eq!(answer.created_at, answer.updated_at);
     assert_eq!(answer.id.len(), 36);
+}
+
+#[tokio::test]
+async fn a_caught_resubmission_answers_like_a_stored_one() {
+    let services = services();
+    services
+        .apps
+        .create_app(new_app("site"))
+        .await
+        .expect("app");
+    let context = services
+        .submissions
+        .app_context(&id("site"))
+        .await
+        .expect("context");
+    let first = services
+        .submissions
+        .submit(&context, input(json!("ada@x.io"), json!({})))
+        .await
+        .expect("stored");
+    let caught = services
+        .submissions
+        .submit(
+            &context,
+            input(json!("ADA@x.io"), json!({"website": "http://spam.io"})),
+        )
+        .await
+        .expect("looks like success");
+    assert_eq!(caught.id, first.id, "a known email answers its record's id");
+    assert_eq!(caught.created_at, first.created_at);
+    assert!(caught.updated_at >= first.updated_at);
+
+    // The same mistakes get the same 422 with or without the bait.
+    let error = services
+        .submissions
+        .submit(
+            &context,
+            input(json!("not an email"), json!({"website": "http://spam.io"})),
+        )
+        .await
+        .expect_err("invalid like any submission");
+    assert!(matches!(error, SubmitError::Invalid(_)));
+    assert_eq!(
+        services.storage.count_users("site").await.expect("count"),
+        1
+    );
 }
 
 #[tokio::test]

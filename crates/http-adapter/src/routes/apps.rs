@@ -116,6 +116,7 @@ pub async fn list_apps(session: Session, state: Data<ApiState>) -> Result<HttpRe
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 403, description = "`forbidden` or `csrf_rejected`", body = ErrorBody),
         (status = 409, description = "`duplicate_app`", body = ErrorBody),
+        (status = 408, description = "`request_timeout`: the body did not arrive within `application.body_timeout_secs`; the connection is closed", body = ErrorBody),
         (status = 415, description = "Not application/json", body = ErrorBody),
         (status = 422, description = "`validation_failed`, every problem in details", body = ErrorBody),
     )
@@ -134,6 +135,7 @@ pub async fn create_app(
         allowed_origins: optional_texts(&mut object, "allowedOrigins")?.unwrap_or_default(),
         honeypot_field: optional_text(&mut object, "honeypotField")?,
         thank_you_url: optional_text(&mut object, "thankYouUrl")?,
+        error_url: optional_text(&mut object, "errorUrl")?,
     };
     refuse_unknown_members(&object)?;
     let (app, password) = state.services.apps.create_app(new).await?;
@@ -148,7 +150,7 @@ pub async fn create_app(
     }))
 }
 
-/// One app's settings. Admins, or the app's owner.
+/// One app's settings and its number of user records. Admins, or the app's owner.
 #[utoipa::path(
     get,
     path = "/v1/apps/{appId}",
@@ -169,11 +171,12 @@ pub async fn get_app(
 ) -> Result<HttpResponse, ApiError> {
     session::manager_of(&session, &state, &app_id).await?;
     let app = state.services.apps.find_app(&app_id).await?;
-    Ok(no_store(HttpResponse::Ok()).json(AppResponse::from_record(app, None)))
+    let user_count = state.services.users.count(&app_id).await?;
+    Ok(no_store(HttpResponse::Ok()).json(AppResponse::from_record(app, Some(user_count))))
 }
 
 /// Changes an app's settings. The owner may change `name` and `allowedOrigins`; admins also
-/// `honeypotField` and `thankYouUrl` (`null` clears them).
+/// `honeypotField`, `thankYouUrl` and `errorUrl` (`null` clears them).
 #[utoipa::path(
     patch,
     path = "/v1/apps/{appId}",
@@ -187,6 +190,7 @@ pub async fn get_app(
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 403, description = "`forbidden` (another app, or an owner changing an admin-only member) or `csrf_rejected`", body = ErrorBody),
         (status = 404, description = "`unknown_app`", body = ErrorBody),
+        (status = 408, description = "`request_timeout`: the body did not arrive within `application.body_timeout_secs`; the connection is closed", body = ErrorBody),
         (status = 415, description = "Not application/json", body = ErrorBody),
         (status = 422, description = "`validation_failed`", body = ErrorBody),
     )
@@ -205,6 +209,7 @@ pub async fn update_app(
         allowed_origins: optional_texts(&mut object, "allowedOrigins")?,
         honeypot_field: clearable_text(&mut object, "honeypotField")?,
         thank_you_url: clearable_text(&mut object, "thankYouUrl")?,
+        error_url: clearable_text(&mut object, "errorUrl")?,
     };
     refuse_unknown_members(&object)?;
     if !principal.may_change(&app_id, &changes) {
@@ -314,7 +319,8 @@ pub async fn get_schema(
 #[into_params(parameter_in = Query)]
 pub struct SchemaSaveParams {
     /// `true`: only report the impact, save nothing.
-    pub dry_run: Option<bool>,
+    #[param(value_type = Option<bool>)]
+    pub dry_run: Option<String>,
 }
 
 /// Replaces the schema with a new version. The answer reports how many stored records the new
@@ -333,6 +339,7 @@ pub struct SchemaSaveParams {
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 403, description = "`forbidden` or `csrf_rejected`", body = ErrorBody),
         (status = 404, description = "`unknown_app`", body = ErrorBody),
+        (status = 408, description = "`request_timeout`: the body did not arrive within `application.body_timeout_secs`; the connection is closed", body = ErrorBody),
         (status = 415, description = "Not application/json", body = ErrorBody),
         (status = 422, description = "`validation_failed`: the schema is not valid", body = ErrorBody),
     )
@@ -346,15 +353,16 @@ pub async fn put_schema(
     params: Query<SchemaSaveParams>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = session::manager_of(&session, &state, &app_id).await?;
-    let mut object = read_object(&request, payload).await?;
-    object.remove("version");
-    object.remove("createdAt");
-    let draft: SchemaDraft = serde_json::from_value(Value::Object(object))
-        .map_err(|error| invalid("schema", "type", &error.to_string()))?;
+    let dry_run = match params.dry_run.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(invalid("dryRun", "type", "must be true or false")),
+    };
+    let object = read_object(&request, payload).await?;
+    let draft = schema_draft(object)?;
     let schema = draft.clone().check().map_err(ApiError::validation)?;
     state.services.apps.find_app(&app_id).await?;
     let impact = state.services.users.schema_impact(&app_id, &schema).await?;
-    let dry_run = params.dry_run.unwrap_or(false);
     let saved = if dry_run {
         None
     } else {
@@ -377,6 +385,118 @@ pub async fn put_schema(
             examples: impact.examples,
         },
     }))
+}
+
+/// What a member of a schema body must be, for the messages of [`schema_draft`].
+#[derive(Clone, Copy)]
+enum Expected {
+    Text,
+    Flag,
+    Count,
+    Texts,
+    Any,
+}
+
+impl Expected {
+    fn accepts(self, value: &Value) -> bool {
+        match self {
+            Self::Text => value.is_string(),
+            Self::Flag => value.is_boolean(),
+            Self::Count => value.is_u64(),
+            Self::Texts => value
+                .as_array()
+                .is_some_and(|items| items.iter().all(Value::is_string)),
+            Self::Any => true,
+        }
+    }
+
+    fn message(self) -> &'static str {
+        match self {
+            Self::Text => "must be a string",
+            Self::Flag => "must be true or false",
+            Self::Count => "must be a whole number of at least 0",
+            Self::Texts => "must be an array of strings",
+            Self::Any => "",
+        }
+    }
+}
+
+/// The members of a field in a schema body and what each must be.
+const FIELD_MEMBERS: [(&str, Expected); 11] = [
+    ("key", Expected::Text),
+    ("label", Expected::Text),
+    ("kind", Expected::Text),
+    ("required", Expected::Flag),
+    ("minLength", Expected::Count),
+    ("maxLength", Expected::Count),
+    ("regex", Expected::Text),
+    ("min", Expected::Any),
+    ("max", Expected::Any),
+    ("integer", Expected::Flag),
+    ("enum", Expected::Texts),
+];
+
+/// A schema body (`{rejectUnknown, fields}`) read into a draft, every member of the wrong type
+/// reported with its path and a message for people (serde's would name Rust types). `null`
+/// counts as absent; `version`, `createdAt` and members we do not know are ignored.
+fn schema_draft(mut object: Map<String, Value>) -> Result<SchemaDraft, ApiError> {
+    let problem = |field: String, code: &'static str, message: &str| Violation {
+        field,
+        code,
+        message: message.to_owned(),
+    };
+    let mut problems = Vec::new();
+    object.retain(|_, value| !value.is_null());
+    if object
+        .get("rejectUnknown")
+        .is_some_and(|value| !value.is_boolean())
+    {
+        problems.push(problem(
+            "rejectUnknown".into(),
+            "type",
+            Expected::Flag.message(),
+        ));
+    }
+    match object.get_mut("fields") {
+        None => problems.push(problem("fields".into(), "required", "is required")),
+        Some(Value::Array(fields)) => {
+            for (index, field) in fields.iter_mut().enumerate() {
+                let Value::Object(members) = field else {
+                    problems.push(problem(
+                        format!("fields[{index}]"),
+                        "type",
+                        "must be an object",
+                    ));
+                    continue;
+                };
+                members.retain(|_, value| !value.is_null());
+                for (name, expected) in FIELD_MEMBERS {
+                    let at = || format!("fields[{index}].{name}");
+                    match members.get(name) {
+                        Some(value) if !expected.accepts(value) => {
+                            problems.push(problem(at(), "type", expected.message()));
+                        }
+                        None if matches!(name, "key" | "kind") => {
+                            problems.push(problem(at(), "required", "is required"));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        Some(_) => problems.push(problem(
+            "fields".into(),
+            "type",
+            "must be an array of fields",
+        )),
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::validation(Violations(problems)));
+    }
+    serde_json::from_value(Value::Object(object)).map_err(|error| {
+        tracing::warn!(%error, "a schema body passed the checks but not serde");
+        invalid("schema", "type", "is not a schema")
+    })
 }
 
 /// Every saved version of the app's schema, newest first.

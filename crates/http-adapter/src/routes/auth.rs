@@ -8,8 +8,9 @@ use serde_json::{Map, Value};
 
 use crate::ApiState;
 use crate::body::{json_object, read_limited};
-use crate::dto::{LoginResponse, OkResponse, SessionResponse, UserPageResponse};
+use crate::dto::{LoginResponse, OkResponse, SessionResponse, SetupResponse, UserPageResponse};
 use crate::error::{ApiError, ErrorBody};
+use crate::rate_limit::{LoginAccount, LoginAttempt};
 use crate::routes::users::{ListParams, list_page};
 use crate::session;
 
@@ -48,9 +49,10 @@ pub fn optional_text(
         (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "`invalid_credentials`", body = ErrorBody),
         (status = 403, description = "`csrf_rejected`: a foreign Origin", body = ErrorBody),
+        (status = 408, description = "`request_timeout`: the body did not arrive within `application.body_timeout_secs`; the connection is closed", body = ErrorBody),
         (status = 415, description = "Not application/json", body = ErrorBody),
         (status = 422, description = "Neither (or both of) sourceAppId and email, or no password", body = ErrorBody),
-        (status = 429, description = "Too many attempts from this address or on this account; see Retry-After", body = ErrorBody),
+        (status = 429, description = "Too many attempts from this address, or too many failures on this account from this address or from everywhere; see Retry-After", body = ErrorBody),
         (status = 503, description = "Storage unavailable", body = ErrorBody),
     )
 )]
@@ -71,16 +73,17 @@ pub async fn login(
     let sessions = &state.services.sessions;
     let outcome = match (source_app_id, email) {
         (Some(app_id), None) => {
-            state
+            let attempt = state
                 .login_limiter
-                .check(ip, &format!("app:{}", app_id.to_lowercase()))?;
-            sessions.login_owner(&app_id, password.into()).await
+                .begin(ip, LoginAccount::owner(&app_id))?;
+            counted(
+                attempt,
+                sessions.login_owner(&app_id, password.into()).await,
+            )
         }
         (None, Some(email)) => {
-            state
-                .login_limiter
-                .check(ip, &format!("admin:{}", email.trim().to_lowercase()))?;
-            sessions.login_admin(&email, password.into()).await
+            let attempt = state.login_limiter.begin(ip, LoginAccount::admin(&email))?;
+            counted(attempt, sessions.login_admin(&email, password.into()).await)
         }
         _ => {
             return Err(invalid(
@@ -110,6 +113,17 @@ pub async fn login(
         role: claims.principal.role().as_str(),
         source_app_id,
     }))
+}
+
+/// Only wrong credentials count against the account's login limits.
+fn counted<T>(
+    attempt: LoginAttempt<'_>,
+    outcome: Result<T, domain::AuthError>,
+) -> Result<T, domain::AuthError> {
+    if matches!(outcome, Err(domain::AuthError::InvalidCredentials)) {
+        attempt.failed();
+    }
+    outcome
 }
 
 fn invalid(field: &str, code: &'static str, message: &str) -> ApiError {
@@ -157,6 +171,25 @@ pub async fn current_session(
         },
     };
     Ok(no_store(HttpResponse::Ok()).json(body))
+}
+
+/// Whether the platform still needs its first admin.
+///
+/// A fresh install has no admin, so nobody can sign in: the login page then says how to create
+/// one (`users-api admin create --email …` on the server). Needs no session. Once an admin
+/// exists it only ever answers `{"needsAdmin": false}`, which says nothing about the admins.
+#[utoipa::path(
+    get,
+    path = "/auth/setup",
+    tag = "dashboard",
+    responses(
+        (status = 200, description = "`needsAdmin` is `true` only while no admin exists; then create one on the server: `users-api admin create --email you@example.com`", body = SetupResponse),
+        (status = 503, description = "Storage unavailable", body = ErrorBody),
+    )
+)]
+pub async fn setup(state: Data<ApiState>) -> Result<HttpResponse, ApiError> {
+    let needs_admin = state.services.admins.needs_first_admin().await?;
+    Ok(no_store(HttpResponse::Ok()).json(SetupResponse { needs_admin }))
 }
 
 /// Ends the session (also when there is none).

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::{Data, Payload};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use domain::{AppContext, AppId, SubmissionInput, normalize_origin};
 use schema_validation::{FieldKind, Schema};
 use serde_json::{Map, Value};
@@ -107,10 +107,11 @@ fn check_origin(context: &AppContext, origin: Option<&str>) -> Result<(), Failur
     request_body(content = crate::dto::SubmitUserRequest, description = "JSON, or an HTML form with `_appId`, `email` and the fields"),
     responses(
         (status = 200, description = "Stored (or silently dropped by the honeypot)", body = SubmittedResponse),
-        (status = 303, description = "Form posts: redirect to the app's thank-you page"),
+        (status = 303, description = "Form posts: redirect to the app's thank-you page; on a failure, to its `errorUrl` (when set) with `error=<code>` and a `field=<key>` per field at fault"),
         (status = 400, description = "Malformed JSON or a missing/invalid x-app-id header", body = ErrorBody),
         (status = 403, description = "The Origin is not in the app's allowedOrigins", body = ErrorBody),
         (status = 404, description = "No app has this id", body = ErrorBody),
+        (status = 408, description = "`request_timeout`: the body did not arrive within `application.body_timeout_secs`; the connection is closed", body = ErrorBody),
         (status = 413, description = "Body over 16 KiB", body = ErrorBody),
         (status = 415, description = "Neither JSON nor a form", body = ErrorBody),
         (status = 422, description = "Validation failed; every problem is in details", body = ErrorBody),
@@ -164,59 +165,141 @@ async fn submit_json(
 }
 
 /// A plain HTML form post. Same validation and origin rule (from `Origin`, else `Referer`);
-/// success is a 303 to the thank-you page; a failure is a small HTML page when the client
-/// accepts HTML, else the JSON error.
+/// success is a 303 to the thank-you page. A failure once the app is known is a 303 to the
+/// app's error page when it has one; otherwise (and before the app is known) a small HTML page
+/// when the client accepts HTML, else the JSON error.
 async fn submit_form(request: &HttpRequest, payload: Payload, state: &ApiState) -> HttpResponse {
-    let result = async {
-        let body = read_limited(request, payload, state.body_limit).await?;
-        let mut pairs: Map<String, Value> = Map::new();
-        for (key, value) in form_urlencoded::parse(&body) {
-            pairs.insert(key.into_owned(), Value::String(value.into_owned()));
-        }
-        let app_id =
-            match pairs.remove("_appId") {
-                Some(Value::String(id)) => AppId::parse(&id)
-                    .ok_or_else(|| ApiError::bad_request("Invalid _appId field"))?,
-                _ => header_app_id(request)
-                    .map_err(|_| ApiError::bad_request("Missing _appId field"))?,
-            };
-        let context = app_context(state, &app_id).await?;
-        let origin = request_origin(request)
-            .map(str::to_owned)
-            .or_else(|| referer_origin(request));
-        check_origin(&context, origin.as_deref()).map_err(|Failure(error, _)| error)?;
-        state.app_limiter.check(&context.app.id)?;
-        let email = pairs.remove("email").unwrap_or(Value::Null);
-        pairs.retain(|key, _| !key.starts_with('_'));
-        let data = coerce_form_values(&context.schema, pairs);
-        state
-            .services
-            .submissions
-            .submit(
-                &context,
-                SubmissionInput {
-                    email,
-                    data: Value::Object(data),
-                },
-            )
-            .await?;
-        let target = context
-            .app
-            .thank_you_url
-            .clone()
-            .unwrap_or_else(|| THANKS_PATH.to_owned());
-        Ok::<_, ApiError>(
-            HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, target))
-                .finish(),
-        )
-    }
-    .await;
-    match result {
+    match accept_form(request, payload, state).await {
         Ok(response) => response,
-        Err(error) if accepts_html(request) => error_page(request, &error),
-        Err(error) => HttpResponse::from_error(error),
+        Err(failure) => form_failure(request, &failure),
     }
+}
+
+/// Why a form post failed, with what the answer needs to explain it.
+struct FormFailure {
+    error: ApiError,
+    /// The app, when it was known by then: its error page and its fields' labels.
+    context: Option<Arc<AppContext>>,
+    /// The origin the app refused, to name it on the page.
+    refused_origin: Option<String>,
+}
+
+/// A failure before the app is known.
+impl<E: Into<ApiError>> From<E> for FormFailure {
+    fn from(error: E) -> Self {
+        Self {
+            error: error.into(),
+            context: None,
+            refused_origin: None,
+        }
+    }
+}
+
+async fn accept_form(
+    request: &HttpRequest,
+    payload: Payload,
+    state: &ApiState,
+) -> Result<HttpResponse, FormFailure> {
+    let body = read_limited(request, payload, state.body_limit).await?;
+    let mut pairs: Map<String, Value> = Map::new();
+    for (key, value) in form_urlencoded::parse(&body) {
+        pairs.insert(key.into_owned(), Value::String(value.into_owned()));
+    }
+    let app_id = match pairs.remove("_appId") {
+        Some(Value::String(id)) => {
+            AppId::parse(&id).ok_or_else(|| ApiError::bad_request("Invalid _appId field"))?
+        }
+        _ => header_app_id(request).map_err(|_| ApiError::bad_request("Missing _appId field"))?,
+    };
+    let context = app_context(state, &app_id).await?;
+    let of_app = |error: ApiError, refused_origin: Option<String>| FormFailure {
+        error,
+        context: Some(context.clone()),
+        refused_origin,
+    };
+    let origin = request_origin(request)
+        .map(str::to_owned)
+        .or_else(|| referer_origin(request));
+    if let Err(Failure(error, _)) = check_origin(&context, origin.as_deref()) {
+        return Err(of_app(error, origin));
+    }
+    state
+        .app_limiter
+        .check(&context.app.id)
+        .map_err(|error| of_app(error, None))?;
+    let email = pairs.remove("email").unwrap_or(Value::Null);
+    // Reserved keys are dropped, except the app's honeypot (`_gotcha` is common).
+    let honeypot = context.app.honeypot_field.as_deref();
+    pairs.retain(|key, _| !key.starts_with('_') || Some(key.as_str()) == honeypot);
+    let data = coerce_form_values(&context.schema, pairs);
+    state
+        .services
+        .submissions
+        .submit(
+            &context,
+            SubmissionInput {
+                email,
+                data: Value::Object(data),
+            },
+        )
+        .await
+        .map_err(|error| of_app(error.into(), None))?;
+    let target = context
+        .app
+        .thank_you_url
+        .clone()
+        .unwrap_or_else(|| THANKS_PATH.to_owned());
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, target))
+        .finish())
+}
+
+fn form_failure(request: &HttpRequest, failure: &FormFailure) -> HttpResponse {
+    let error_url = failure
+        .context
+        .as_ref()
+        .and_then(|context| context.app.error_url.as_deref());
+    match error_url {
+        Some(url) => HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, error_location(url, &failure.error)))
+            .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+            .finish(),
+        None if accepts_html(request) => error_page(request, failure),
+        None => failure.error.error_response(),
+    }
+}
+
+/// The app's error page with `error=<code>` and one `field=<key>` per field at fault (in the
+/// order of the problems: email first, then the schema's order) added to its query, before
+/// any `#fragment`.
+fn error_location(url: &str, error: &ApiError) -> String {
+    let (base, fragment) = match url.split_once('#') {
+        Some((base, fragment)) => (base, Some(fragment)),
+        None => (url, None),
+    };
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.append_pair("error", error.code);
+    let mut fields: Vec<&str> = Vec::new();
+    for detail in &error.details {
+        let key = detail.field.strip_prefix("data.").unwrap_or(&detail.field);
+        if !fields.contains(&key) {
+            fields.push(key);
+        }
+    }
+    for key in fields {
+        query.append_pair("field", key);
+    }
+    let separator = match base.find('?') {
+        None => "?",
+        Some(_) if base.ends_with('?') || base.ends_with('&') => "",
+        Some(_) => "&",
+    };
+    let mut location = format!("{base}{separator}{}", query.finish());
+    if let Some(fragment) = fragment {
+        location.push('#');
+        location.push_str(fragment);
+    }
+    location
 }
 
 fn referer_origin(request: &HttpRequest) -> Option<String> {
@@ -265,21 +348,26 @@ fn accepts_html(request: &HttpRequest) -> bool {
         .is_some_and(|accept| accept.contains("text/html"))
 }
 
-fn error_page(request: &HttpRequest, error: &ApiError) -> HttpResponse {
-    let items: String = if error.details.is_empty() {
-        format!("<li>{}</li>", escape_html(&error.message))
+fn error_page(request: &HttpRequest, failure: &FormFailure) -> HttpResponse {
+    let error = &failure.error;
+    let schema = failure.context.as_ref().map(|context| &context.schema);
+    let items: String = if let Some(origin) = &failure.refused_origin {
+        refused_origin_text(origin)
+    } else if error.details.is_empty() {
+        format!("<ul><li>{}</li></ul>", escape_html(&error.message))
     } else {
-        error
+        let items: String = error
             .details
             .iter()
             .map(|d| {
                 format!(
                     "<li><strong>{}</strong> {}</li>",
-                    escape_html(d.field.trim_start_matches("data.")),
+                    escape_html(&field_label(schema, &d.field)),
                     escape_html(&d.message)
                 )
             })
-            .collect()
+            .collect();
+        format!("<ul>{items}</ul>")
     };
     let back = referer_origin(request)
         .and_then(|_| {
@@ -295,7 +383,7 @@ fn error_page(request: &HttpRequest, error: &ApiError) -> HttpResponse {
     let html = format!(
         "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
          <title>Please check the form</title><body style=\"font-family:system-ui;max-width:40rem;margin:3rem auto;padding:0 1rem\">\
-         <h1>Please check the form</h1><ul>{items}</ul>{back}</body></html>"
+         <h1>Please check the form</h1>{items}{back}</body></html>"
     );
     HttpResponse::build(error.status)
         .insert_header((
@@ -304,6 +392,44 @@ fn error_page(request: &HttpRequest, error: &ApiError) -> HttpResponse {
         ))
         .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .body(html)
+}
+
+/// What people read for a problem at `field` (`email`, `data.fullName`): the schema's label
+/// when the field has one, else its key.
+fn field_label(schema: Option<&Schema>, field: &str) -> String {
+    if field == "email" {
+        return "Email".to_owned();
+    }
+    let key = field.strip_prefix("data.").unwrap_or(field);
+    schema
+        .and_then(|schema| schema.field(key))
+        .map(|field| field.label().trim())
+        .filter(|label| !label.is_empty())
+        .unwrap_or(key)
+        .to_owned()
+}
+
+/// Names the refused origin and, for a form opened as a file, how to serve it instead.
+fn refused_origin_text(origin: &str) -> String {
+    let shown: String = origin.chars().take(200).collect();
+    let mut text = format!(
+        "<p>This form was sent from <code>{}</code>, which is not one of this app's allowed origins, so nothing was stored.</p>",
+        escape_html(&shown)
+    );
+    if origin == "null" {
+        text.push_str(
+            "<p>A browser sends the origin <code>null</code> for a form opened as a local file \
+             (<code>file://</code>). Serve the page from a web server instead: for example run \
+             <code>python3 -m http.server 8000</code> in its folder, open \
+             <code>http://localhost:8000/</code>, and add <code>http://localhost:8000</code> \
+             to the app's allowed origins.</p>",
+        );
+    } else {
+        text.push_str(
+            "<p>If this is the site's own page, add its origin to the app's allowed origins.</p>",
+        );
+    }
+    text
 }
 
 fn escape_html(text: &str) -> String {

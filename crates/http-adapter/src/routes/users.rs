@@ -49,7 +49,7 @@ fn invalid(field: &str, code: &'static str, message: &str) -> ApiError {
 }
 
 /// A cursor is the URL-safe base64 of the last id of the previous page. Clients treat it as
-/// opaque; decoding it only checks it is one of ours.
+/// opaque; decoding it checks that it holds one of our ids (UUIDv7 text).
 pub fn encode_cursor(last_id: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(last_id)
 }
@@ -59,12 +59,33 @@ fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
         .decode(cursor)
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
-        .filter(|id| !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_graphic()))
+        .filter(|id| is_record_id(id))
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_cursor",
                 "The cursor is not one this API returned",
+            )
+        })
+}
+
+/// Ours are UUIDv7 in lower-case hyphenated text.
+fn is_record_id(text: &str) -> bool {
+    uuid::Uuid::try_parse(text)
+        .is_ok_and(|id| id.get_version_num() == 7 && id.hyphenated().to_string() == text)
+}
+
+/// `limit`, a whole number from 1 to the largest page.
+fn parse_limit(text: &str) -> Result<u32, ApiError> {
+    text.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|limit| (1..=domain::MAX_PAGE_SIZE).contains(limit))
+        .ok_or_else(|| {
+            invalid(
+                "limit",
+                "range",
+                &format!("must be a whole number from 1 to {}", domain::MAX_PAGE_SIZE),
             )
         })
 }
@@ -84,13 +105,7 @@ pub async fn list_page(
     params: ListParams,
 ) -> Result<HttpResponse, ApiError> {
     state.services.apps.find_app(app_id).await?;
-    let limit = params
-        .limit
-        .map(|text| {
-            text.parse::<u32>()
-                .map_err(|_| invalid("limit", "range", "must be 1 to 500"))
-        })
-        .transpose()?;
+    let limit = params.limit.as_deref().map(parse_limit).transpose()?;
     let listing = UserListing {
         limit,
         after_id: params.cursor.as_deref().map(decode_cursor).transpose()?,
@@ -254,9 +269,11 @@ async fn export_columns(
 
 /// Every record of the app, streamed page by page in constant memory. CSV columns: `id`,
 /// `email`, `createdAt`, `updatedAt`, `schemaVersion`, then the current schema's fields in
-/// schema order. A text cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is
-/// prefixed with `'` so that spreadsheets do not run it as a formula. NDJSON: one record per
-/// line, as in the listing.
+/// schema order. Every data cell is quoted, and a text cell that could start a formula
+/// (`=`, `+`, `-`, `@`, `|`, `;`, `,`, `"`, a tab or line break, their fullwidth forms, also
+/// after leading spaces or invisible characters) is prefixed with `'`, so that spreadsheets do
+/// not run it; control characters are written as U+FFFD. NDJSON: one record per line, as in
+/// the listing.
 #[utoipa::path(
     get,
     path = "/v1/apps/{appId}/users/export",
@@ -344,16 +361,22 @@ impl Export {
         let mut out = Vec::with_capacity(page.users.len() * 256);
         match self.format {
             ExportFormat::Csv => {
-                // One writer per chunk, written straight into the chunk's buffer.
-                let mut writer = csv::WriterBuilder::new().from_writer(&mut out);
                 if !self.header_written {
+                    let mut header = csv::WriterBuilder::new().from_writer(&mut out);
                     let fixed = ["id", "email", "createdAt", "updatedAt", "schemaVersion"];
                     let columns = self.columns.iter().map(String::as_str);
-                    writer
+                    header
                         .write_record(fixed.into_iter().chain(columns))
                         .map_err(std::io::Error::other)?;
+                    header.flush()?;
+                    drop(header);
                     self.header_written = true;
                 }
+                // One writer per chunk, written straight into the chunk's buffer. Every data
+                // cell is quoted (OWASP), so a `;` or `,` never starts a cell in any locale.
+                let mut writer = csv::WriterBuilder::new()
+                    .quote_style(csv::QuoteStyle::Always)
+                    .from_writer(&mut out);
                 let mut scratch = String::new();
                 for user in &page.users {
                     write_csv_record(&mut writer, user, &self.columns, &mut scratch)
@@ -407,13 +430,62 @@ fn write_csv_record<W: std::io::Write>(
     writer.write_record(None::<&[u8]>)
 }
 
-/// Keeps spreadsheets from reading a text cell as a formula (OWASP "CSV injection").
+/// Keeps spreadsheets from reading a text cell as a formula (OWASP "CSV injection"): a cell
+/// whose first character, or first character after leading spaces and invisible characters,
+/// could start a formula, a DDE call or a new cell gets a `'` in front. Every data cell is also
+/// quoted (see `write_csv_record`), so a separator inside a cell never starts a new one, in any
+/// locale. Control characters other than tab and line breaks become U+FFFD.
 pub fn defuse(text: &str) -> Cow<'_, str> {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        Cow::Owned(format!("'{text}"))
-    } else {
-        Cow::Borrowed(text)
+    let dangerous = text
+        .chars()
+        .find(|&c| !is_blank_or_invisible(c))
+        .is_some_and(starts_formula)
+        || text.starts_with(['\t', '\r', '\n']);
+    let has_controls = text.chars().any(is_unwritable_control);
+    if !dangerous && !has_controls {
+        return Cow::Borrowed(text);
     }
+    let mut out = String::with_capacity(text.len() + 1);
+    if dangerous {
+        out.push('\'');
+    }
+    out.extend(text.chars().map(|c| {
+        if is_unwritable_control(c) {
+            char::REPLACEMENT_CHARACTER
+        } else {
+            c
+        }
+    }));
+    Cow::Owned(out)
+}
+
+/// What spreadsheets (Excel, LibreOffice, Google Sheets) read at the start of a cell as a
+/// formula, a DDE command (`|`), a cell separator of some locale (`;`, `,`), or a quote that
+/// opens a new quoted cell; and the fullwidth forms some of them also accept.
+fn starts_formula(c: char) -> bool {
+    matches!(
+        c,
+        '=' | '+' | '-' | '@' | '|' | ';' | ',' | '"' | '\t' | '\r' | '\n'
+            | '\u{FF1D}' // ＝
+            | '\u{FF0B}' // ＋
+            | '\u{FF0D}' // －
+            | '\u{FF20}' // ＠
+            | '\u{FF5C}' // ｜
+            | '\u{FF1B}' // ；
+            | '\u{FF0C}' // ，
+            | '\u{2212}' // − (minus sign)
+    )
+}
+
+/// Characters a reader may skip before it decides what a cell starts with: white space, and
+/// the zero-width and format characters (BOM, ZWSP, joiners, bidi marks).
+fn is_blank_or_invisible(c: char) -> bool {
+    c.is_whitespace() || domain::is_invisible(c)
+}
+
+/// Control characters that have no business in a CSV file (NUL among them).
+fn is_unwritable_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
 }
 
 #[cfg(test)]
@@ -424,16 +496,60 @@ mod tests {
     fn cursors_round_trip_and_garbage_is_refused() {
         let id = "01936f3c-6b1e-7cc2-9a51-3f0c2d1e4b5a";
         assert_eq!(decode_cursor(&encode_cursor(id)).expect("decodes"), id);
-        for bad in ["", "!!!", "AAAA AAAA", &encode_cursor("a b")] {
+        for bad in [
+            "",
+            "!!!",
+            "AAAA AAAA",
+            &encode_cursor("a b"),
+            &encode_cursor("hello"),
+            &encode_cursor("01936F3C-6B1E-7CC2-9A51-3F0C2D1E4B5A"),
+            // A version 4 id is not one of ours.
+            &encode_cursor("9f3c2d1e-4b5a-4cc2-9a51-3f0c2d1e4b5a"),
+        ] {
             assert!(decode_cursor(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn formula_cells_are_defused() {
-        for text in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
-            assert_eq!(defuse(text), format!("'{text}"));
+        for text in [
+            "=1+1",
+            "+1",
+            "-1",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+            "\nx",
+            " =1+1",
+            "\n=1+1",
+            "\"=1+1",
+            "\u{FF1D}1+1",
+            "\u{FEFF}=1+1",
+            "\u{200B}=1+1",
+            "|calc",
+            ";=1+1",
+            ",=1+1",
+        ] {
+            assert_eq!(defuse(text), format!("'{text}"), "{text:?}");
         }
-        assert_eq!(defuse("Ada"), "Ada");
+        for harmless in [
+            "Ada",
+            " Ada",
+            "%0A",
+            "a=b",
+            "a;=b",
+            "",
+            "1990-12-10",
+            "x@example.com",
+        ] {
+            assert_eq!(defuse(harmless), harmless, "{harmless:?}");
+        }
+    }
+
+    #[test]
+    fn control_characters_are_not_written_raw() {
+        assert_eq!(defuse("a\0b"), "a\u{FFFD}b");
+        assert_eq!(defuse("=\0"), "'=\u{FFFD}");
+        assert_eq!(defuse("line\nbreak\ttab"), "line\nbreak\ttab");
     }
 }

@@ -18,8 +18,10 @@ fn app(id: &str) -> AppRecord {
         allowed_origins: vec!["https://example.com".to_owned()],
         honeypot_field: None,
         thank_you_url: None,
+        error_url: None,
         password_hash: "$argon2id$placeholder".to_owned(),
         credential_version: 1,
+        incarnation: format!("incarnation-of-{id}"),
         created_at: at,
         updated_at: at,
     }
@@ -43,10 +45,12 @@ fn date_millis(value: Option<&Bson>) -> Option<i64> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(mongo_test_server),
+    ignore = "needs the MongoDB test server: bash scripts/with-mongo-test-server.sh cargo test"
+)]
 async fn user_documents_hold_our_id_bson_dates_and_embedded_data_also_after_a_merge() {
-    let Some(fresh) = FreshStore::connect("user_documents").await else {
-        return;
-    };
+    let fresh = FreshStore::connect().await;
     fresh.store.insert_app(&app("site-a")).await.expect("app");
     let t1 = Timestamp::from_unix_millis(1_700_000_000_001);
     let t2 = Timestamp::from_unix_millis(1_700_000_009_002);
@@ -90,10 +94,12 @@ async fn user_documents_hold_our_id_bson_dates_and_embedded_data_also_after_a_me
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(mongo_test_server),
+    ignore = "needs the MongoDB test server: bash scripts/with-mongo-test-server.sh cargo test"
+)]
 async fn app_and_schema_documents_keep_bson_dates_through_updates() {
-    let Some(fresh) = FreshStore::connect("app_documents").await else {
-        return;
-    };
+    let fresh = FreshStore::connect().await;
     fresh.store.insert_app(&app("site-a")).await.expect("app");
     let later = Timestamp::from_unix_millis(1_800_000_000_456);
     let changes = AppChanges {
@@ -156,10 +162,12 @@ async fn app_and_schema_documents_keep_bson_dates_through_updates() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(mongo_test_server),
+    ignore = "needs the MongoDB test server: bash scripts/with-mongo-test-server.sh cargo test"
+)]
 async fn operator_or_path_keys_are_refused_and_store_nothing() {
-    let Some(fresh) = FreshStore::connect("operator_keys").await else {
-        return;
-    };
+    let fresh = FreshStore::connect().await;
     fresh.store.insert_app(&app("site-a")).await.expect("app");
     let now = Timestamp::now();
     for data in [
@@ -200,10 +208,12 @@ async fn operator_or_path_keys_are_refused_and_store_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(mongo_test_server),
+    ignore = "needs the MongoDB test server: bash scripts/with-mongo-test-server.sh cargo test"
+)]
 async fn search_text_is_matched_literally_never_as_a_pattern_or_operator() {
-    let Some(fresh) = FreshStore::connect("search_text").await else {
-        return;
-    };
+    let fresh = FreshStore::connect().await;
     fresh.store.insert_app(&app("site-a")).await.expect("app");
     let now = Timestamp::now();
     for email in ["a+b@x.io", "ab@x.io", "c$d@x.io", "star*@x.io"] {
@@ -252,10 +262,66 @@ async fn search_text_is_matched_literally_never_as_a_pattern_or_operator() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(mongo_test_server),
+    ignore = "needs the MongoDB test server: bash scripts/with-mongo-test-server.sh cargo test"
+)]
+async fn app_documents_from_before_incarnations_still_load() {
+    let fresh = FreshStore::connect().await;
+    let created = mongodb::bson::DateTime::from_millis(1_700_000_000_123);
+    fresh
+        .raw("apps")
+        .insert_one(
+            doc! { "_id": "old-site", "name": "Old", "allowedOrigins": ["*"],
+            "passwordHash": "$argon2id$placeholder", "credentialVersion": 2_i64,
+            "createdAt": created, "updatedAt": created, "revision": 1_i64 },
+        )
+        .await
+        .expect("raw insert");
+    let found = fresh
+        .store
+        .find_app("old-site")
+        .await
+        .expect("an old document decodes")
+        .expect("found");
+    assert_eq!(found.incarnation, "created-1700000000123");
+    assert_eq!(found.credential_version, 2);
+    let listed = fresh.store.list_apps().await.expect("list");
+    assert_eq!(listed[0].app.incarnation, found.incarnation);
+    // The next write stores the same value, so sessions opened meanwhile stay valid.
+    let renamed = fresh
+        .store
+        .update_app(
+            "old-site",
+            &AppChanges {
+                name: Some("Renamed".into()),
+                ..AppChanges::default()
+            },
+            Timestamp::now(),
+        )
+        .await
+        .expect("update");
+    assert_eq!(renamed.incarnation, found.incarnation);
+    let stored = fresh
+        .raw("apps")
+        .find_one(doc! { "_id": "old-site" })
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(
+        stored.get_str("incarnation").expect("incarnation"),
+        "created-1700000000123"
+    );
+    fresh.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(mongo_test_server),
+    ignore = "needs the MongoDB test server: bash scripts/with-mongo-test-server.sh cargo test"
+)]
 async fn undecodable_documents_are_reported_as_corrupt_never_skipped() {
-    let Some(fresh) = FreshStore::connect("corrupt").await else {
-        return;
-    };
+    let fresh = FreshStore::connect().await;
     fresh.store.insert_app(&app("site-a")).await.expect("app");
     let now = Timestamp::now();
     let good = fresh

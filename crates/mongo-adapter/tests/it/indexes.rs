@@ -31,22 +31,24 @@ fn field_names(keys: &Document) -> Vec<&str> {
     keys.keys().map(String::as_str).collect()
 }
 
-async fn connect_twice() -> Option<FreshStore> {
-    let fresh = FreshStore::connect("indexes").await?;
-    let uri = required_env(URI_VARIABLE, "indexes")?;
+async fn connect_twice() -> FreshStore {
+    let fresh = FreshStore::connect().await;
+    let uri = required_env(URI_VARIABLE);
     let again = mongo_adapter::MongoStorage::connect(&settings(&uri, fresh.database.name())).await;
     assert!(
         again.is_ok(),
         "creating the indexes again must succeed: {again:?}"
     );
-    Some(fresh)
+    fresh
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(mongo_test_server),
+    ignore = "needs the MongoDB test server: bash scripts/with-mongo-test-server.sh cargo test"
+)]
 async fn connect_is_idempotent_and_leaves_the_unique_and_range_indexes() {
-    let Some(fresh) = connect_twice().await else {
-        return;
-    };
+    let fresh = connect_twice().await;
     let users = indexes_of(&fresh, "users").await;
     assert!(
         users
@@ -80,9 +82,7 @@ async fn connect_is_idempotent_and_leaves_the_unique_and_range_indexes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs MongoDB 7: nx-27017 cannot index _id inside a compound index (the adapter skips it there) and reports -1 keys as 1"]
 async fn indexes_have_exactly_the_mongodb_keys() {
-    let Some(fresh) = connect_twice().await else {
-        return;
-    };
+    let fresh = connect_twice().await;
     let users = indexes_of(&fresh, "users").await;
     for expected in [
         doc! { "appId": 1, "email": 1 },
@@ -121,9 +121,7 @@ fn same_keys(actual: &Document, expected: &Document) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs MongoDB 7: nx-27017 has no query planner to explain, and no {appId, _id} index"]
 async fn a_user_page_is_read_through_the_app_and_id_index() {
-    let Some(fresh) = FreshStore::connect("keyset_plan").await else {
-        return;
-    };
+    let fresh = FreshStore::connect().await;
     let explain = doc! {
         "explain": {
             "find": "users",
@@ -142,5 +140,65 @@ async fn a_user_page_is_read_through_the_app_and_id_index() {
         winning.contains("appId_id") && !winning.contains("SORT"),
         "{winning}"
     );
+    fresh.drop_database().await;
+}
+
+/// Apps stored before `idFolded` get it at the next start-up, the first of ids that differ
+/// only in case keeps the folded id, and from then on no new app can take it in any case.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(mongo_test_server),
+    ignore = "needs the MongoDB test server: bash scripts/with-mongo-test-server.sh cargo test"
+)]
+async fn apps_stored_before_folded_ids_get_them_at_start_up() {
+    use storage_port::{AppStore, StorageError};
+    let fresh = FreshStore::connect().await;
+    let uri = required_env(URI_VARIABLE);
+    let created = mongodb::bson::DateTime::from_millis(1_700_000_000_000);
+    for id in ["Legacy", "legacy", "other"] {
+        fresh
+            .raw("apps")
+            .insert_one(doc! { "_id": id, "name": "Old", "allowedOrigins": ["*"],
+            "passwordHash": "$argon2id$placeholder", "credentialVersion": 1_i64,
+            "createdAt": created, "updatedAt": created, "revision": 1_i64 })
+            .await
+            .expect("raw insert");
+    }
+    let store = mongo_adapter::MongoStorage::connect(&settings(&uri, fresh.database.name()))
+        .await
+        .expect("start-up with ids that differ only in case");
+    let mut folded = Vec::new();
+    for id in ["Legacy", "legacy", "other"] {
+        let stored = fresh
+            .raw("apps")
+            .find_one(doc! { "_id": id })
+            .await
+            .expect("read")
+            .expect("stored");
+        folded.push(stored.get_str("idFolded").ok().map(str::to_owned));
+    }
+    assert_eq!(
+        folded,
+        [Some("legacy".to_owned()), None, Some("other".to_owned())]
+    );
+    // Both old twins still read and write.
+    for id in ["Legacy", "legacy"] {
+        let app = store.find_app(id).await.expect("find").expect("found");
+        store
+            .update_app(id, &storage_port::AppChanges::default(), app.updated_at)
+            .await
+            .expect("update");
+    }
+    let mut twin = store.find_app("other").await.expect("find").expect("found");
+    twin.id = "OTHER".into();
+    assert!(matches!(
+        store.insert_app(&twin).await,
+        Err(StorageError::Duplicate(_))
+    ));
+    twin.id = "LEGACY".into();
+    assert!(matches!(
+        store.insert_app(&twin).await,
+        Err(StorageError::Duplicate(_))
+    ));
     fresh.drop_database().await;
 }

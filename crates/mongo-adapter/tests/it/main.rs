@@ -1,9 +1,10 @@
 //! The MongoDB store against a real wire-protocol server: the storage conformance suite, the
 //! stored document shapes, indexes, corrupt data and outages.
 //!
-//! Needs `USERS_API_TEST_MONGO_URI`; `scripts/with-mongo-test-server.sh cargo test -p
-//! mongo-adapter` starts a server and sets it. Without it every test here says it was skipped,
-//! or fails when `USERS_API_REQUIRE_MONGO=1`.
+//! Needs the MongoDB test server: `bash scripts/with-mongo-test-server.sh cargo test -p
+//! mongo-adapter` starts one and sets `USERS_API_TEST_MONGO=1` and `USERS_API_TEST_MONGO_URI`.
+//! Without `USERS_API_TEST_MONGO=1` at build time (see `build.rs`) the tests that need it are
+//! ignored, so the runner counts them as such instead of as passed.
 
 use std::time::Duration;
 
@@ -13,29 +14,26 @@ use mongodb::bson::Document;
 const URI_VARIABLE: &str = "USERS_API_TEST_MONGO_URI";
 const SERVER_CMD_VARIABLE: &str = "USERS_API_TEST_MONGO_SERVER_CMD";
 
-/// The value of `variable`, or `None` after saying why the test is skipped.
-fn required_env(variable: &str, test: &str) -> Option<String> {
+/// The value of `variable`, which the test server script sets; a test that asks for it is
+/// not ignored, so it runs with a server and its absence is a mistake.
+fn required_env(variable: &str) -> String {
     match std::env::var(variable) {
-        Ok(value) if !value.is_empty() => Some(value),
-        _ if std::env::var("USERS_API_REQUIRE_MONGO").as_deref() == Ok("1") => {
-            panic!(
-                "{variable} is not set and USERS_API_REQUIRE_MONGO=1; run scripts/with-mongo-test-server.sh"
-            )
-        }
-        _ => {
-            let reason = format!(
-                "skipped: {variable} not set (run `bash scripts/with-mongo-test-server.sh cargo test -p mongo-adapter`)"
-            );
-            eprintln!("{reason}; test {test}");
-            // The harness hides what passing tests print; say it once where it is seen.
-            static SAID: std::sync::Once = std::sync::Once::new();
-            SAID.call_once(|| {
-                use std::io::Write;
-                let _ = writeln!(std::io::stderr(), "mongo-adapter tests {reason}");
-            });
-            None
-        }
+        Ok(value) if !value.is_empty() => value,
+        _ => panic!(
+            "{variable} is not set, but these tests were built for the MongoDB test server; run them with `bash scripts/with-mongo-test-server.sh cargo test -p mongo-adapter`"
+        ),
     }
+}
+
+/// `scripts/test.sh` must run every MongoDB test: built without the test server's flag, they
+/// would all be ignored and the run would still pass.
+#[test]
+fn mongodb_tests_are_not_ignored_when_required() {
+    let required = std::env::var("USERS_API_REQUIRE_MONGO").as_deref() == Ok("1");
+    assert!(
+        !required || cfg!(mongo_test_server),
+        "USERS_API_REQUIRE_MONGO=1, but the MongoDB tests were built without USERS_API_TEST_MONGO=1 and are ignored; run them through scripts/with-mongo-test-server.sh"
+    );
 }
 
 fn settings(uri: &str, database: &str) -> MongoSettings {
@@ -55,8 +53,8 @@ struct FreshStore {
 }
 
 impl FreshStore {
-    async fn connect(test: &str) -> Option<Self> {
-        let uri = required_env(URI_VARIABLE, test)?;
+    async fn connect() -> Self {
+        let uri = required_env(URI_VARIABLE);
         let name = format!("users_api_test_{}", uuid::Uuid::now_v7().simple());
         let store = MongoStorage::connect(&settings(&uri, &name))
             .await
@@ -64,10 +62,10 @@ impl FreshStore {
         let client = mongodb::Client::with_uri_str(&uri)
             .await
             .expect("a raw client");
-        Some(Self {
+        Self {
             store,
             database: client.database(&name),
-        })
+        }
     }
 
     fn raw(&self, collection: &str) -> mongodb::Collection<Document> {
@@ -79,15 +77,16 @@ impl FreshStore {
     }
 }
 
-/// `storage_port::conformance_tests!` cannot skip, so the same list runs through this wrapper;
+/// `storage_port::conformance_tests!` cannot be ignored, so the same list runs through this wrapper;
 /// keep it in step with the macro in `crates/storage-port/src/conformance.rs`.
 macro_rules! conformance_on_mongo {
     ($($name:ident),* $(,)?) => {
         mod conformance {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[cfg_attr(not(mongo_test_server), ignore = "needs the MongoDB test server: bash scripts/with-mongo-test-server.sh cargo test")]
                 async fn $name() {
-                    let Some(fresh) = super::FreshStore::connect(stringify!($name)).await else { return };
+                    let fresh = super::FreshStore::connect().await;
                     storage_port::conformance::$name(&fresh.store).await;
                     fresh.drop_database().await;
                 }
@@ -98,7 +97,9 @@ macro_rules! conformance_on_mongo {
 
 conformance_on_mongo!(
     apps_insert_find_and_refuse_duplicates,
+    app_ids_are_unique_ignoring_case_even_when_inserted_together,
     apps_update_and_rotate_password,
+    an_app_keeps_its_incarnation_until_it_is_deleted,
     apps_list_with_user_counts,
     delete_app_removes_its_schemas_and_users_only,
     schema_versions_count_up_and_list_newest_first,

@@ -155,3 +155,29 @@ fn drafts_round_trip_unchanged_when_already_normal() {
     let normal: SchemaDraft = original.clone().check().expect("valid").to_draft();
     assert_eq!(normal, original);
 }
+
+#[test]
+fn a_regex_must_be_complete_on_its_own_so_it_cannot_escape_its_anchors() {
+    // Wrapped as `^(?:…)$`, each of these would close the group and match anything.
+    for escaping in [r"x)|^.*$|(?:y", r"a)|(b", r".*)|(?:"] {
+        assert_eq!(
+            problems(json!({"fields": [{"key": "t", "kind": "text", "regex": escaping}]})),
+            vec![("fields[0].regex".into(), "regex")],
+            "{escaping}"
+        );
+    }
+    // Groups, alternations and flags that stay inside the pattern are fine, and anchored.
+    let schema = draft(json!({"fields": [
+        {"key": "t", "kind": "text", "regex": r"(?i)(ab|cd)+"}
+    ]}))
+    .check()
+    .expect("a complete regex is accepted");
+    let value = |text: &str| {
+        json!({ "t": text })
+            .as_object()
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert!(schema.validate(&value("ABcd")).is_ok());
+    assert!(schema.validate(&value("xabcd")).is_err());
+}

@@ -10,6 +10,7 @@ mod architecture;
 mod day_two;
 mod metrics;
 mod operating;
+mod sqlite_file;
 
 use futures::future::join_all;
 use serde_json::{Value, json};

@@ -2,6 +2,8 @@
 
 use sqlite_adapter::{SqliteSettings, SqliteStorage};
 
+mod files;
+
 async fn fresh() -> (SqliteStorage, tempfile::TempDir) {
     let folder = tempfile::tempdir().expect("temp dir");
     let store =

@@ -1,0 +1,246 @@
+//! What the store opens, and what it refuses: start-up errors name the file and the
+//! operating system's reason; another program's file, a newer release's database and a
+//! damaged one are refused without a byte of them changed; damage met later keeps the
+//! readiness check failing.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+use sqlite_adapter::{SqliteSettings, SqliteStorage};
+use storage_port::{AppStore, Storage, StorageError, UserQuery, UserStore};
+
+/// Our `PRAGMA application_id` ("UAPI").
+const APPLICATION_ID: i32 = 0x5541_5049;
+
+fn pragma(path: &Path, name: &str) -> i64 {
+    Connection::open(path)
+        .expect("open")
+        .query_row(&format!("PRAGMA {name}"), [], |row| row.get(0))
+        .expect("pragma")
+}
+
+fn open_error(settings: &SqliteSettings) -> String {
+    match SqliteStorage::open(settings) {
+        Ok(_) => panic!("{} was opened", settings.path.display()),
+        Err(error) => {
+            let mut text = error.to_string();
+            let mut cause = std::error::Error::source(&error);
+            while let Some(next) = cause {
+                text.push_str(": ");
+                text.push_str(&next.to_string());
+                cause = next.source();
+            }
+            text
+        }
+    }
+}
+
+/// The bytes of the file and whether its log and shared-memory files exist.
+fn snapshot(path: &Path) -> (Vec<u8>, bool, bool) {
+    let beside = |suffix: &str| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        Path::new(&name).exists()
+    };
+    (
+        std::fs::read(path).expect("read"),
+        beside("-wal"),
+        beside("-shm"),
+    )
+}
+
+#[test]
+fn a_folder_that_is_a_file_is_named_with_the_os_reason() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let file = folder.path().join("a-file");
+    std::fs::write(&file, b"not a directory").expect("write");
+    let path = file.join("users.db");
+    let message = open_error(&SqliteSettings::at(&path));
+    assert!(
+        message.contains(&path.display().to_string()),
+        "names the path: {message}"
+    );
+    assert!(
+        message.contains("Not a directory (os error 20)"),
+        "gives the OS error: {message}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_database_is_marked_as_ours() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let path = folder.path().join("users.db");
+    drop(SqliteStorage::open(&SqliteSettings::at(&path)).expect("open"));
+    assert_eq!(pragma(&path, "application_id"), i64::from(APPLICATION_ID));
+    assert!(pragma(&path, "user_version") >= 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_of_ours_from_before_the_marking_is_marked_and_kept() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let path = folder.path().join("users.db");
+    let settings = SqliteSettings::at(&path);
+    {
+        let store = SqliteStorage::open(&settings).expect("open");
+        storage_port::conformance::upsert_creates_then_merges(&store).await;
+    }
+    Connection::open(&path)
+        .expect("open")
+        .pragma_update(None, "application_id", 0)
+        .expect("unmark");
+    let store = SqliteStorage::open(&settings).expect("reopen");
+    assert!(store.find_app("site-a").await.expect("find").is_some());
+    drop(store);
+    assert_eq!(pragma(&path, "application_id"), i64::from(APPLICATION_ID));
+}
+
+#[test]
+fn another_programs_database_is_refused_and_left_unchanged() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let path = folder.path().join("users.db");
+    Connection::open(&path)
+        .expect("create")
+        .execute_batch(
+            "CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL); INSERT INTO invoices VALUES (1, 9.5);",
+        )
+        .expect("foreign tables");
+    let before = snapshot(&path);
+    let message = open_error(&SqliteSettings::at(&path));
+    assert!(
+        message.contains(&path.display().to_string())
+            && message.contains("not a Users API database"),
+        "{message}"
+    );
+    assert!(
+        message.contains("invoices"),
+        "says what it found: {message}"
+    );
+    assert_eq!(snapshot(&path), before, "the file is untouched");
+
+    // Another program's mark is refused even with our tables in the file.
+    Connection::open(&path)
+        .expect("open")
+        .pragma_update(None, "application_id", 0x1234)
+        .expect("their mark");
+    let before = snapshot(&path);
+    let message = open_error(&SqliteSettings::at(&path));
+    assert!(message.contains("0x00001234"), "{message}");
+    assert_eq!(snapshot(&path), before, "the file is untouched");
+}
+
+#[test]
+fn a_file_that_is_not_sqlite_is_refused_and_left_unchanged() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let path = folder.path().join("users.db");
+    std::fs::write(&path, vec![b'x'; 8192]).expect("write");
+    let before = snapshot(&path);
+    let message = open_error(&SqliteSettings::at(&path));
+    assert!(message.contains(&path.display().to_string()), "{message}");
+    assert_eq!(snapshot(&path), before, "the file is untouched");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_of_a_newer_release_is_refused_and_left_unchanged() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let path = folder.path().join("users.db");
+    drop(SqliteStorage::open(&SqliteSettings::at(&path)).expect("create"));
+    for application_id in [APPLICATION_ID, 0] {
+        let connection = Connection::open(&path).expect("open");
+        connection
+            .pragma_update(None, "user_version", 99)
+            .expect("newer");
+        connection
+            .pragma_update(None, "application_id", application_id)
+            .expect("mark");
+        drop(connection);
+        let before = snapshot(&path);
+        let message = open_error(&SqliteSettings::at(&path));
+        assert!(
+            message.contains(&path.display().to_string())
+                && message.contains("schema version 99")
+                && message.contains("up to "),
+            "{message}"
+        );
+        assert_eq!(snapshot(&path), before, "the file is untouched");
+    }
+}
+
+/// A database of ours with damage in the pages of the users table.
+async fn damaged_database(path: &Path) {
+    {
+        let store = SqliteStorage::open(&SqliteSettings::at(path)).expect("open");
+        storage_port::conformance::upsert_creates_then_merges(&store).await;
+        for n in 0..300 {
+            let upsert = storage_port::UserUpsert {
+                new_id: format!("user-{n:04}"),
+                email: format!("user{n}@example.com"),
+                data: serde_json::Map::from_iter([(
+                    "note".to_owned(),
+                    serde_json::Value::String("x".repeat(200)),
+                )]),
+                schema_version: 1,
+                now: storage_port::Timestamp::from_unix_millis(1_000 + n),
+            };
+            store
+                .upsert_user_by_email("site-a", &upsert)
+                .await
+                .expect("upsert");
+        }
+    } // closing the last connection copies the log into the file and removes it
+    let users_root: i64 = Connection::open(path)
+        .expect("open")
+        .query_row(
+            "SELECT rootpage FROM sqlite_schema WHERE name = 'users'",
+            [],
+            |row| row.get(0),
+        )
+        .expect("root page");
+    // Garbage over the users table's root page, past its header.
+    let page_size = 4096;
+    let mut bytes = std::fs::read(path).expect("read");
+    let start = (users_root as usize - 1) * page_size;
+    for byte in &mut bytes[start..start + page_size] {
+        *byte = 0xA5;
+    }
+    std::fs::write(path, bytes).expect("damage");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_database_is_refused_at_start_up_without_a_change() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let path = folder.path().join("users.db");
+    damaged_database(&path).await;
+    let before = snapshot(&path);
+    let message = open_error(&SqliteSettings::at(&path));
+    assert!(
+        message.contains(&path.display().to_string()) && message.contains("damaged"),
+        "{message}"
+    );
+    assert_eq!(snapshot(&path), before, "the file is untouched");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn damage_found_while_serving_keeps_the_readiness_check_failing() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let path = folder.path().join("users.db");
+    damaged_database(&path).await;
+    // Too large for the start-up check: the damage is met by a read.
+    let settings = SqliteSettings {
+        quick_check_max_bytes: 0,
+        ..SqliteSettings::at(&path)
+    };
+    let store = SqliteStorage::open(&settings).expect("open");
+    store
+        .ping()
+        .await
+        .expect("ready before anything met the damage");
+    let listed = store.list_users("site-a", &UserQuery::first(1000)).await;
+    assert!(
+        matches!(listed, Err(StorageError::Corrupt(_))),
+        "{listed:?}"
+    );
+    for _ in 0..2 {
+        let ping = store.ping().await;
+        assert!(matches!(ping, Err(StorageError::Corrupt(_))), "{ping:?}");
+    }
+}
