@@ -58,7 +58,8 @@ impl SqliteStorage {
         let health = Arc::new(Health::default());
         Ok(Self {
             writer: WatchedWriter::new(
-                Writer::start(connection, settings.max_batch, settings.on_commit.clone()).map_err(StorageError::unavailable)?,
+                Writer::start(connection, settings.max_batch, settings.on_commit.clone())
+                    .map_err(StorageError::unavailable)?,
                 health.clone(),
             ),
             _checkpointer: Checkpointer::start(path, synchronous)?,
