@@ -25,7 +25,7 @@ ERROR_CODES = [
     ("unknown_app", 404, "No app has this id."),
     ("method_not_allowed", 405, "The route exists, not with this method."),
     ("request_timeout", 408, "The body did not arrive within `application.body_timeout_secs` (10 s); the connection is closed."),
-    ("duplicate_app", 409, "The `sourceAppId` is taken."),
+    ("duplicate_app", 409, "The `sourceAppId` is taken, in any case: `APP-A` and `app-a` cannot coexist."),
     ("user_not_found", 404, "The app has no user with this id."),
     ("invalid_cursor", 400, "The `cursor` is not one this service handed out."),
     ("payload_too_large", 413, "Body over the limit (16 KiB on public routes)."),

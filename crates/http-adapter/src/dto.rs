@@ -153,8 +153,10 @@ pub struct OkResponse {
     "allowedOrigins": ["http://localhost:5173", "https://www.example.com"],
     "honeypotField": "website",
     "thankYouUrl": "https://www.example.com/thanks",
+    "errorUrl": "https://www.example.com/signup-problem",
     "createdAt": "2026-11-23T10:53:49.123Z",
-    "updatedAt": "2026-11-23T10:53:49.123Z"
+    "updatedAt": "2026-11-23T10:53:49.123Z",
+    "userCount": 1284
 }))]
 pub struct AppResponse {
     #[schema(example = "my-marketing-site")]
@@ -197,6 +199,7 @@ impl AppResponse {
     "allowedOrigins": ["http://localhost:5173", "https://www.example.com"],
     "honeypotField": "website",
     "thankYouUrl": "https://www.example.com/thanks",
+    "errorUrl": "https://www.example.com/signup-problem",
     "createdAt": "2026-11-23T10:53:49.123Z",
     "updatedAt": "2026-11-23T10:53:49.123Z",
     "userCount": 42

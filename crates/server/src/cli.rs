@@ -91,6 +91,9 @@ pub enum AppCommand {
         honeypot: Option<String>,
         #[arg(long)]
         thank_you_url: Option<String>,
+        /// Where a plain HTML form that fails is sent (`?error=<code>&field=<key>…`).
+        #[arg(long)]
+        error_url: Option<String>,
     },
     /// Replace an app's schema with the JSON in FILE (`-` for standard input).
     Schema {
@@ -213,6 +216,7 @@ pub async fn app(command: AppCommand, settings: &Settings) -> Result<(), CliErro
             origins,
             honeypot,
             thank_you_url,
+            error_url,
         } => {
             let new = NewApp {
                 id,
@@ -220,7 +224,7 @@ pub async fn app(command: AppCommand, settings: &Settings) -> Result<(), CliErro
                 allowed_origins: origins,
                 honeypot_field: honeypot,
                 thank_you_url,
-                error_url: None,
+                error_url,
             };
             let (app, password) = services.apps.create_app(new).await.map_err(failed)?;
             let shown =

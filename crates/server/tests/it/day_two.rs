@@ -324,3 +324,45 @@ fn every_day_two_command_explains_itself() {
         assert!(help.contains(words), "{command:?} --help: {help}");
     }
 }
+
+/// `app create --error-url` sets where a failed plain HTML form is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn app_create_sets_the_form_error_page() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let folder = folder.path();
+    succeed(
+        folder,
+        &[
+            "app",
+            "create",
+            "--id",
+            "forms",
+            "--name",
+            "Forms",
+            "--origin",
+            "*",
+            "--error-url",
+            "https://site.example/oops",
+        ],
+        "",
+    );
+    let mut command = users_api(folder);
+    command.env("USERS_API__RATE_LIMIT__ENABLED", "false");
+    let server = start(command).await;
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .post(format!("{}/v1/users", server.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("_appId=forms&email=not-an-email")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 303);
+    let location = response.headers()["location"].to_str().expect("ascii");
+    assert_eq!(
+        location,
+        "https://site.example/oops?error=validation_failed&field=email"
+    );
+}
