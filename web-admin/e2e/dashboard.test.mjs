@@ -344,8 +344,15 @@ test('an admin sets up an app; its owner sees only that app', async () => {
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=users-table] tbody tr').length === 25);
     assert.deepEqual(await userEmails(page), firstPageEmails);
 
-    // rotate the password: shown once; the first one stops working
+    // plain HTML forms that fail go to the app's error page
     await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByLabel('Error page URL').fill('https://site.example/oops');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    const stored = await page.evaluate((id) => fetch(`/v1/apps/${id}`).then((r) => r.json()), appId);
+    assert.equal(stored.errorUrl, 'https://site.example/oops');
+
+    // rotate the password: shown once; the first one stops working
     await page.getByRole('button', { name: 'Rotate password…' }).click();
     await page.getByRole('dialog', { name: 'Rotate password?' }).getByRole('button', { name: 'Rotate password' }).click();
     const rotatedPanel = page.getByTestId('one-time-password');
@@ -382,6 +389,7 @@ test('an admin sets up an app; its owner sees only that app', async () => {
     assert.equal(await page.getByRole('button', { name: 'Rotate password…' }).count(), 0);
     assert.equal(await page.getByRole('button', { name: 'Delete app…' }).count(), 0);
     assert.equal(await page.getByLabel('Honeypot field').count(), 0);
+    assert.equal(await page.getByLabel('Error page URL').count(), 0);
     const apiAsOwner = await page.evaluate(() => fetch('/v1/apps').then((r) => r.status));
     assert.equal(apiAsOwner, 403, 'owners cannot list apps');
     await page.goto(`${ctx.baseUrl}/apps`);

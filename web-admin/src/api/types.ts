@@ -30,6 +30,7 @@ export interface App {
   allowedOrigins: string[];
   honeypotField?: string | null;
   thankYouUrl?: string | null;
+  errorUrl?: string | null;
   userCount?: number;
   createdAt?: string;
   updatedAt?: string;
@@ -41,6 +42,7 @@ export interface NewApp {
   allowedOrigins: string[];
   honeypotField?: string;
   thankYouUrl?: string;
+  errorUrl?: string;
 }
 
 export interface AppChanges {
@@ -48,6 +50,7 @@ export interface AppChanges {
   allowedOrigins?: string[];
   honeypotField?: string | null;
   thankYouUrl?: string | null;
+  errorUrl?: string | null;
 }
 
 /** 201 of POST /v1/apps and 200 of POST /v1/apps/{appId}/password: the password, shown once. */

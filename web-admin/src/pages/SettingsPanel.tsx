@@ -13,6 +13,7 @@ export function SettingsPanel({ app, onChanged }: { app: App; onChanged: (app: A
   const [origins, setOrigins] = useState(app.allowedOrigins.join('\n'));
   const [honeypot, setHoneypot] = useState(app.honeypotField ?? '');
   const [thankYou, setThankYou] = useState(app.thankYouUrl ?? '');
+  const [errorPage, setErrorPage] = useState(app.errorUrl ?? '');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
@@ -29,6 +30,7 @@ export function SettingsPanel({ app, onChanged }: { app: App; onChanged: (app: A
     if (isAdmin) {
       changes.honeypotField = honeypot.trim() || null;
       changes.thankYouUrl = thankYou.trim() || null;
+      changes.errorUrl = errorPage.trim() || null;
     }
     try {
       const updated = await api.updateApp(app.sourceAppId, changes);
@@ -71,6 +73,13 @@ export function SettingsPanel({ app, onChanged }: { app: App; onChanged: (app: A
               <span>Thank-you page URL</span>
               <input name="thankYouUrl" type="url" value={thankYou} onChange={(e) => setThankYou(e.target.value)} />
               {detail('thankYouUrl') && <small className="field-error">{detail('thankYouUrl')}</small>}
+            </label>
+            <label className="field">
+              <span>Error page URL</span>
+              <input name="errorUrl" type="url" value={errorPage} onChange={(e) => setErrorPage(e.target.value)} aria-describedby="error-url-help" />
+              <small id="error-url-help" className={detail('errorUrl') ? 'field-error' : 'hint'}>
+                {detail('errorUrl') ?? 'Plain HTML forms that fail are sent here, with ?error=<code>&field=<key> for each field at fault; empty shows a built-in page.'}
+              </small>
             </label>
           </>
         )}
