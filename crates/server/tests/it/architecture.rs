@@ -64,6 +64,18 @@ fn rules() -> Vec<Rule> {
             may_use: &["domain", "storage-port", "schema-validation"],
             never: DRIVERS.to_vec(),
         },
+        // The composition root: it alone knows every crate.
+        Rule {
+            krate: "server",
+            may_use: OURS,
+            never: Vec::new(),
+        },
+        // Black-box tests: their dependencies are all dev-dependencies, so none is normal.
+        Rule {
+            krate: "tests",
+            may_use: &[],
+            never: [WEB, DRIVERS].concat(),
+        },
     ]
 }
 
@@ -126,6 +138,24 @@ fn inner_crates_depend_only_on_what_architecture_md_allows() {
         "architecture invariants broken:\n{}",
         violations.join("\n")
     );
+}
+
+/// A crate added to the workspace (a mail adapter, a token crate, …) must say in `rules()`
+/// which of our crates and which outside ones it may use, or this fails.
+#[test]
+fn every_workspace_member_has_a_rule() {
+    let rules: BTreeSet<&str> = rules().iter().map(|rule| rule.krate).collect();
+    let without: Vec<String> = normal_dependencies()
+        .into_iter()
+        .map(|(name, _)| name)
+        .filter(|name| !rules.contains(name.as_str()))
+        .collect();
+    assert!(
+        without.is_empty(),
+        "workspace members with no rule in architecture.rs (and ARCHITECTURE.md): {without:?}"
+    );
+    let ours: BTreeSet<&str> = OURS.iter().copied().chain(["tests"]).collect();
+    assert_eq!(rules, ours, "OURS lists every crate that has a rule");
 }
 
 #[test]
