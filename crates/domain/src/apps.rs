@@ -198,11 +198,7 @@ impl<S: AppStore + SchemaStore + ?Sized> AppService<S> {
 }
 
 fn invalid(field: &str, message: &str) -> Violation {
-    Violation {
-        field: field.to_owned(),
-        code: "invalid",
-        message: message.to_owned(),
-    }
+    Violation::new(field, "invalid", message)
 }
 
 /// Checks the settings that are given and returns them normalized.

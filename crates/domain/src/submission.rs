@@ -65,30 +65,22 @@ impl<S: AppStore + SchemaStore + UserStore + ?Sized> SubmissionService<S> {
 
         let email = match &input.email {
             Value::Null => {
-                violations.push(Violation {
-                    field: "email".into(),
-                    code: "required",
-                    message: "is required".into(),
-                });
+                violations.push(Violation::new("email", "required", "is required"));
                 None
             }
             Value::String(text) => {
                 let parsed = EmailAddress::parse(text);
                 if parsed.is_none() {
-                    violations.push(Violation {
-                        field: "email".into(),
-                        code: "email",
-                        message: "must be a valid email address".into(),
-                    });
+                    violations.push(Violation::new(
+                        "email",
+                        "email",
+                        "must be a valid email address",
+                    ));
                 }
                 parsed
             }
             _ => {
-                violations.push(Violation {
-                    field: "email".into(),
-                    code: "type",
-                    message: "must be a string".into(),
-                });
+                violations.push(Violation::new("email", "type", "must be a string"));
                 None
             }
         };
@@ -97,11 +89,7 @@ impl<S: AppStore + SchemaStore + UserStore + ?Sized> SubmissionService<S> {
             Value::Object(map) => map,
             Value::Null => Map::new(),
             _ => {
-                violations.push(Violation {
-                    field: "data".into(),
-                    code: "type",
-                    message: "must be an object".into(),
-                });
+                violations.push(Violation::new("data", "type", "must be an object"));
                 Map::new()
             }
         };

@@ -60,11 +60,11 @@ impl<S: UserStore + ?Sized> UserService<S> {
     pub async fn list(&self, app_id: &str, listing: UserListing) -> Result<UserPage, UserError> {
         let limit = listing.limit.unwrap_or(DEFAULT_PAGE_SIZE);
         if !(1..=MAX_PAGE_SIZE).contains(&limit) {
-            return Err(UserError::Invalid(Violations(vec![Violation {
-                field: "limit".into(),
-                code: "range",
-                message: format!("must be 1 to {MAX_PAGE_SIZE}"),
-            }])));
+            return Err(UserError::Invalid(Violations(vec![Violation::new(
+                "limit",
+                "range",
+                format!("must be 1 to {MAX_PAGE_SIZE}"),
+            )])));
         }
         let query = UserQuery {
             limit,

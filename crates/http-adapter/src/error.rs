@@ -2,7 +2,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use domain::{AppError, AuthError, SubmitError, UserError};
-use schema_validation::Violations;
+use schema_validation::{Violation, Violations};
 use serde::Serialize;
 use storage_port::StorageError;
 
@@ -204,6 +204,11 @@ impl ApiError {
             "method_not_allowed",
             "This method is not allowed here",
         )
+    }
+
+    /// A 422 about one field.
+    pub fn invalid_field(field: &str, code: &'static str, message: impl Into<String>) -> Self {
+        Self::validation(Violations(vec![Violation::new(field, code, message)]))
     }
 
     pub fn validation(violations: Violations) -> Self {

@@ -13,11 +13,7 @@ pub struct Violation {
 }
 
 impl Violation {
-    pub(crate) fn new(
-        field: impl Into<String>,
-        code: &'static str,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn new(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             field: field.into(),
             code,

@@ -25,14 +25,6 @@ use crate::session;
 /// Management bodies hold at most a schema of 100 fields.
 pub const MANAGEMENT_BODY_LIMIT: usize = 256 * 1024;
 
-fn invalid(field: &str, code: &'static str, message: &str) -> ApiError {
-    ApiError::validation(Violations(vec![Violation {
-        field: field.to_owned(),
-        code,
-        message: message.to_owned(),
-    }]))
-}
-
 async fn read_object(
     request: &HttpRequest,
     payload: Payload,
@@ -51,11 +43,19 @@ fn optional_texts(
             .into_iter()
             .map(|item| match item {
                 Value::String(text) => Ok(text),
-                _ => Err(invalid(key, "type", "must be an array of strings")),
+                _ => Err(ApiError::invalid_field(
+                    key,
+                    "type",
+                    "must be an array of strings",
+                )),
             })
             .collect::<Result<Vec<_>, _>>()
             .map(Some),
-        Some(_) => Err(invalid(key, "type", "must be an array of strings")),
+        Some(_) => Err(ApiError::invalid_field(
+            key,
+            "type",
+            "must be an array of strings",
+        )),
     }
 }
 
@@ -68,13 +68,21 @@ fn clearable_text(
         None => Ok(None),
         Some(Value::Null) => Ok(Some(None)),
         Some(Value::String(text)) => Ok(Some(Some(text))),
-        Some(_) => Err(invalid(key, "type", "must be a string or null")),
+        Some(_) => Err(ApiError::invalid_field(
+            key,
+            "type",
+            "must be a string or null",
+        )),
     }
 }
 
 fn refuse_unknown_members(object: &Map<String, Value>) -> Result<(), ApiError> {
     match object.keys().next() {
-        Some(key) => Err(invalid(key, "unknown", "is not a known member")),
+        Some(key) => Err(ApiError::invalid_field(
+            key,
+            "unknown",
+            "is not a known member",
+        )),
         None => Ok(()),
     }
 }
@@ -356,7 +364,13 @@ pub async fn put_schema(
     let dry_run = match params.dry_run.as_deref() {
         None | Some("false") => false,
         Some("true") => true,
-        Some(_) => return Err(invalid("dryRun", "type", "must be true or false")),
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "dryRun",
+                "type",
+                "must be true or false",
+            ));
+        }
     };
     let object = read_object(&request, payload).await?;
     let draft = schema_draft(object)?;
@@ -440,11 +454,8 @@ const FIELD_MEMBERS: [(&str, Expected); 11] = [
 /// reported with its path and a message for people (serde's would name Rust types). `null`
 /// counts as absent; `version`, `createdAt` and members we do not know are ignored.
 fn schema_draft(mut object: Map<String, Value>) -> Result<SchemaDraft, ApiError> {
-    let problem = |field: String, code: &'static str, message: &str| Violation {
-        field,
-        code,
-        message: message.to_owned(),
-    };
+    let problem =
+        |field: String, code: &'static str, message: &str| Violation::new(field, code, message);
     let mut problems = Vec::new();
     object.retain(|_, value| !value.is_null());
     if object
@@ -495,7 +506,7 @@ fn schema_draft(mut object: Map<String, Value>) -> Result<SchemaDraft, ApiError>
     }
     serde_json::from_value(Value::Object(object)).map_err(|error| {
         tracing::warn!(%error, "a schema body passed the checks but not serde");
-        invalid("schema", "type", "is not a schema")
+        ApiError::invalid_field("schema", "type", "is not a schema")
     })
 }
 

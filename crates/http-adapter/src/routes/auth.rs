@@ -25,13 +25,7 @@ pub fn optional_text(
     match object.remove(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) => Ok(Some(text)),
-        Some(_) => Err(ApiError::validation(schema_validation::Violations(vec![
-            schema_validation::Violation {
-                field: key.to_owned(),
-                code: "type",
-                message: "must be a string".into(),
-            },
-        ]))),
+        Some(_) => Err(ApiError::invalid_field(key, "type", "must be a string")),
     }
 }
 
@@ -67,7 +61,11 @@ pub async fn login(
     let source_app_id = optional_text(&mut object, "sourceAppId")?;
     let email = optional_text(&mut object, "email")?;
     let Some(password) = optional_text(&mut object, "password")? else {
-        return Err(invalid("password", "required", "is required"));
+        return Err(ApiError::invalid_field(
+            "password",
+            "required",
+            "is required",
+        ));
     };
     let ip = state.client_ip.of_request(&request);
     let sessions = &state.services.sessions;
@@ -86,7 +84,7 @@ pub async fn login(
             counted(attempt, sessions.login_admin(&email, password.into()).await)
         }
         _ => {
-            return Err(invalid(
+            return Err(ApiError::invalid_field(
                 "sourceAppId",
                 "required",
                 "give either sourceAppId (app owner) or email (admin)",
@@ -124,16 +122,6 @@ fn counted<T>(
         attempt.failed();
     }
     outcome
-}
-
-fn invalid(field: &str, code: &'static str, message: &str) -> ApiError {
-    ApiError::validation(schema_validation::Violations(vec![
-        schema_validation::Violation {
-            field: field.to_owned(),
-            code,
-            message: message.to_owned(),
-        },
-    ]))
 }
 
 pub fn no_store(mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {

@@ -9,7 +9,7 @@ use actix_web::web::{Bytes, Data, Path, Query};
 use actix_web::{HttpResponse, http::StatusCode};
 use base64::Engine as _;
 use domain::{Services, UserListing};
-use schema_validation::{Schema, Violation, Violations};
+use schema_validation::Schema;
 use serde::Deserialize;
 use serde_json::Value;
 use storage_port::{Storage, Timestamp, UserRecord};
@@ -38,14 +38,6 @@ pub struct ListParams {
     pub created_after: Option<String>,
     /// RFC 3339: only records created strictly before this instant.
     pub created_before: Option<String>,
-}
-
-fn invalid(field: &str, code: &'static str, message: &str) -> ApiError {
-    ApiError::validation(Violations(vec![Violation {
-        field: field.to_owned(),
-        code,
-        message: message.to_owned(),
-    }]))
 }
 
 /// A cursor is the URL-safe base64 of the last id of the previous page. Clients treat it as
@@ -82,10 +74,10 @@ fn parse_limit(text: &str) -> Result<u32, ApiError> {
         .ok()
         .filter(|limit| (1..=domain::MAX_PAGE_SIZE).contains(limit))
         .ok_or_else(|| {
-            invalid(
+            ApiError::invalid_field(
                 "limit",
                 "range",
-                &format!("must be a whole number from 1 to {}", domain::MAX_PAGE_SIZE),
+                format!("must be a whole number from 1 to {}", domain::MAX_PAGE_SIZE),
             )
         })
 }
@@ -93,7 +85,7 @@ fn parse_limit(text: &str) -> Result<u32, ApiError> {
 fn parse_time(field: &str, text: Option<String>) -> Result<Option<Timestamp>, ApiError> {
     text.map(|text| {
         Timestamp::parse_rfc3339(&text)
-            .ok_or_else(|| invalid(field, "date", "must be an RFC 3339 timestamp"))
+            .ok_or_else(|| ApiError::invalid_field(field, "date", "must be an RFC 3339 timestamp"))
     })
     .transpose()
 }
@@ -301,7 +293,13 @@ pub async fn export_users(
     let format = match params.format.as_deref() {
         None | Some("csv") => ExportFormat::Csv,
         Some("ndjson") => ExportFormat::Ndjson,
-        Some(_) => return Err(invalid("format", "enum", "must be csv or ndjson")),
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "format",
+                "enum",
+                "must be csv or ndjson",
+            ));
+        }
     };
     state.services.apps.find_app(&app_id).await?;
     let columns = export_columns(&state.services, &app_id).await?;
