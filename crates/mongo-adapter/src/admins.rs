@@ -1,6 +1,7 @@
 use async_trait::async_trait;
 use futures::TryStreamExt;
 use mongodb::bson::{Document, doc};
+use storage_port::Entity;
 use storage_port::{AdminRecord, AdminStore, StorageError};
 
 use crate::documents::{ADMINS, AdminDoc, decode};
@@ -13,7 +14,7 @@ impl AdminStore for MongoStorage {
         self.collection::<AdminDoc>(ADMINS)
             .insert_one(AdminDoc::new(admin))
             .await
-            .map_err(|e| translate(e, "admin"))?;
+            .map_err(|e| translate(e, Entity::Admin))?;
         Ok(())
     }
 
@@ -59,7 +60,7 @@ impl AdminStore for MongoStorage {
             let mut admin = self
                 .find_admin_by_email(email)
                 .await?
-                .ok_or(StorageError::NotFound("admin"))?;
+                .ok_or(StorageError::NotFound(Entity::Admin))?;
             let seen = admin.credential_version;
             password_hash.clone_into(&mut admin.password_hash);
             admin.credential_version += 1;

@@ -1,4 +1,5 @@
 use std::collections::HashMap;
+use storage_port::Entity;
 
 use async_trait::async_trait;
 use futures::TryStreamExt;
@@ -30,7 +31,7 @@ impl MongoStorage {
             let current = self
                 .find_app_doc(app_id)
                 .await?
-                .ok_or(StorageError::NotFound("app"))?;
+                .ok_or(StorageError::NotFound(Entity::App))?;
             let mut record = current.record();
             change(&mut record);
             let changed = AppDoc {
@@ -91,7 +92,7 @@ impl AppStore for MongoStorage {
         self.collection::<AppDoc>(APPS)
             .insert_one(AppDoc::new(app, 1))
             .await
-            .map_err(|e| translate(e, "app"))?;
+            .map_err(|e| translate(e, Entity::App))?;
         Ok(())
     }
 
@@ -166,7 +167,7 @@ impl AppStore for MongoStorage {
 
     async fn delete_app(&self, app_id: &str) -> Result<(), StorageError> {
         if self.find_app_doc(app_id).await?.is_none() {
-            return Err(StorageError::NotFound("app"));
+            return Err(StorageError::NotFound(Entity::App));
         }
         // Children first: if this stops half-way, what is left is an app without users, never
         // users without an app that a later app of the same id would inherit.
@@ -184,7 +185,7 @@ impl AppStore for MongoStorage {
             .await
             .map_err(storage_error)?;
         if deleted.deleted_count == 0 {
-            return Err(StorageError::NotFound("app"));
+            return Err(StorageError::NotFound(Entity::App));
         }
         Ok(())
     }

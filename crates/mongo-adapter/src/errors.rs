@@ -2,6 +2,7 @@
 //! messages differ between versions and servers, codes do not.
 
 use mongodb::error::{Error, ErrorKind, WriteFailure};
+use storage_port::Entity;
 use storage_port::StorageError;
 
 /// `DuplicateKey`; 11001 is the code older servers used for the same violation on updates.
@@ -76,8 +77,8 @@ fn is_decode_failure(error: &Error) -> bool {
 }
 
 /// Translates a driver error. `duplicate_of` names what a unique-index violation means in the
-/// calling operation (`"app"`, `"admin"`).
-pub(crate) fn translate(error: Error, duplicate_of: &'static str) -> StorageError {
+/// calling operation (an app, an admin).
+pub(crate) fn translate(error: Error, duplicate_of: Entity) -> StorageError {
     if is_duplicate_key(&error) {
         StorageError::Duplicate(duplicate_of)
     } else if is_unavailable(&error) {
@@ -91,7 +92,7 @@ pub(crate) fn translate(error: Error, duplicate_of: &'static str) -> StorageErro
 
 /// For operations where a unique-index violation cannot happen or means nothing specific.
 pub(crate) fn storage_error(error: Error) -> StorageError {
-    translate(error, "record")
+    translate(error, Entity::Record)
 }
 
 #[cfg(test)]
@@ -100,6 +101,7 @@ mod tests {
 
     use mongodb::bson::{self, doc};
     use mongodb::error::{CommandError, Error, ErrorKind, WriteError, WriteFailure};
+    use storage_port::Entity;
     use storage_port::StorageError;
 
     use super::translate;
@@ -123,18 +125,18 @@ mod tests {
 
     #[test]
     fn duplicate_key_write_error_becomes_duplicate() {
-        let translated = translate(write_error(11000), "app");
+        let translated = translate(write_error(11000), Entity::App);
         assert!(
-            matches!(translated, StorageError::Duplicate("app")),
+            matches!(translated, StorageError::Duplicate(Entity::App)),
             "{translated:?}"
         );
     }
 
     #[test]
     fn duplicate_key_command_error_becomes_duplicate() {
-        let translated = translate(command_error(11000), "admin");
+        let translated = translate(command_error(11000), Entity::Admin);
         assert!(
-            matches!(translated, StorageError::Duplicate("admin")),
+            matches!(translated, StorageError::Duplicate(Entity::Admin)),
             "{translated:?}"
         );
     }
@@ -142,7 +144,7 @@ mod tests {
     #[test]
     fn the_message_text_is_never_what_decides() {
         // Says "duplicate key" in its message but carries another code.
-        let translated = translate(write_error(121), "app");
+        let translated = translate(write_error(121), Entity::App);
         assert!(
             matches!(translated, StorageError::Unexpected(_)),
             "{translated:?}"
@@ -155,15 +157,15 @@ mod tests {
             std::io::ErrorKind::ConnectionRefused,
         ))));
         assert!(matches!(
-            translate(refused, "app"),
+            translate(refused, Entity::App),
             StorageError::Unavailable(_)
         ));
         assert!(matches!(
-            translate(command_error(10107), "app"),
+            translate(command_error(10107), Entity::App),
             StorageError::Unavailable(_)
         ));
         assert!(matches!(
-            translate(command_error(91), "app"),
+            translate(command_error(91), Entity::App),
             StorageError::Unavailable(_)
         ));
     }
@@ -172,7 +174,10 @@ mod tests {
     fn decode_failures_become_corrupt() {
         let decode =
             bson::from_document::<i64>(doc! { "not": "a number" }).expect_err("cannot decode");
-        let translated = translate(Error::from(ErrorKind::BsonDeserialization(decode)), "app");
+        let translated = translate(
+            Error::from(ErrorKind::BsonDeserialization(decode)),
+            Entity::App,
+        );
         assert!(
             matches!(translated, StorageError::Corrupt(_)),
             "{translated:?}"

@@ -6,6 +6,7 @@ use futures::TryStreamExt;
 use mongodb::bson::{Document, doc, oid::ObjectId};
 use mongodb::options::IndexOptions;
 use mongodb::{Database, IndexModel};
+use storage_port::Entity;
 use storage_port::StorageError;
 
 use crate::documents::{ADMINS, APPS, AppDoc, SCHEMA_VERSIONS, USERS, decode};
@@ -128,7 +129,7 @@ async fn supports_compound_id_index(database: &Database) -> Result<bool, Storage
     let dropped = probe.drop().await;
     let supported = match inserted {
         Ok(_) => true,
-        Err(error) => match translate(error, "probe") {
+        Err(error) => match translate(error, Entity::Record) {
             unavailable @ StorageError::Unavailable(_) => return Err(unavailable),
             _ => false,
         },

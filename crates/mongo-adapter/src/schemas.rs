@@ -2,6 +2,7 @@ use async_trait::async_trait;
 use futures::TryStreamExt;
 use mongodb::bson::{Document, doc};
 use schema_validation::Schema;
+use storage_port::Entity;
 use storage_port::{AppStore, SchemaStore, SchemaVersion, StorageError, Timestamp};
 
 use crate::documents::{SCHEMA_VERSIONS, SchemaDoc, decode};
@@ -36,7 +37,7 @@ impl SchemaStore for MongoStorage {
         now: Timestamp,
     ) -> Result<SchemaVersion, StorageError> {
         if self.find_app(app_id).await?.is_none() {
-            return Err(StorageError::NotFound("app"));
+            return Err(StorageError::NotFound(Entity::App));
         }
         // The unique `{appId, version}` index decides between concurrent saves: the loser of a
         // version number reads the newest version again and tries the next one.
@@ -61,7 +62,7 @@ impl SchemaStore for MongoStorage {
                     .delete_one(doc! { "_id": &document.id })
                     .await
                     .map_err(storage_error)?;
-                return Err(StorageError::NotFound("app"));
+                return Err(StorageError::NotFound(Entity::App));
             }
             return document.record();
         }

@@ -1,5 +1,6 @@
 use rusqlite::{ErrorCode, Row};
 use serde_json::{Map, Value};
+use storage_port::Entity;
 use storage_port::{
     AdminRecord, AppRecord, Fault, SchemaVersion, StorageError, Timestamp, UserRecord,
 };
@@ -8,7 +9,7 @@ use storage_port::{
 pub fn storage_error(error: rusqlite::Error) -> StorageError {
     match &error {
         rusqlite::Error::SqliteFailure(failure, _) => match failure.code {
-            ErrorCode::ConstraintViolation => StorageError::Duplicate("record"),
+            ErrorCode::ConstraintViolation => StorageError::Duplicate(Entity::Record),
             ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
                 unavailable("the database is locked by another connection", error)
             }

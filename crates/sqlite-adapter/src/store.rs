@@ -1,5 +1,6 @@
 use std::path::Path;
 use std::sync::Arc;
+use storage_port::Entity;
 
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -188,7 +189,7 @@ impl AppStore for SqliteStorage {
                     })
                     .map(|_| ())
                     .map_err(|error| match storage_error(error) {
-                        StorageError::Duplicate(_) => StorageError::Duplicate("app"),
+                        StorageError::Duplicate(_) => StorageError::Duplicate(Entity::App),
                         other => other,
                     })
             })
@@ -252,7 +253,7 @@ impl AppStore for SqliteStorage {
                 ],
             )?;
             if updated == 0 {
-                return Ok(Err(StorageError::NotFound("app")));
+                return Ok(Err(StorageError::NotFound(Entity::App)));
             }
             connection
                 .query_row(
@@ -283,7 +284,7 @@ impl AppStore for SqliteStorage {
                     app_from_row,
                 )
                 .optional()
-                .map(|app| app.ok_or(StorageError::NotFound("app")))
+                .map(|app| app.ok_or(StorageError::NotFound(Entity::App)))
         })
         .await
     }
@@ -292,7 +293,7 @@ impl AppStore for SqliteStorage {
         let app_id = app_id.to_owned();
         self.write(move |connection| {
             if connection.execute("DELETE FROM apps WHERE id = ?1", [&app_id])? == 0 {
-                return Ok(Err(StorageError::NotFound("app")));
+                return Ok(Err(StorageError::NotFound(Entity::App)));
             }
             connection.execute("DELETE FROM schema_versions WHERE app_id = ?1", [&app_id])?;
             connection.execute("DELETE FROM users WHERE app_id = ?1", [&app_id])?;
@@ -327,7 +328,7 @@ impl SchemaStore for SqliteStorage {
         let (app_id, schema) = (app_id.to_owned(), schema.clone());
         self.write(move |connection| {
             if !app_exists(connection, &app_id)? {
-                return Ok(Err(StorageError::NotFound("app")));
+                return Ok(Err(StorageError::NotFound(Entity::App)));
             }
             // The single writer makes read-then-insert safe: no other write runs in between.
             let version: i64 = connection.query_row(
@@ -541,7 +542,7 @@ impl AdminStore for SqliteStorage {
                     )
                     .map(|_| ())
                     .map_err(|error| match storage_error(error) {
-                        StorageError::Duplicate(_) => StorageError::Duplicate("admin"),
+                        StorageError::Duplicate(_) => StorageError::Duplicate(Entity::Admin),
                         other => other,
                     })
             })
@@ -603,7 +604,7 @@ impl AdminStore for SqliteStorage {
                     admin_from_row,
                 )
                 .optional()
-                .map(|admin| admin.ok_or(StorageError::NotFound("admin")))
+                .map(|admin| admin.ok_or(StorageError::NotFound(Entity::Admin)))
         })
         .await
     }

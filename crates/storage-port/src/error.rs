@@ -1,13 +1,32 @@
+/// What a `Duplicate` or `NotFound` is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    App,
+    Admin,
+    /// A row of no more precise kind (a constraint the adapter cannot attribute).
+    Record,
+}
+
+impl std::fmt::Display for Entity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::App => "app",
+            Self::Admin => "admin",
+            Self::Record => "record",
+        })
+    }
+}
+
 /// What can go wrong in storage, in terms the layers above can act on. Adapters translate
 /// their driver's errors into these; nothing above an adapter sees a driver type.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     /// A unique key is taken (an app id, an admin email).
     #[error("{0} already exists")]
-    Duplicate(&'static str),
+    Duplicate(Entity),
     /// The record to change or delete does not exist.
     #[error("{0} not found")]
-    NotFound(&'static str),
+    NotFound(Entity),
     /// The store cannot be reached or is not answering; retrying later may work. When the
     /// source is a [`Fault`], its reason may be shown to clients (the readiness check does).
     #[error("storage unavailable")]

@@ -13,7 +13,7 @@ mod traits;
 
 pub mod conformance;
 
-pub use error::{Fault, StorageError};
+pub use error::{Entity, Fault, StorageError};
 pub use memory::MemoryStorage;
 pub use records::*;
 pub use timestamp::Timestamp;

@@ -45,7 +45,7 @@ impl AppStore for MemoryStorage {
     async fn insert_app(&self, app: &AppRecord) -> Result<(), StorageError> {
         let mut state = self.state();
         if state.apps.keys().any(|id| id.eq_ignore_ascii_case(&app.id)) {
-            return Err(StorageError::Duplicate("app"));
+            return Err(StorageError::Duplicate(Entity::App));
         }
         state.apps.insert(app.id.clone(), app.clone());
         Ok(())
@@ -80,7 +80,7 @@ impl AppStore for MemoryStorage {
         let app = state
             .apps
             .get_mut(app_id)
-            .ok_or(StorageError::NotFound("app"))?;
+            .ok_or(StorageError::NotFound(Entity::App))?;
         if let Some(name) = &changes.name {
             app.name.clone_from(name);
         }
@@ -110,7 +110,7 @@ impl AppStore for MemoryStorage {
         let app = state
             .apps
             .get_mut(app_id)
-            .ok_or(StorageError::NotFound("app"))?;
+            .ok_or(StorageError::NotFound(Entity::App))?;
         app.password_hash = password_hash.to_owned();
         app.credential_version += 1;
         app.updated_at = now;
@@ -122,7 +122,7 @@ impl AppStore for MemoryStorage {
         state
             .apps
             .remove(app_id)
-            .ok_or(StorageError::NotFound("app"))?;
+            .ok_or(StorageError::NotFound(Entity::App))?;
         state.schemas.remove(app_id);
         state.users.remove(app_id);
         Ok(())
@@ -147,7 +147,7 @@ impl SchemaStore for MemoryStorage {
     ) -> Result<SchemaVersion, StorageError> {
         let mut state = self.state();
         if !state.apps.contains_key(app_id) {
-            return Err(StorageError::NotFound("app"));
+            return Err(StorageError::NotFound(Entity::App));
         }
         let versions = state.schemas.entry(app_id.to_owned()).or_default();
         let saved = SchemaVersion {
@@ -314,7 +314,7 @@ impl AdminStore for MemoryStorage {
     async fn insert_admin(&self, admin: &AdminRecord) -> Result<(), StorageError> {
         let mut state = self.state();
         if state.admins.contains_key(&admin.email) {
-            return Err(StorageError::Duplicate("admin"));
+            return Err(StorageError::Duplicate(Entity::Admin));
         }
         state.admins.insert(admin.email.clone(), admin.clone());
         Ok(())
@@ -341,7 +341,7 @@ impl AdminStore for MemoryStorage {
         let admin = state
             .admins
             .get_mut(email)
-            .ok_or(StorageError::NotFound("admin"))?;
+            .ok_or(StorageError::NotFound(Entity::Admin))?;
         password_hash.clone_into(&mut admin.password_hash);
         admin.credential_version += 1;
         Ok(admin.clone())

@@ -6,7 +6,7 @@ use crate::*;
 /// Apps (tenants).
 #[async_trait]
 pub trait AppStore: Send + Sync {
-    /// Stores a new app. MUST return `Duplicate("app")` when the id is taken, ignoring ASCII
+    /// Stores a new app. MUST return `Duplicate(Entity::App)` when the id is taken, ignoring ASCII
     /// case (`APP-A` when `app-a` exists), also when both are inserted at the same moment.
     /// Every other method matches ids exactly.
     async fn insert_app(&self, app: &AppRecord) -> Result<(), StorageError>;
@@ -16,7 +16,7 @@ pub trait AppStore: Send + Sync {
     /// Every app, ordered by id, each with its user count.
     async fn list_apps(&self) -> Result<Vec<AppSummary>, StorageError>;
 
-    /// Applies `changes` and sets `updated_at`. MUST return `NotFound("app")` for an unknown id.
+    /// Applies `changes` and sets `updated_at`. MUST return `NotFound(Entity::App)` for an unknown id.
     async fn update_app(
         &self,
         app_id: &str,
@@ -25,7 +25,7 @@ pub trait AppStore: Send + Sync {
     ) -> Result<AppRecord, StorageError>;
 
     /// Replaces the password hash and raises `credential_version` by one, in one step.
-    /// MUST return `NotFound("app")` for an unknown id.
+    /// MUST return `NotFound(Entity::App)` for an unknown id.
     async fn replace_app_password(
         &self,
         app_id: &str,
@@ -33,7 +33,7 @@ pub trait AppStore: Send + Sync {
         now: Timestamp,
     ) -> Result<AppRecord, StorageError>;
 
-    /// Deletes the app with all its schema versions and users. MUST return `NotFound("app")`
+    /// Deletes the app with all its schema versions and users. MUST return `NotFound(Entity::App)`
     /// for an unknown id.
     async fn delete_app(&self, app_id: &str) -> Result<(), StorageError>;
 }
@@ -45,7 +45,7 @@ pub trait SchemaStore: Send + Sync {
     async fn current_schema(&self, app_id: &str) -> Result<Option<SchemaVersion>, StorageError>;
 
     /// Saves `schema` as the next version (1 for the first). Two concurrent saves MUST get two
-    /// different versions. MUST return `NotFound("app")` for an unknown app.
+    /// different versions. MUST return `NotFound(Entity::App)` for an unknown app.
     async fn save_schema(
         &self,
         app_id: &str,
@@ -95,7 +95,7 @@ pub trait UserStore: Send + Sync {
 /// Platform admins.
 #[async_trait]
 pub trait AdminStore: Send + Sync {
-    /// MUST return `Duplicate("admin")` when the email is taken.
+    /// MUST return `Duplicate(Entity::Admin)` when the email is taken.
     async fn insert_admin(&self, admin: &AdminRecord) -> Result<(), StorageError>;
 
     async fn find_admin_by_email(&self, email: &str) -> Result<Option<AdminRecord>, StorageError>;
@@ -107,7 +107,7 @@ pub trait AdminStore: Send + Sync {
 
     /// Replaces the admin's password hash and raises its credential version by one, in one
     /// step, so that sessions opened with the old password end. MUST return
-    /// `NotFound("admin")` when no admin has this email.
+    /// `NotFound(Entity::Admin)` when no admin has this email.
     async fn replace_admin_password(
         &self,
         email: &str,
