@@ -8,7 +8,7 @@ use storage_port::{
 };
 
 use crate::password::{HashError, generate_password};
-use crate::{AllowedOrigins, AppCache, AppId, PasswordHasher, new_incarnation};
+use crate::{AllowedOrigins, AppCache, AppId, NotAnOrigin, PasswordHasher, new_incarnation};
 
 /// What an admin gives to create an app.
 #[derive(Debug, Clone, Default)]
@@ -222,7 +222,7 @@ fn check_settings(
         match AllowedOrigins::parse(origins) {
             Ok(parsed) if origins.len() <= 100 => checked.allowed_origins = Some(parsed.into_vec()),
             Ok(_) => problems.push(invalid("allowedOrigins", "must list at most 100 origins")),
-            Err(bad) => problems.push(invalid(
+            Err(NotAnOrigin(bad)) => problems.push(invalid(
                 "allowedOrigins",
                 &format!(
                     "'{}' is not an origin such as https://example.com, or *",

@@ -17,7 +17,7 @@ pub use app_cache::{AppCache, AppContext};
 pub use apps::{AppError, AppService, NewApp};
 pub use email::{EmailAddress, is_invisible};
 pub use ids::{AppId, new_incarnation};
-pub use origins::{AllowedOrigins, normalize_origin};
+pub use origins::{AllowedOrigins, NotAnOrigin, normalize_origin};
 pub use password::{HashingSettings, PasswordHasher, generate_password};
 pub use sessions::{AuthError, Principal, Role, SessionClaims, SessionPolicy, SessionService};
 pub use submission::{SubmissionInput, SubmissionService, SubmitError, Submitted};

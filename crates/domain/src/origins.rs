@@ -2,15 +2,20 @@
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AllowedOrigins(Vec<String>);
 
+/// An entry of an origin list that is neither `*` nor an origin.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not an origin such as https://example.com, or *")]
+pub struct NotAnOrigin(pub String);
+
 impl AllowedOrigins {
     /// Normalizes each entry; the error names the first entry that is not `*` or an origin.
-    pub fn parse(entries: &[String]) -> Result<Self, String> {
+    pub fn parse(entries: &[String]) -> Result<Self, NotAnOrigin> {
         let mut origins = Vec::with_capacity(entries.len());
         for entry in entries {
             let normalized = if entry.trim() == "*" {
                 "*".to_owned()
             } else {
-                normalize_origin(entry).ok_or_else(|| entry.clone())?
+                normalize_origin(entry).ok_or_else(|| NotAnOrigin(entry.clone()))?
             };
             if !origins.contains(&normalized) {
                 origins.push(normalized);
@@ -87,6 +92,9 @@ mod tests {
             AllowedOrigins::parse(&["https://a.io/".into(), "https://A.io".into(), "*".into()])
                 .expect("ok");
         assert_eq!(parsed.into_vec(), vec!["https://a.io", "*"]);
-        assert_eq!(AllowedOrigins::parse(&["a.io".into()]), Err("a.io".into()));
+        assert_eq!(
+            AllowedOrigins::parse(&["a.io".into()]),
+            Err(NotAnOrigin("a.io".into()))
+        );
     }
 }

@@ -38,7 +38,7 @@ pub use metrics::{BATCH_SIZE_BOUNDS, Histogram, Metrics, serve_metrics};
 pub use openapi::{ApiDoc, openapi_json};
 pub use rate_limit::RateLimitSettings;
 pub use routes::users::{ExportError, ExportFormat, write_export};
-pub use session::{SessionKey, SessionSettings};
+pub use session::{SessionKey, SessionKeyError, SessionSettings};
 
 /// HTTP settings.
 #[derive(Debug, Clone)]

@@ -36,9 +36,18 @@ impl std::fmt::Debug for SessionKey {
     }
 }
 
+/// Why a configured session key was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionKeyError {
+    #[error("session.secret_key must be base64")]
+    NotBase64,
+    #[error("session.secret_key must hold at least 64 bytes, not {0}")]
+    TooShort(usize),
+}
+
 impl SessionKey {
     /// From base64 text (standard or URL-safe, padded or not) of at least 64 bytes.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, SessionKeyError> {
         let text = text.trim();
         let engines = [
             base64::engine::general_purpose::STANDARD,
@@ -49,12 +58,9 @@ impl SessionKey {
         let bytes = engines
             .iter()
             .find_map(|engine| engine.decode(text).ok())
-            .ok_or_else(|| "session.secret_key must be base64".to_owned())?;
+            .ok_or(SessionKeyError::NotBase64)?;
         if bytes.len() < 64 {
-            return Err(format!(
-                "session.secret_key must hold at least 64 bytes, not {}",
-                bytes.len()
-            ));
+            return Err(SessionKeyError::TooShort(bytes.len()));
         }
         Ok(Self(Key::from(&bytes)))
     }

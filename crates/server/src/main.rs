@@ -5,7 +5,7 @@ use server::{Application, Environment, settings, telemetry};
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let outcome = Environment::from_env()
-        .map_err(CliError::Usage)
+        .map_err(|e| CliError::Usage(e.to_string()))
         .and_then(|environment| {
             let settings = settings::load(&settings::config_dir(), environment)
                 .map_err(|e| CliError::Usage(format!("configuration: {e}")))?;

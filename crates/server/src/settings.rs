@@ -8,6 +8,24 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+/// A setting that cannot be used as given; each message names the setting.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("USERS_API_ENVIRONMENT must be local or production, not '{0}'")]
+    UnknownEnvironment(String),
+    #[error(transparent)]
+    SessionKey(#[from] http_adapter::SessionKeyError),
+    #[error(
+        "session.secret_key is required (USERS_API__SESSION__SECRET_KEY: base64 of at least 64 \
+         random bytes, e.g. `openssl rand -base64 64`)"
+    )]
+    SessionKeyRequired,
+    #[error("session.public_origin '{0}' is not an origin such as https://example.com")]
+    PublicOrigin(String),
+    #[error("trusted proxy '{0}' is not an IP address or CIDR network")]
+    TrustedProxy(String),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Environment {
@@ -17,16 +35,14 @@ pub enum Environment {
 
 impl Environment {
     /// From `USERS_API_ENVIRONMENT` (`local` when unset).
-    pub fn from_env() -> Result<Self, String> {
+    pub fn from_env() -> Result<Self, SettingsError> {
         match std::env::var("USERS_API_ENVIRONMENT")
             .as_deref()
             .unwrap_or("local")
         {
             "local" => Ok(Self::Local),
             "production" => Ok(Self::Production),
-            other => Err(format!(
-                "USERS_API_ENVIRONMENT must be local or production, not '{other}'"
-            )),
+            other => Err(SettingsError::UnknownEnvironment(other.to_owned())),
         }
     }
 
@@ -380,25 +396,20 @@ impl Settings {
         }
     }
 
-    fn session_settings(&self) -> Result<http_adapter::SessionSettings, String> {
+    fn session_settings(&self) -> Result<http_adapter::SessionSettings, SettingsError> {
         let key = match &self.session.secret_key {
             Some(text) => Some(http_adapter::SessionKey::parse(text.expose_secret())?),
             None if self.session.require_secret_key => {
-                return Err(
-                    "session.secret_key is required (USERS_API__SESSION__SECRET_KEY: base64 of \
-                     at least 64 random bytes, e.g. `openssl rand -base64 64`)"
-                        .into(),
-                );
+                return Err(SettingsError::SessionKeyRequired);
             }
             None => None,
         };
         let public_origin = match self.session.public_origin.as_deref() {
             None | Some("") => None,
-            Some(text) => Some(domain::normalize_origin(text).ok_or_else(|| {
-                format!(
-                    "session.public_origin '{text}' is not an origin such as https://example.com"
-                )
-            })?),
+            Some(text) => Some(
+                domain::normalize_origin(text)
+                    .ok_or_else(|| SettingsError::PublicOrigin(text.to_owned()))?,
+            ),
         };
         Ok(http_adapter::SessionSettings {
             key,
@@ -407,15 +418,14 @@ impl Settings {
         })
     }
 
-    pub fn http(&self) -> Result<http_adapter::HttpSettings, String> {
+    pub fn http(&self) -> Result<http_adapter::HttpSettings, SettingsError> {
         let trusted_proxies = self
             .rate_limit
             .trusted_proxies
             .iter()
             .map(|entry| {
-                http_adapter::IpNetwork::parse(entry).ok_or_else(|| {
-                    format!("trusted proxy '{entry}' is not an IP address or CIDR network")
-                })
+                http_adapter::IpNetwork::parse(entry)
+                    .ok_or_else(|| SettingsError::TrustedProxy(entry.clone()))
             })
             .collect::<Result<_, _>>()?;
         Ok(http_adapter::HttpSettings {

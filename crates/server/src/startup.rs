@@ -248,7 +248,9 @@ impl Application {
         {
             tracing::info!(email, "created the bootstrap admin");
         }
-        let mut http = settings.http().map_err(StartupError::Config)?;
+        let mut http = settings
+            .http()
+            .map_err(|e| StartupError::Config(e.to_string()))?;
         let workers = settings.application.workers.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
         });
