@@ -129,22 +129,7 @@ impl AppStore for MongoStorage {
         now: Timestamp,
     ) -> Result<AppRecord, StorageError> {
         self.change_app(app_id, |app| {
-            if let Some(name) = &changes.name {
-                app.name.clone_from(name);
-            }
-            if let Some(origins) = &changes.allowed_origins {
-                app.allowed_origins.clone_from(origins);
-            }
-            if let Some(honeypot) = &changes.honeypot_field {
-                app.honeypot_field.clone_from(honeypot);
-            }
-            if let Some(url) = &changes.thank_you_url {
-                app.thank_you_url.clone_from(url);
-            }
-            if let Some(url) = &changes.error_url {
-                app.error_url.clone_from(url);
-            }
-            app.updated_at = now;
+            changes.apply_to(app, now);
         })
         .await
     }

@@ -81,22 +81,7 @@ impl AppStore for MemoryStorage {
             .apps
             .get_mut(app_id)
             .ok_or(StorageError::NotFound(Entity::App))?;
-        if let Some(name) = &changes.name {
-            app.name.clone_from(name);
-        }
-        if let Some(origins) = &changes.allowed_origins {
-            app.allowed_origins.clone_from(origins);
-        }
-        if let Some(honeypot) = &changes.honeypot_field {
-            app.honeypot_field.clone_from(honeypot);
-        }
-        if let Some(url) = &changes.thank_you_url {
-            app.thank_you_url.clone_from(url);
-        }
-        if let Some(url) = &changes.error_url {
-            app.error_url.clone_from(url);
-        }
-        app.updated_at = now;
+        changes.apply_to(app, now);
         Ok(app.clone())
     }
 

@@ -36,6 +36,29 @@ pub struct AppChanges {
     pub error_url: Option<Option<String>>,
 }
 
+impl AppChanges {
+    /// Writes the given values into `app` and stamps it `now`, for stores that change a whole
+    /// record in memory (the memory store, MongoDB's guarded replace); SQLite does it in SQL.
+    pub fn apply_to(&self, app: &mut AppRecord, now: Timestamp) {
+        if let Some(name) = &self.name {
+            app.name.clone_from(name);
+        }
+        if let Some(origins) = &self.allowed_origins {
+            app.allowed_origins.clone_from(origins);
+        }
+        if let Some(honeypot) = &self.honeypot_field {
+            app.honeypot_field.clone_from(honeypot);
+        }
+        if let Some(url) = &self.thank_you_url {
+            app.thank_you_url.clone_from(url);
+        }
+        if let Some(url) = &self.error_url {
+            app.error_url.clone_from(url);
+        }
+        app.updated_at = now;
+    }
+}
+
 /// An app with the number of user records it holds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AppSummary {
