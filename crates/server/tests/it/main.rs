@@ -321,28 +321,9 @@ async fn production_logs_are_json_and_sigterm_stops_gracefully() {
         .env("USERS_API_CONFIG_DIR", repository_config)
         .env("USERS_API__SESSION__SECRET_KEY", SESSION_KEY)
         .env("USERS_API__LOG__LEVEL", "info");
-    let mut server = start(command).await;
-    let pid = server.child.id().to_string();
-    let status = Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let exit = loop {
-        if let Some(exit) = server.child.try_wait().expect("wait") {
-            break exit;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "still running 15 s after SIGTERM"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let server = start(command).await;
+    let (exit, logs) = operating::stop(server, "TERM").await;
     assert!(exit.success(), "graceful stop exits 0, got {exit}");
-    let mut logs = String::new();
-    std::io::Read::read_to_string(&mut server.child.stderr.take().expect("stderr"), &mut logs)
-        .expect("read logs");
     let first = logs.lines().next().expect("at least one log line");
     let line: Value = serde_json::from_str(first).unwrap_or_else(|_| panic!("not JSON: {first}"));
     assert!(line["level"].is_string(), "{line}");

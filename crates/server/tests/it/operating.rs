@@ -12,7 +12,7 @@ use super::{Running, SESSION_KEY, create_app, start, users_api};
 
 /// Sends `signal` (`INT`, `TERM`) to the server, waits for it to exit and returns its exit
 /// status and everything it logged.
-async fn stop(mut server: Running, signal: &str) -> (ExitStatus, String) {
+pub(crate) async fn stop(mut server: Running, signal: &str) -> (ExitStatus, String) {
     let pid = server.child.id().to_string();
     let sent = Command::new("kill")
         .args([&format!("-{signal}"), &pid])
