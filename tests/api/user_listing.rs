@@ -19,6 +19,18 @@ async fn owner(app: &TestApp) -> String {
     app.owner_session("site", &password).await
 }
 
+/// The owner's export of app `site` in `format`.
+async fn export(app: &TestApp, cookie: &str, format: &str) -> reqwest::Response {
+    app.dashboard(
+        Method::GET,
+        &format!("/v1/apps/site/users/export?format={format}"),
+        Some(cookie),
+    )
+    .send()
+    .await
+    .expect("request")
+}
+
 fn emails(page: &Value) -> Vec<String> {
     page["users"]
         .as_array()
@@ -171,15 +183,7 @@ async fn csv_export_has_schema_columns_and_defused_formulas(app: &TestApp) {
     data.as_object_mut().expect("object").remove("age");
     app.submit("site", json!({"email": "bob@example.com", "data": data}))
         .await;
-    let response = app
-        .dashboard(
-            Method::GET,
-            "/v1/apps/site/users/export?format=csv",
-            Some(&cookie),
-        )
-        .send()
-        .await
-        .expect("request");
+    let response = export(app, &cookie, "csv").await;
     assert_eq!(response.status(), 200);
     assert!(
         response.headers()["content-type"]
@@ -247,15 +251,7 @@ async fn csv_export_defuses_every_formula_trigger_and_writes_no_raw_controls(app
     app.submit("site", json!({"email": "nul@example.com", "data": data}))
         .await;
 
-    let response = app
-        .dashboard(
-            Method::GET,
-            "/v1/apps/site/users/export?format=csv",
-            Some(&cookie),
-        )
-        .send()
-        .await
-        .expect("request");
+    let response = export(app, &cookie, "csv").await;
     assert_eq!(response.status(), 200);
     let bytes = response.bytes().await.expect("body");
     assert!(!bytes.contains(&0), "a raw NUL byte was exported");
@@ -302,15 +298,7 @@ async fn ndjson_export_has_one_record_per_line(app: &TestApp) {
         app.submit("site", signup(&format!("u{i}@example.com")))
             .await;
     }
-    let response = app
-        .dashboard(
-            Method::GET,
-            "/v1/apps/site/users/export?format=ndjson",
-            Some(&cookie),
-        )
-        .send()
-        .await
-        .expect("request");
+    let response = export(app, &cookie, "ndjson").await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "application/x-ndjson");
     let text = response.text().await.expect("body");
