@@ -85,7 +85,11 @@ async fn bad_credentials_get_one_generic_401(app: &TestApp) {
         expect_error(app.login(body).await, 422, "validation_failed").await;
     }
     let deleted = app.create_app_with_password("gone").await;
-    app.services.apps.delete_app("gone").await.expect("delete");
+    app.services
+        .apps
+        .delete_app(&domain::AdminAccess::command_line(), "gone")
+        .await
+        .expect("delete");
     expect_error(
         app.login(json!({"sourceAppId": "gone", "password": deleted}))
             .await,
@@ -200,7 +204,11 @@ async fn a_password_rotation_ends_the_owners_sessions(app: &TestApp) {
 async fn deleting_the_app_ends_its_owners_sessions(app: &TestApp) {
     let password = app.create_app_with_password("site").await;
     let owner = app.owner_session("site", &password).await;
-    app.services.apps.delete_app("site").await.expect("delete");
+    app.services
+        .apps
+        .delete_app(&domain::AdminAccess::command_line(), "site")
+        .await
+        .expect("delete");
     assert_eq!(app.dashboard_get("/auth/session", &owner).await.0, 401);
     assert_eq!(
         app.dashboard_get("/v1/apps/site/users", &owner).await.0,
@@ -230,7 +238,7 @@ async fn assert_session_is_dead(app: &TestApp, cookie: &str) {
     let name = app
         .services
         .apps
-        .find_app("app-c")
+        .find_app(&domain::AdminAccess::command_line().app("app-c"))
         .await
         .expect("the new app")
         .name;
@@ -240,7 +248,11 @@ async fn assert_session_is_dead(app: &TestApp, cookie: &str) {
 async fn a_re_created_app_does_not_revive_the_old_apps_sessions(app: &TestApp) {
     let password = app.create_app_with_password("app-c").await;
     let old = app.owner_session("app-c", &password).await;
-    app.services.apps.delete_app("app-c").await.expect("delete");
+    app.services
+        .apps
+        .delete_app(&domain::AdminAccess::command_line(), "app-c")
+        .await
+        .expect("delete");
     assert_eq!(app.dashboard_get("/auth/session", &old).await.0, 401);
     // A new tenant under the same id, with data of its own.
     let new_password = app.create_app_with_password("app-c").await;
@@ -256,12 +268,16 @@ async fn a_rotated_out_session_stays_ended_when_the_app_is_re_created(app: &Test
     let old = app.owner_session("app-c", &password).await;
     app.services
         .apps
-        .rotate_password("app-c")
+        .rotate_password(&domain::AdminAccess::command_line(), "app-c")
         .await
         .expect("rotate");
     assert_eq!(app.dashboard_get("/auth/session", &old).await.0, 401);
     // Deleting and re-creating starts the app's credentials over: the cookie must not count.
-    app.services.apps.delete_app("app-c").await.expect("delete");
+    app.services
+        .apps
+        .delete_app(&domain::AdminAccess::command_line(), "app-c")
+        .await
+        .expect("delete");
     app.create_app_with_password("app-c").await;
     app.submit("app-c", signup("new-tenant@example.com")).await;
     assert_session_is_dead(app, &old).await;

@@ -46,7 +46,6 @@ async fn a_plain_html_form_is_stored_and_redirected(app: &TestApp) {
         .expect("request");
     assert!(page.text().await.expect("text").contains("Thank you"));
     let users = app
-        .services
         .storage
         .list_users("site", &storage_port::UserQuery::first(10))
         .await

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use domain::{NewApp, Services};
+use domain::{AdminAccess, NewApp, SchemaSave, Services};
 use reqwest::{Client, RequestBuilder, Response};
 use serde_json::{Value, json};
 use server::{Application, Backend, Settings};
@@ -13,6 +13,8 @@ pub use crate::flaky::FlakyStorage;
 pub struct TestApp {
     pub address: String,
     pub services: Arc<Services<dyn Storage>>,
+    /// The store itself, for what a test must see or plant below the services.
+    pub storage: Arc<dyn Storage>,
     pub client: Client,
     /// Flip to make every storage call fail as if the database were down.
     pub storage_down: Arc<AtomicBool>,
@@ -95,7 +97,7 @@ pub async fn spawn_with(mut settings: Settings) -> TestApp {
     let flaky = Arc::new(FlakyStorage::new(storage));
     let storage_down = flaky.down.clone();
     let not_ready = flaky.not_ready.clone();
-    let application = Application::build_with_storage(settings, flaky)
+    let application = Application::build_with_storage(settings, flaky.clone())
         .await
         .expect("application starts");
     let address = format!("http://127.0.0.1:{}", application.port());
@@ -104,6 +106,7 @@ pub async fn spawn_with(mut settings: Settings) -> TestApp {
     TestApp {
         address,
         services,
+        storage: flaky,
         client: Client::new(),
         storage_down,
         not_ready,
@@ -133,7 +136,7 @@ impl TestApp {
     pub async fn create_app_with(&self, new: NewApp) {
         self.services
             .apps
-            .create_app(new)
+            .create_app(&AdminAccess::command_line(), new)
             .await
             .expect("create app");
     }
@@ -142,7 +145,11 @@ impl TestApp {
         let draft = serde_json::from_value(schema).expect("draft");
         self.services
             .apps
-            .save_schema(id, draft)
+            .save_schema(
+                &AdminAccess::command_line().app(id),
+                draft,
+                SchemaSave::Save,
+            )
             .await
             .expect("save schema");
     }
@@ -163,19 +170,19 @@ impl TestApp {
 
     pub async fn user_count(&self, app_id: &str) -> u64 {
         self.services
-            .storage
-            .count_users(app_id)
+            .apps
+            .summary(&AdminAccess::command_line().app(app_id))
             .await
             .expect("count")
+            .user_count
     }
 
     pub async fn stored_data(&self, app_id: &str, user_id: &str) -> Value {
         let user = self
             .services
-            .storage
-            .find_user(app_id, user_id)
+            .records
+            .find(&AdminAccess::command_line().app(app_id), user_id)
             .await
-            .expect("find")
             .expect("stored");
         Value::Object(user.data)
     }
@@ -264,14 +271,17 @@ impl TestApp {
         let (_, password) = self
             .services
             .apps
-            .create_app(NewApp {
-                id: id.into(),
-                name: format!("App {id}"),
-                allowed_origins: vec!["https://site.example".into()],
-                honeypot_field: Some("website".into()),
-                thank_you_url: None,
-                error_url: None,
-            })
+            .create_app(
+                &AdminAccess::command_line(),
+                NewApp {
+                    id: id.into(),
+                    name: format!("App {id}"),
+                    allowed_origins: vec!["https://site.example".into()],
+                    honeypot_field: Some("website".into()),
+                    thank_you_url: None,
+                    error_url: None,
+                },
+            )
             .await
             .expect("create app");
         self.set_schema(id, example_schema()).await;

@@ -144,8 +144,20 @@ async fn every_route_answers_each_kind_of_caller_as_documented(app: &TestApp) {
             }
         }
     }
-    assert!(app.services.apps.find_app("spare").await.is_err());
-    assert!(app.services.apps.find_app("made").await.is_ok());
+    assert!(
+        app.services
+            .apps
+            .find_app(&domain::AdminAccess::command_line().app("spare"))
+            .await
+            .is_err()
+    );
+    assert!(
+        app.services
+            .apps
+            .find_app(&domain::AdminAccess::command_line().app("made"))
+            .await
+            .is_ok()
+    );
 }
 
 async fn an_admin_creates_an_app_and_its_owner_logs_in_with_the_one_time_password(app: &TestApp) {

@@ -38,7 +38,6 @@ async fn a_signup_is_stored_and_answered_with_id_and_times(app: &TestApp) {
     );
     assert!(body["createdAt"].as_str().expect("time").ends_with('Z'));
     let stored = app
-        .services
         .storage
         .find_user("site", body["id"].as_str().expect("id"))
         .await
@@ -184,8 +183,7 @@ async fn the_same_email_in_two_apps_is_two_records(app: &TestApp) {
     let (_, b) = read(app.submit("two", signup("same@example.com")).await).await;
     assert_ne!(a["id"], b["id"]);
     assert!(
-        app.services
-            .storage
+        app.storage
             .find_user("two", a["id"].as_str().expect("id"))
             .await
             .expect("find")

@@ -324,8 +324,7 @@ async fn an_export_larger_than_one_page_is_complete() {
             schema_version: 1,
             now: storage_port::Timestamp::now(),
         };
-        app.services
-            .storage
+        app.storage
             .upsert_user_by_email("site", &upsert)
             .await
             .expect("upsert");

@@ -1,13 +1,17 @@
+//! Creating and changing apps and their schemas, for operators holding the access it takes.
+
 use std::sync::Arc;
 
 use schema_validation::{SchemaDraft, Violation, Violations};
 use secrecy::SecretString;
 use storage_port::{
     AppChanges, AppRecord, AppStore, AppSummary, SchemaStore, SchemaVersion, StorageError,
-    Timestamp,
+    Timestamp, UserStore,
 };
 
+use crate::access::{AdminAccess, AppAccess, Forbidden};
 use crate::password::{HashError, generate_password};
+use crate::records::{SchemaImpact, schema_impact};
 use crate::{AllowedOrigins, AppCache, AppId, NotAnOrigin, PasswordHasher, new_incarnation};
 
 /// What an admin gives to create an app.
@@ -31,6 +35,8 @@ pub enum AppError {
     #[error("no app has this id")]
     NotFound,
     #[error(transparent)]
+    Forbidden(#[from] Forbidden),
+    #[error(transparent)]
     Storage(StorageError),
     #[error(transparent)]
     Hashing(#[from] HashError),
@@ -46,6 +52,24 @@ impl From<StorageError> for AppError {
     }
 }
 
+/// Whether a schema save only reports its impact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaSave {
+    /// Check the schema and measure its impact; save nothing.
+    DryRun,
+    /// Check, measure and save as the next version.
+    Save,
+}
+
+/// What a schema save did.
+#[derive(Debug, Clone)]
+pub struct SchemaChange {
+    /// How many stored records the new schema would reject (they are kept).
+    pub impact: SchemaImpact,
+    /// The saved version; `None` for a dry run.
+    pub saved: Option<SchemaVersion>,
+}
+
 /// Creating and changing apps and their schemas.
 #[derive(Debug)]
 pub struct AppService<S: ?Sized> {
@@ -54,7 +78,7 @@ pub struct AppService<S: ?Sized> {
     hasher: PasswordHasher,
 }
 
-impl<S: AppStore + SchemaStore + ?Sized> AppService<S> {
+impl<S: AppStore + SchemaStore + UserStore + ?Sized> AppService<S> {
     pub fn new(storage: Arc<S>, cache: Arc<AppCache>, hasher: PasswordHasher) -> Self {
         Self {
             storage,
@@ -65,7 +89,11 @@ impl<S: AppStore + SchemaStore + ?Sized> AppService<S> {
 
     /// Creates the app and returns it with its password, which is shown once and stored only
     /// as an argon2id hash.
-    pub async fn create_app(&self, new: NewApp) -> Result<(AppRecord, SecretString), AppError> {
+    pub async fn create_app(
+        &self,
+        _admin: &AdminAccess,
+        new: NewApp,
+    ) -> Result<(AppRecord, SecretString), AppError> {
         let mut problems = Vec::new();
         let id = AppId::parse(&new.id);
         match &id {
@@ -112,12 +140,15 @@ impl<S: AppStore + SchemaStore + ?Sized> AppService<S> {
         Ok((app, password))
     }
 
-    /// Changes an app's name, origins, honeypot, thank-you page or error page.
+    /// Changes an app's name, origins, honeypot, thank-you page or error page; owners may
+    /// change only the first two ([`AppError::Forbidden`], before anything else is checked).
     pub async fn update_app(
         &self,
-        app_id: &str,
+        access: &AppAccess,
         changes: AppChanges,
     ) -> Result<AppRecord, AppError> {
+        access.check_changes(&changes)?;
+        let app_id = access.app_id();
         let mut problems = Vec::new();
         let checked = check_settings(
             changes.name.as_ref(),
@@ -141,6 +172,7 @@ impl<S: AppStore + SchemaStore + ?Sized> AppService<S> {
     /// Replaces the app's password; sessions opened with the old one end at their next request.
     pub async fn rotate_password(
         &self,
+        _admin: &AdminAccess,
         app_id: &str,
     ) -> Result<(AppRecord, SecretString), AppError> {
         let password = generate_password();
@@ -153,47 +185,82 @@ impl<S: AppStore + SchemaStore + ?Sized> AppService<S> {
         Ok((app, password))
     }
 
-    pub async fn delete_app(&self, app_id: &str) -> Result<(), AppError> {
+    /// Deletes the app with its schemas and every record.
+    pub async fn delete_app(&self, _admin: &AdminAccess, app_id: &str) -> Result<(), AppError> {
         self.storage.delete_app(app_id).await?;
         self.cache.invalidate(app_id);
         Ok(())
     }
 
-    pub async fn find_app(&self, app_id: &str) -> Result<AppRecord, AppError> {
+    /// The app, or [`AppError::NotFound`].
+    pub async fn find_app(&self, access: &AppAccess) -> Result<AppRecord, AppError> {
         self.storage
-            .find_app(app_id)
+            .find_app(access.app_id())
             .await?
             .ok_or(AppError::NotFound)
     }
 
-    /// Every app, ordered by id, with its user count.
-    pub async fn list_apps(&self) -> Result<Vec<AppSummary>, AppError> {
+    /// The app with its number of records.
+    pub async fn summary(&self, access: &AppAccess) -> Result<AppSummary, AppError> {
+        let app = self.find_app(access).await?;
+        let user_count = self.storage.count_users(&app.id).await?;
+        Ok(AppSummary { app, user_count })
+    }
+
+    /// Every app, ordered by id, with its record count.
+    pub async fn list_apps(&self, _admin: &AdminAccess) -> Result<Vec<AppSummary>, AppError> {
         Ok(self.storage.list_apps().await?)
     }
 
     /// The app's current schema, or `None` when it has never had one.
-    pub async fn current_schema(&self, app_id: &str) -> Result<Option<SchemaVersion>, AppError> {
-        Ok(self.storage.current_schema(app_id).await?)
+    pub async fn current_schema(
+        &self,
+        access: &AppAccess,
+    ) -> Result<Option<SchemaVersion>, AppError> {
+        self.find_app(access).await?;
+        Ok(self.storage.current_schema(access.app_id()).await?)
     }
 
     /// Every saved version of the app's schema, newest first.
-    pub async fn schema_versions(&self, app_id: &str) -> Result<Vec<SchemaVersion>, AppError> {
-        Ok(self.storage.list_schema_versions(app_id).await?)
+    pub async fn schema_versions(
+        &self,
+        access: &AppAccess,
+    ) -> Result<Vec<SchemaVersion>, AppError> {
+        self.find_app(access).await?;
+        Ok(self.storage.list_schema_versions(access.app_id()).await?)
     }
 
-    /// Checks the draft and saves it as the app's next schema version.
+    /// Checks the draft (every problem at once), measures how many stored records it would
+    /// reject, and, unless `mode` is a dry run, saves it as the app's next schema version.
     pub async fn save_schema(
         &self,
-        app_id: &str,
+        access: &AppAccess,
         draft: SchemaDraft,
-    ) -> Result<SchemaVersion, AppError> {
+        mode: SchemaSave,
+    ) -> Result<SchemaChange, AppError> {
         let schema = draft.check().map_err(AppError::Invalid)?;
-        let saved = self
-            .storage
-            .save_schema(app_id, &schema, Timestamp::now())
-            .await?;
-        self.cache.invalidate(app_id);
-        Ok(saved)
+        let app_id = access.app_id();
+        self.find_app(access).await?;
+        let impact = schema_impact(&*self.storage, app_id, &schema).await?;
+        let saved = match mode {
+            SchemaSave::DryRun => None,
+            SchemaSave::Save => {
+                let saved = self
+                    .storage
+                    .save_schema(app_id, &schema, Timestamp::now())
+                    .await?;
+                self.cache.invalidate(app_id);
+                tracing::info!(
+                    subject = access.subject(),
+                    app_id,
+                    version = saved.version,
+                    failing = impact.failing,
+                    "schema saved"
+                );
+                Some(saved)
+            }
+        };
+        Ok(SchemaChange { impact, saved })
     }
 }
 

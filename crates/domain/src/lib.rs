@@ -1,34 +1,41 @@
 //! The rules of Users API, free of HTTP and of any database: app ids, emails, origins,
-//! passwords and credentials, and the services built on the storage port.
+//! passwords and credentials, who may do what (`access`), and the services built on the
+//! storage port.
 
+mod access;
 mod app_cache;
 mod apps;
 mod email;
 mod ids;
+mod operators;
 mod origins;
 mod password;
-mod sessions;
+mod records;
 mod submission;
-mod users;
 
 pub mod admins;
 
+pub use access::{AdminAccess, AppAccess, Forbidden};
 pub use app_cache::{AppCache, AppContext};
-pub use apps::{AppError, AppService, NewApp};
+pub use apps::{AppError, AppService, NewApp, SchemaChange, SchemaSave};
 pub use email::{EmailAddress, is_invisible};
 pub use ids::{AppId, new_incarnation};
+pub use operators::{
+    Operator, OperatorAuthError, OperatorClaims, OperatorCredentials, OperatorRole,
+    OperatorSessionPolicy, OperatorSessions,
+};
 pub use origins::{AllowedOrigins, NotAnOrigin, normalize_origin};
 pub use password::{HashingSettings, PasswordHasher, generate_password};
-pub use sessions::{AuthError, Principal, Role, SessionClaims, SessionPolicy, SessionService};
-pub use submission::{SubmissionInput, SubmissionService, SubmitError, Submitted};
-pub use users::{
-    DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SchemaImpact, UserError, UserListing, UserService,
+pub use records::{
+    DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, RecordError, RecordExport, RecordListing, RecordScan,
+    RecordService, SchemaImpact,
 };
+pub use submission::{SubmissionInput, SubmissionService, SubmitError, Submitted};
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use storage_port::Storage;
+use storage_port::{Storage, StorageError};
 
 /// Settings of the domain services.
 #[derive(Debug, Clone)]
@@ -37,8 +44,8 @@ pub struct DomainSettings {
     /// How long an app's settings and schema are reused before they are read again. Saves made
     /// through this instance take effect at once; other instances see them within this time.
     pub app_cache_ttl: Duration,
-    /// How long dashboard sessions last.
-    pub sessions: SessionPolicy,
+    /// How long operators' dashboard sessions last.
+    pub operator_sessions: OperatorSessionPolicy,
 }
 
 impl Default for DomainSettings {
@@ -46,20 +53,21 @@ impl Default for DomainSettings {
         Self {
             hashing: HashingSettings::default(),
             app_cache_ttl: Duration::from_secs(1),
-            sessions: SessionPolicy::default(),
+            operator_sessions: OperatorSessionPolicy::default(),
         }
     }
 }
 
-/// Every service, built once over one store and shared by the HTTP tier and the CLI.
+/// Every service, built once over one store and shared by the HTTP tier and the CLI. The store
+/// itself is private: callers reach data only through the services and their access rules.
 #[derive(Debug)]
 pub struct Services<S: ?Sized> {
-    pub storage: Arc<S>,
+    storage: Arc<S>,
     pub submissions: SubmissionService<S>,
     pub apps: AppService<S>,
     pub admins: admins::AdminService<S>,
-    pub sessions: SessionService<S>,
-    pub users: UserService<S>,
+    pub operator_sessions: OperatorSessions<S>,
+    pub records: RecordService<S>,
     pub hasher: PasswordHasher,
 }
 
@@ -71,10 +79,19 @@ impl<S: Storage + ?Sized> Services<S> {
             submissions: SubmissionService::new(storage.clone(), cache.clone()),
             apps: AppService::new(storage.clone(), cache, hasher.clone()),
             admins: admins::AdminService::new(storage.clone(), hasher.clone()),
-            sessions: SessionService::new(storage.clone(), hasher.clone(), settings.sessions),
-            users: UserService::new(storage.clone()),
+            operator_sessions: OperatorSessions::new(
+                storage.clone(),
+                hasher.clone(),
+                settings.operator_sessions,
+            ),
+            records: RecordService::new(storage.clone()),
             storage,
             hasher,
         })
+    }
+
+    /// Whether the store answers (the readiness probe).
+    pub async fn ping(&self) -> Result<(), StorageError> {
+        self.storage.ping().await
     }
 }

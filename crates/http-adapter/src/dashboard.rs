@@ -26,22 +26,16 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, guard, web};
 
+/// Paths that belong to the API are never answered by the dashboard (the route table says
+/// which they are).
+use crate::routes::is_api_path;
+
 /// Cache policy of the hashed files under `/assets/`.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// Cache policy of everything else: revalidate every time.
 const NO_CACHE: &str = "no-cache";
 /// Larger files are refused rather than read into memory (the dashboard's chunks are far smaller).
 const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
-/// Paths that belong to the API and are never answered by the dashboard.
-const API_PREFIXES: [&str; 4] = ["/v1/", "/auth/", "/docs/", "/openapi.json"];
-const API_EXACT: [&str; 6] = [
-    "/v1",
-    "/auth",
-    "/docs",
-    "/health",
-    "/ready",
-    "/openapi.json",
-];
 /// The dashboard's HTML only loads its own scripts and styles, and may not be framed.
 const HTML_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
      img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
@@ -77,10 +71,6 @@ pub fn configure(config: &mut web::ServiceConfig, dist: PathBuf) {
             .app_data(dashboard)
             .to(serve),
     );
-}
-
-fn is_api_path(path: &str) -> bool {
-    API_EXACT.contains(&path) || API_PREFIXES.iter().any(|prefix| path.starts_with(prefix))
 }
 
 /// What a request path names inside `dist`.

@@ -1,7 +1,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use domain::{AppError, AuthError, SubmitError, UserError};
+use domain::{AppError, Forbidden, OperatorAuthError, RecordError, SubmitError};
 use schema_validation::{Violation, Violations};
 use serde::Serialize;
 use storage_port::StorageError;
@@ -353,33 +353,42 @@ impl From<AppError> for ApiError {
             AppError::Invalid(violations) => Self::validation(violations),
             AppError::DuplicateId => Self::duplicate_app(),
             AppError::NotFound => Self::unknown_app(),
+            AppError::Forbidden(forbidden) => forbidden.into(),
             AppError::Storage(error) => Self::storage(error),
             AppError::Hashing(error) => Self::internal(&error),
         }
     }
 }
 
-impl From<UserError> for ApiError {
-    fn from(error: UserError) -> Self {
+impl From<RecordError> for ApiError {
+    fn from(error: RecordError) -> Self {
         match error {
-            UserError::Invalid(violations) => Self::validation(violations),
-            UserError::NotFound => Self::new(
+            RecordError::Invalid(violations) => Self::validation(violations),
+            RecordError::UnknownApp => Self::unknown_app(),
+            RecordError::NotFound => Self::new(
                 StatusCode::NOT_FOUND,
                 "user_not_found",
                 "No user record has this id",
             ),
-            UserError::Storage(error) => Self::storage(error),
+            RecordError::Storage(error) => Self::storage(error),
         }
     }
 }
 
-impl From<AuthError> for ApiError {
-    fn from(error: AuthError) -> Self {
+/// The domain logged why when it refused.
+impl From<Forbidden> for ApiError {
+    fn from(_: Forbidden) -> Self {
+        Self::forbidden()
+    }
+}
+
+impl From<OperatorAuthError> for ApiError {
+    fn from(error: OperatorAuthError) -> Self {
         match error {
-            AuthError::InvalidCredentials => Self::invalid_credentials(),
-            AuthError::SessionEnded => Self::unauthenticated(),
-            AuthError::Storage(error) => Self::storage(error),
-            AuthError::Hashing(error) => Self::internal(&error),
+            OperatorAuthError::InvalidCredentials => Self::invalid_credentials(),
+            OperatorAuthError::SessionEnded => Self::unauthenticated(),
+            OperatorAuthError::Storage(error) => Self::storage(error),
+            OperatorAuthError::Hashing(error) => Self::internal(&error),
         }
     }
 }

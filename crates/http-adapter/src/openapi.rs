@@ -1,8 +1,9 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::dto::*;
 use crate::error::{ErrorBody, ErrorContent, ErrorDetail};
+use crate::requests::*;
+use crate::responses::*;
 use crate::routes;
 
 /// The OpenAPI 3 document served at `/openapi.json`.
@@ -41,11 +42,11 @@ use crate::routes;
         routes::public::thanks,
         routes::health::health,
         routes::health::ready,
-        routes::auth::login,
-        routes::auth::current_session,
-        routes::auth::setup,
-        routes::auth::logout,
-        routes::auth::own_users,
+        routes::operators::login,
+        routes::operators::current_session,
+        routes::operators::setup,
+        routes::operators::logout,
+        routes::operators::own_records,
         routes::apps::list_apps,
         routes::apps::create_app,
         routes::apps::get_app,
@@ -55,10 +56,10 @@ use crate::routes;
         routes::apps::get_schema,
         routes::apps::put_schema,
         routes::apps::schema_versions,
-        routes::users::list_users,
-        routes::users::get_user,
-        routes::users::delete_user,
-        routes::users::export_users,
+        routes::records::list_records,
+        routes::records::get_record,
+        routes::records::delete_record,
+        routes::export::export_records,
     ),
     components(schemas(
         SubmitUserRequest, SubmittedResponse, SchemaResponse, FieldDoc, FieldKindDoc, StatusResponse,
@@ -86,7 +87,7 @@ impl Modify for SessionCookie {
         components.add_security_scheme(
             "session_cookie",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
-                crate::session::COOKIE_NAME,
+                crate::operator_session::COOKIE_NAME,
                 "Set by POST /auth/login",
             ))),
         );

@@ -5,9 +5,9 @@ use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use domain::{NewApp, Services};
+use domain::{AdminAccess, NewApp, RecordListing, SchemaSave, Services};
 use secrecy::{ExposeSecret, SecretString};
-use storage_port::{Storage, UserQuery};
+use storage_port::Storage;
 
 use crate::settings::{Backend, Settings};
 use crate::startup::{StartupError, open_storage};
@@ -226,7 +226,11 @@ pub async fn app(command: AppCommand, settings: &Settings) -> Result<(), CliErro
                 thank_you_url,
                 error_url,
             };
-            let (app, password) = services.apps.create_app(new).await.map_err(failed)?;
+            let (app, password) = services
+                .apps
+                .create_app(&AdminAccess::command_line(), new)
+                .await
+                .map_err(failed)?;
             let shown =
                 serde_json::json!({ "sourceAppId": app.id, "password": password.expose_secret() });
             println!("{shown}");
@@ -243,25 +247,37 @@ pub async fn app(command: AppCommand, settings: &Settings) -> Result<(), CliErro
             };
             let draft = serde_json::from_str(&text)
                 .map_err(|e| failed(format!("the schema is not valid JSON: {e}")))?;
-            let saved =
-                services
-                    .apps
-                    .save_schema(&id, draft)
-                    .await
-                    .map_err(|error| match error {
-                        domain::AppError::Invalid(violations) => failed(
-                            violations
-                                .iter()
-                                .map(|v| format!("{}: {}", v.field, v.message))
-                                .collect::<Vec<_>>()
-                                .join("\n"),
-                        ),
-                        other => failed(other),
-                    })?;
-            println!("saved schema version {} of {id}", saved.version);
+            let access = AdminAccess::command_line().app(&id);
+            let change = services
+                .apps
+                .save_schema(&access, draft, SchemaSave::Save)
+                .await
+                .map_err(|error| match error {
+                    domain::AppError::Invalid(violations) => failed(
+                        violations
+                            .iter()
+                            .map(|v| format!("{}: {}", v.field, v.message))
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                    ),
+                    other => failed(other),
+                })?;
+            if let Some(saved) = change.saved {
+                println!("saved schema version {} of {id}", saved.version);
+            }
+            if change.impact.failing > 0 {
+                eprintln!(
+                    "{} of {} stored records do not pass the new schema (they are kept)",
+                    change.impact.failing, change.impact.checked
+                );
+            }
         }
         AppCommand::List => {
-            let apps = services.apps.list_apps().await.map_err(failed)?;
+            let apps = services
+                .apps
+                .list_apps(&AdminAccess::command_line())
+                .await
+                .map_err(failed)?;
             let mut out = std::io::stdout().lock();
             writeln!(out, "ID\tUSERS\tCREATED\tNAME").map_err(failed)?;
             for summary in apps {
@@ -278,7 +294,11 @@ pub async fn app(command: AppCommand, settings: &Settings) -> Result<(), CliErro
             }
         }
         AppCommand::RotatePassword { id } => {
-            let (app, password) = services.apps.rotate_password(&id).await.map_err(failed)?;
+            let (app, password) = services
+                .apps
+                .rotate_password(&AdminAccess::command_line(), &id)
+                .await
+                .map_err(failed)?;
             let shown =
                 serde_json::json!({ "sourceAppId": app.id, "password": password.expose_secret() });
             println!("{shown}");
@@ -287,7 +307,12 @@ pub async fn app(command: AppCommand, settings: &Settings) -> Result<(), CliErro
             );
         }
         AppCommand::Delete { id, yes } => {
-            let app = services.apps.find_app(&id).await.map_err(failed)?;
+            let admin = AdminAccess::command_line();
+            let app = services
+                .apps
+                .find_app(&admin.app(&id))
+                .await
+                .map_err(failed)?;
             if !yes {
                 let prompt = format!(
                     "Delete app {} ({}) with its schemas and all its users? Type its id to confirm: ",
@@ -300,7 +325,11 @@ pub async fn app(command: AppCommand, settings: &Settings) -> Result<(), CliErro
                     ));
                 }
             }
-            services.apps.delete_app(&id).await.map_err(failed)?;
+            services
+                .apps
+                .delete_app(&admin, &id)
+                .await
+                .map_err(failed)?;
             println!("deleted app {id}");
         }
     }
@@ -329,19 +358,19 @@ async fn export_users(
         ExportFormatArg::Csv => http_adapter::ExportFormat::Csv,
         ExportFormatArg::Ndjson => http_adapter::ExportFormat::Ndjson,
     };
-    let services = std::sync::Arc::new(services);
+    let access = AdminAccess::command_line().app(app);
     match output {
         Some(path) => {
             let file = std::fs::File::create(&path)
                 .map_err(|e| failed(format!("{}: {e}", path.display())))?;
             let mut out = std::io::BufWriter::new(file);
-            http_adapter::write_export(services, app, format, &mut out)
+            http_adapter::write_export(&services, &access, format, &mut out)
                 .await
                 .map_err(failed)
         }
         None => {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            http_adapter::write_export(services, app, format, &mut out)
+            http_adapter::write_export(&services, &access, format, &mut out)
                 .await
                 .map_err(failed)
         }
@@ -349,13 +378,17 @@ async fn export_users(
 }
 
 async fn list_users(services: &Services<dyn Storage>, app: &str) -> Result<(), CliError> {
-    let mut query = UserQuery::first(500);
+    let access = AdminAccess::command_line().app(app);
+    let mut listing = RecordListing {
+        limit: Some(domain::MAX_PAGE_SIZE),
+        ..RecordListing::default()
+    };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     loop {
         let page = services
-            .storage
-            .list_users(app, &query)
+            .records
+            .list(&access, listing.clone())
             .await
             .map_err(failed)?;
         for user in &page.users {
@@ -366,7 +399,7 @@ async fn list_users(services: &Services<dyn Storage>, app: &str) -> Result<(), C
             writeln!(out, "{line}").map_err(failed)?;
         }
         match page.next_cursor {
-            Some(cursor) => query.after_id = Some(cursor),
+            Some(cursor) => listing.after_id = Some(cursor),
             None => return Ok(()),
         }
     }

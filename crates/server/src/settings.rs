@@ -389,7 +389,7 @@ impl Settings {
                 max_concurrent: self.hashing.max_concurrent,
             },
             app_cache_ttl: Duration::from_millis(self.storage.app_cache_ttl_ms),
-            sessions: domain::SessionPolicy {
+            operator_sessions: domain::OperatorSessionPolicy {
                 idle_timeout: Duration::from_secs(self.session.idle_timeout_minutes * 60),
                 absolute_timeout: Duration::from_secs(self.session.absolute_timeout_minutes * 60),
             },

@@ -6,7 +6,17 @@
 //! ```
 //!
 //! The expression is evaluated once per test and yields `(store, guard)`; the guard (a temporary
-//! directory, say) lives until the test ends.
+//! directory, say) lives until the test ends. The long form also puts attributes on every test
+//! (`#[cfg_attr(not(…), ignore = "…")]` for a store that needs a server) and runs an
+//! expression with the guard once a check has passed (dropping a test database, say):
+//!
+//! ```ignore
+//! storage_port::conformance_tests!(
+//!     fresh_database(),
+//!     attributes { #[cfg_attr(not(my_server), ignore = "needs the server")] },
+//!     after database => database.drop().await.expect("drop")
+//! );
+//! ```
 
 use futures::future::join_all;
 use schema_validation::Schema;
@@ -19,7 +29,10 @@ use crate::*;
 #[macro_export]
 macro_rules! conformance_tests {
     ($make:expr) => {
-        $crate::conformance_tests!(@each $make;
+        $crate::conformance_tests!($make, attributes {}, after _guard => ());
+    };
+    ($make:expr, attributes { $(#[$meta:meta])* }, after $guard:ident => $cleanup:expr) => {
+        $crate::conformance_tests!(@each { $(#[$meta])* } $make, { $guard => $cleanup };
             apps_insert_find_and_refuse_duplicates,
             app_ids_are_unique_ignoring_case_even_when_inserted_together,
             apps_update_and_rotate_password,
@@ -40,14 +53,21 @@ macro_rules! conformance_tests {
             ping_answers
         );
     };
-    (@each $make:expr; $($name:ident),*) => {
+    // The attributes and the cleanup travel as one token tree each, so that they can be
+    // repeated for every name.
+    (@each $attributes:tt $make:expr, $after:tt; $($name:ident),*) => {
         $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                let (store, _guard) = $make.await;
-                $crate::conformance::$name(&store).await;
-            }
+            $crate::conformance_tests!(@one $name $attributes $make, $after);
         )*
+    };
+    (@one $name:ident { $(#[$meta:meta])* } $make:expr, { $guard:ident => $cleanup:expr }) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        $(#[$meta])*
+        async fn $name() {
+            let (store, $guard) = $make.await;
+            $crate::conformance::$name(&store).await;
+            $cleanup;
+        }
     };
 }
 

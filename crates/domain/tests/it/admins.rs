@@ -1,7 +1,15 @@
 use domain::admins::AdminError;
 use secrecy::SecretString;
 
+use domain::OperatorCredentials;
+
 use crate::services;
+
+fn admin_login(email: &str) -> OperatorCredentials {
+    OperatorCredentials::Admin {
+        email: email.into(),
+    }
+}
 
 fn secret(text: &str) -> SecretString {
     SecretString::from(text.to_owned())
@@ -109,13 +117,13 @@ async fn a_password_reset_ends_the_admins_sessions_and_only_the_new_password_wor
             .expect("created");
     }
     let root = services
-        .sessions
-        .login_admin("root@x.io", secret("the old passphrase"))
+        .operator_sessions
+        .login(admin_login("root@x.io"), secret("the old passphrase"))
         .await
         .expect("login");
     let other = services
-        .sessions
-        .login_admin("other@x.io", secret("the old passphrase"))
+        .operator_sessions
+        .login(admin_login("other@x.io"), secret("the old passphrase"))
         .await
         .expect("login");
 
@@ -141,9 +149,9 @@ async fn a_password_reset_ends_the_admins_sessions_and_only_the_new_password_wor
     assert_eq!(reset.credential_version, 2);
 
     let now = storage_port::Timestamp::now();
-    assert!(services.sessions.check(&root, now).await.is_err());
+    assert!(services.operator_sessions.check(&root, now).await.is_err());
     services
-        .sessions
+        .operator_sessions
         .check(&other, now)
         .await
         .expect("the other admin's session goes on");

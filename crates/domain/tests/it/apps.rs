@@ -1,16 +1,16 @@
-use domain::{AppError, NewApp};
+use domain::{AppError, NewApp, SchemaSave};
 use secrecy::ExposeSecret;
 use serde_json::json;
-use storage_port::{AppChanges, AppStore};
+use storage_port::AppChanges;
 
-use crate::{new_app, services};
+use crate::{admin, new_app, services};
 
 #[tokio::test]
 async fn created_apps_get_a_one_time_password_stored_as_a_hash() {
     let services = services();
     let (app, password) = services
         .apps
-        .create_app(new_app("my-site"))
+        .create_app(&admin(), new_app("my-site"))
         .await
         .expect("created");
     assert_eq!(password.expose_secret().len(), 32);
@@ -36,7 +36,7 @@ async fn ids_origins_and_settings_are_checked_together() {
         thank_you_url: Some("javascript:alert(1)".into()),
         error_url: Some("/relative".into()),
     };
-    let Err(AppError::Invalid(violations)) = services.apps.create_app(bad).await else {
+    let Err(AppError::Invalid(violations)) = services.apps.create_app(&admin(), bad).await else {
         panic!("should be invalid")
     };
     let fields: Vec<_> = violations.iter().map(|v| v.field.as_str()).collect();
@@ -57,7 +57,9 @@ async fn ids_origins_and_settings_are_checked_together() {
 async fn ids_of_dots_only_are_refused_and_created_apps_get_distinct_incarnations() {
     let services = services();
     for id in [".", "..", "...."] {
-        let Err(AppError::Invalid(violations)) = services.apps.create_app(new_app(id)).await else {
+        let Err(AppError::Invalid(violations)) =
+            services.apps.create_app(&admin(), new_app(id)).await
+        else {
             panic!("{id} should be invalid")
         };
         assert_eq!(
@@ -67,13 +69,17 @@ async fn ids_of_dots_only_are_refused_and_created_apps_get_distinct_incarnations
     }
     let (first, _) = services
         .apps
-        .create_app(new_app(".a"))
+        .create_app(&admin(), new_app(".a"))
         .await
         .expect("created");
-    services.apps.delete_app(".a").await.expect("delete");
+    services
+        .apps
+        .delete_app(&admin(), ".a")
+        .await
+        .expect("delete");
     let (second, _) = services
         .apps
-        .create_app(new_app(".a"))
+        .create_app(&admin(), new_app(".a"))
         .await
         .expect("created again");
     assert_eq!(first.incarnation.len(), 32);
@@ -85,11 +91,11 @@ async fn duplicate_ids_are_refused() {
     let services = services();
     services
         .apps
-        .create_app(new_app("my-site"))
+        .create_app(&admin(), new_app("my-site"))
         .await
         .expect("created");
     assert!(matches!(
-        services.apps.create_app(new_app("my-site")).await,
+        services.apps.create_app(&admin(), new_app("my-site")).await,
         Err(AppError::DuplicateId)
     ));
 }
@@ -99,12 +105,12 @@ async fn rotation_changes_the_password_and_the_credential_version() {
     let services = services();
     let (app, old) = services
         .apps
-        .create_app(new_app("my-site"))
+        .create_app(&admin(), new_app("my-site"))
         .await
         .expect("created");
     let (rotated, new) = services
         .apps
-        .rotate_password("my-site")
+        .rotate_password(&admin(), "my-site")
         .await
         .expect("rotated");
     assert_eq!(rotated.credential_version, app.credential_version + 1);
@@ -123,7 +129,7 @@ async fn rotation_changes_the_password_and_the_credential_version() {
             .expect("verify")
     );
     assert!(matches!(
-        services.apps.rotate_password("ghost").await,
+        services.apps.rotate_password(&admin(), "ghost").await,
         Err(AppError::NotFound)
     ));
 }
@@ -133,7 +139,7 @@ async fn updates_normalize_origins() {
     let services = services();
     services
         .apps
-        .create_app(new_app("my-site"))
+        .create_app(&admin(), new_app("my-site"))
         .await
         .expect("created");
     let changes = AppChanges {
@@ -142,16 +148,15 @@ async fn updates_normalize_origins() {
     };
     let updated = services
         .apps
-        .update_app("my-site", changes)
+        .update_app(&admin().app("my-site"), changes)
         .await
         .expect("updated");
     assert_eq!(updated.allowed_origins, vec!["https://shop.example.com"]);
     assert_eq!(
         services
-            .storage
-            .find_app("my-site")
+            .apps
+            .find_app(&admin().app("my-site"))
             .await
-            .expect("find")
             .expect("app")
             .allowed_origins,
         updated.allowed_origins
@@ -163,12 +168,15 @@ async fn bad_schemas_are_refused_with_every_problem() {
     let services = services();
     services
         .apps
-        .create_app(new_app("my-site"))
+        .create_app(&admin(), new_app("my-site"))
         .await
         .expect("created");
     let draft =
         serde_json::from_value(json!({"fields": [{"key": "$x", "kind": "blob"}]})).expect("draft");
-    let Err(AppError::Invalid(violations)) = services.apps.save_schema("my-site", draft).await
+    let Err(AppError::Invalid(violations)) = services
+        .apps
+        .save_schema(&admin().app("my-site"), draft, SchemaSave::Save)
+        .await
     else {
         panic!("invalid")
     };

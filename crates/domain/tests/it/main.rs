@@ -8,7 +8,7 @@ mod submission;
 use std::sync::Arc;
 use std::time::Duration;
 
-use domain::{DomainSettings, HashingSettings, NewApp, Services};
+use domain::{AdminAccess, DomainSettings, HashingSettings, NewApp, Services};
 use storage_port::MemoryStorage;
 
 pub fn settings() -> DomainSettings {
@@ -21,6 +21,21 @@ pub fn settings() -> DomainSettings {
 
 pub fn services() -> Services<MemoryStorage> {
     Services::new(Arc::new(MemoryStorage::new()), &settings()).expect("services")
+}
+
+/// The tests act as the server's command line: an admin of every app.
+pub fn admin() -> AdminAccess {
+    AdminAccess::command_line()
+}
+
+/// How many records the app holds, read through the services.
+pub async fn record_count(services: &Services<MemoryStorage>, app_id: &str) -> u64 {
+    services
+        .apps
+        .summary(&admin().app(app_id))
+        .await
+        .expect("summary")
+        .user_count
 }
 
 pub fn new_app(id: &str) -> NewApp {

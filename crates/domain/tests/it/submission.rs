@@ -3,10 +3,12 @@ use std::time::Duration;
 
 use domain::{AppCache, AppId, SubmissionInput, SubmissionService, SubmitError};
 use serde_json::{Value, json};
-use storage_port::{StorageError, UserStore};
+use storage_port::StorageError;
 
 use crate::mocks::{MockStore, app_record};
-use crate::{example_draft, new_app, services};
+use domain::SchemaSave;
+
+use crate::{admin, example_draft, new_app, record_count, services};
 
 fn input(email: Value, data: Value) -> SubmissionInput {
     SubmissionInput { email, data }
@@ -21,12 +23,12 @@ async fn a_second_submission_updates_the_same_record() {
     let services = services();
     services
         .apps
-        .create_app(new_app("site"))
+        .create_app(&admin(), new_app("site"))
         .await
         .expect("app");
     services
         .apps
-        .save_schema("site", example_draft())
+        .save_schema(&admin().app("site"), example_draft(), SchemaSave::Save)
         .await
         .expect("schema");
     let context = services
@@ -61,10 +63,9 @@ async fn a_second_submission_updates_the_same_record() {
     assert_eq!(first.id, second.id);
     assert_eq!(first.created_at, second.created_at);
     let stored = services
-        .storage
-        .find_user("site", &first.id)
+        .records
+        .find(&admin().app("site"), &first.id)
         .await
-        .expect("find")
         .expect("stored");
     assert_eq!(stored.email, "ada@example.com");
     assert_eq!(
@@ -79,12 +80,12 @@ async fn every_problem_is_reported_together() {
     let services = services();
     services
         .apps
-        .create_app(new_app("site"))
+        .create_app(&admin(), new_app("site"))
         .await
         .expect("app");
     services
         .apps
-        .save_schema("site", example_draft())
+        .save_schema(&admin().app("site"), example_draft(), SchemaSave::Save)
         .await
         .expect("schema");
     let context = services
@@ -118,10 +119,7 @@ async fn every_problem_is_reported_together() {
             ("email", "email")
         ]
     );
-    assert_eq!(
-        services.storage.count_users("site").await.expect("count"),
-        0
-    );
+    assert_eq!(record_count(&services, "site").await, 0);
 }
 
 #[tokio::test]
@@ -129,7 +127,7 @@ async fn wrong_json_types_for_email_and_data_are_violations() {
     let services = services();
     services
         .apps
-        .create_app(new_app("site"))
+        .create_app(&admin(), new_app("site"))
         .await
         .expect("app");
     let context = services
@@ -184,7 +182,7 @@ async fn a_caught_resubmission_answers_like_a_stored_one() {
     let services = services();
     services
         .apps
-        .create_app(new_app("site"))
+        .create_app(&admin(), new_app("site"))
         .await
         .expect("app");
     let context = services
@@ -219,10 +217,7 @@ async fn a_caught_resubmission_answers_like_a_stored_one() {
         .await
         .expect_err("invalid like any submission");
     assert!(matches!(error, SubmitError::Invalid(_)));
-    assert_eq!(
-        services.storage.count_users("site").await.expect("count"),
-        1
-    );
+    assert_eq!(record_count(&services, "site").await, 1);
 }
 
 #[tokio::test]
@@ -230,7 +225,7 @@ async fn an_empty_honeypot_is_removed_before_validation() {
     let services = services();
     services
         .apps
-        .create_app(new_app("site"))
+        .create_app(&admin(), new_app("site"))
         .await
         .expect("app");
     let context = services
@@ -243,10 +238,7 @@ async fn an_empty_honeypot_is_removed_before_validation() {
         .submit(&context, input(json!("human@x.io"), json!({"website": ""})))
         .await
         .expect("a person leaves the honeypot empty; the strict empty schema still accepts");
-    assert_eq!(
-        services.storage.count_users("site").await.expect("count"),
-        1
-    );
+    assert_eq!(record_count(&services, "site").await, 1);
 }
 
 #[tokio::test]
@@ -325,7 +317,7 @@ async fn a_saved_schema_applies_at_once_despite_the_cache() {
     let services = services();
     services
         .apps
-        .create_app(new_app("site"))
+        .create_app(&admin(), new_app("site"))
         .await
         .expect("app");
     let before = services
@@ -336,7 +328,7 @@ async fn a_saved_schema_applies_at_once_despite_the_cache() {
     assert_eq!(before.schema_version, 0);
     services
         .apps
-        .save_schema("site", example_draft())
+        .save_schema(&admin().app("site"), example_draft(), SchemaSave::Save)
         .await
         .expect("schema");
     let after = services

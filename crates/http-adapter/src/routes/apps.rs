@@ -1,91 +1,29 @@
-//! Managing apps and their schemas. Who may do what is the domain's rule
-//! ([`domain::Principal`]); this module maps it to status codes.
+//! Managing apps and their schemas. Who may do what is the domain's rule: each handler turns
+//! the [`CurrentOperator`] into the access the service asks for (`admin_access`,
+//! `app_access`), and the service answers `Forbidden` or `NotFound` itself.
 
-use actix_session::Session;
 use actix_web::HttpRequest;
 use actix_web::HttpResponse;
 use actix_web::web::{Data, Path, Payload, Query};
-use domain::NewApp;
+use domain::SchemaSave;
 use schema_validation::{Schema, SchemaDraft, Violation, Violations};
 use secrecy::ExposeSecret as _;
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use storage_port::AppChanges;
 
-use crate::ApiState;
 use crate::body::{json_object, read_limited};
-use crate::dto::{
+use crate::error::{ApiError, ErrorBody};
+use crate::operator_session::CurrentOperator;
+use crate::requests::{CreateAppRequest, UpdateAppRequest};
+use crate::respond::no_store;
+use crate::responses::{
     AppListResponse, AppResponse, CreatedAppResponse, PasswordResponse, SchemaImpactResponse,
     SchemaSaveResponse, SchemaVersionResponse, SchemaVersionsResponse,
 };
-use crate::error::{ApiError, ErrorBody};
-use crate::routes::auth::{no_store, optional_text};
-use crate::session;
+use crate::state::ApiState;
 
 /// Management bodies hold at most a schema of 100 fields.
 pub const MANAGEMENT_BODY_LIMIT: usize = 256 * 1024;
-
-async fn read_object(
-    request: &HttpRequest,
-    payload: Payload,
-) -> Result<Map<String, Value>, ApiError> {
-    let body = read_limited(request, payload, MANAGEMENT_BODY_LIMIT).await?;
-    json_object(&body)
-}
-
-fn optional_texts(
-    object: &mut Map<String, Value>,
-    key: &str,
-) -> Result<Option<Vec<String>>, ApiError> {
-    match object.remove(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Array(items)) => items
-            .into_iter()
-            .map(|item| match item {
-                Value::String(text) => Ok(text),
-                _ => Err(ApiError::invalid_field(
-                    key,
-                    "type",
-                    "must be an array of strings",
-                )),
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some),
-        Some(_) => Err(ApiError::invalid_field(
-            key,
-            "type",
-            "must be an array of strings",
-        )),
-    }
-}
-
-/// A member that may be set to a text or cleared with `null`: `None` when absent.
-fn clearable_text(
-    object: &mut Map<String, Value>,
-    key: &str,
-) -> Result<Option<Option<String>>, ApiError> {
-    match object.remove(key) {
-        None => Ok(None),
-        Some(Value::Null) => Ok(Some(None)),
-        Some(Value::String(text)) => Ok(Some(Some(text))),
-        Some(_) => Err(ApiError::invalid_field(
-            key,
-            "type",
-            "must be a string or null",
-        )),
-    }
-}
-
-fn refuse_unknown_members(object: &Map<String, Value>) -> Result<(), ApiError> {
-    match object.keys().next() {
-        Some(key) => Err(ApiError::invalid_field(
-            key,
-            "unknown",
-            "is not a known member",
-        )),
-        None => Ok(()),
-    }
-}
 
 /// Every app with its number of user records. Admins only.
 #[utoipa::path(
@@ -100,9 +38,12 @@ fn refuse_unknown_members(object: &Map<String, Value>) -> Result<(), ApiError> {
         (status = 503, description = "Storage unavailable", body = ErrorBody),
     )
 )]
-pub async fn list_apps(session: Session, state: Data<ApiState>) -> Result<HttpResponse, ApiError> {
-    session::admin(&session, &state).await?;
-    let apps = state.services.apps.list_apps().await?;
+pub async fn list_apps(
+    state: Data<ApiState>,
+    CurrentOperator(operator): CurrentOperator,
+) -> Result<HttpResponse, ApiError> {
+    let admin = operator.admin_access()?;
+    let apps = state.services.apps.list_apps(&admin).await?;
     Ok(no_store(HttpResponse::Ok()).json(AppListResponse {
         apps: apps
             .into_iter()
@@ -117,7 +58,7 @@ pub async fn list_apps(session: Session, state: Data<ApiState>) -> Result<HttpRe
     path = "/v1/apps",
     tag = "management",
     security(("session_cookie" = [])),
-    request_body = crate::dto::CreateAppRequest,
+    request_body = CreateAppRequest,
     responses(
         (status = 201, body = CreatedAppResponse),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
@@ -132,26 +73,14 @@ pub async fn list_apps(session: Session, state: Data<ApiState>) -> Result<HttpRe
 pub async fn create_app(
     request: HttpRequest,
     payload: Payload,
-    session: Session,
     state: Data<ApiState>,
+    CurrentOperator(operator): CurrentOperator,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = session::admin(&session, &state).await?;
-    let mut object = read_object(&request, payload).await?;
-    let new = NewApp {
-        id: optional_text(&mut object, "sourceAppId")?.unwrap_or_default(),
-        name: optional_text(&mut object, "name")?.unwrap_or_default(),
-        allowed_origins: optional_texts(&mut object, "allowedOrigins")?.unwrap_or_default(),
-        honeypot_field: optional_text(&mut object, "honeypotField")?,
-        thank_you_url: optional_text(&mut object, "thankYouUrl")?,
-        error_url: optional_text(&mut object, "errorUrl")?,
-    };
-    refuse_unknown_members(&object)?;
-    let (app, password) = state.services.apps.create_app(new).await?;
-    tracing::info!(
-        subject = principal.subject(),
-        app_id = app.id,
-        "app created"
-    );
+    let admin = operator.admin_access()?;
+    let body = read_limited(&request, payload, MANAGEMENT_BODY_LIMIT).await?;
+    let new = CreateAppRequest::parse(&body)?.into();
+    let (app, password) = state.services.apps.create_app(&admin, new).await?;
+    tracing::info!(subject = admin.subject(), app_id = app.id, "app created");
     Ok(no_store(HttpResponse::Created()).json(CreatedAppResponse {
         app: AppResponse::from_record(app, None),
         password: password.expose_secret().to_owned(),
@@ -173,14 +102,16 @@ pub async fn create_app(
     )
 )]
 pub async fn get_app(
-    session: Session,
     state: Data<ApiState>,
     app_id: Path<String>,
+    CurrentOperator(operator): CurrentOperator,
 ) -> Result<HttpResponse, ApiError> {
-    session::manager_of(&session, &state, &app_id).await?;
-    let app = state.services.apps.find_app(&app_id).await?;
-    let user_count = state.services.users.count(&app_id).await?;
-    Ok(no_store(HttpResponse::Ok()).json(AppResponse::from_record(app, Some(user_count))))
+    let access = operator.app_access(&app_id)?;
+    let summary = state.services.apps.summary(&access).await?;
+    Ok(no_store(HttpResponse::Ok()).json(AppResponse::from_record(
+        summary.app,
+        Some(summary.user_count),
+    )))
 }
 
 /// Changes an app's settings. The owner may change `name` and `allowedOrigins`; admins also
@@ -191,7 +122,7 @@ pub async fn get_app(
     tag = "management",
     security(("session_cookie" = [])),
     params(("appId" = String, Path)),
-    request_body = crate::dto::UpdateAppRequest,
+    request_body = UpdateAppRequest,
     responses(
         (status = 200, body = AppResponse),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
@@ -206,29 +137,14 @@ pub async fn get_app(
 pub async fn update_app(
     request: HttpRequest,
     payload: Payload,
-    session: Session,
     state: Data<ApiState>,
     app_id: Path<String>,
+    CurrentOperator(operator): CurrentOperator,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = session::manager_of(&session, &state, &app_id).await?;
-    let mut object = read_object(&request, payload).await?;
-    let changes = AppChanges {
-        name: optional_text(&mut object, "name")?,
-        allowed_origins: optional_texts(&mut object, "allowedOrigins")?,
-        honeypot_field: clearable_text(&mut object, "honeypotField")?,
-        thank_you_url: clearable_text(&mut object, "thankYouUrl")?,
-        error_url: clearable_text(&mut object, "errorUrl")?,
-    };
-    refuse_unknown_members(&object)?;
-    if !principal.may_change(&app_id, &changes) {
-        tracing::warn!(
-            subject = principal.subject(),
-            app_id = %app_id,
-            "an owner tried to change an admin-only setting"
-        );
-        return Err(ApiError::forbidden());
-    }
-    let app = state.services.apps.update_app(&app_id, changes).await?;
+    let access = operator.app_access(&app_id)?;
+    let body = read_limited(&request, payload, MANAGEMENT_BODY_LIMIT).await?;
+    let changes = UpdateAppRequest::parse(&body)?.into();
+    let app = state.services.apps.update_app(&access, changes).await?;
     Ok(no_store(HttpResponse::Ok()).json(AppResponse::from_record(app, None)))
 }
 
@@ -247,13 +163,13 @@ pub async fn update_app(
     )
 )]
 pub async fn delete_app(
-    session: Session,
     state: Data<ApiState>,
     app_id: Path<String>,
+    CurrentOperator(operator): CurrentOperator,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = session::admin(&session, &state).await?;
-    state.services.apps.delete_app(&app_id).await?;
-    tracing::info!(subject = principal.subject(), app_id = %app_id, "app deleted");
+    let admin = operator.admin_access()?;
+    state.services.apps.delete_app(&admin, &app_id).await?;
+    tracing::info!(subject = admin.subject(), app_id = %app_id, "app deleted");
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -273,13 +189,13 @@ pub async fn delete_app(
     )
 )]
 pub async fn rotate_password(
-    session: Session,
     state: Data<ApiState>,
     app_id: Path<String>,
+    CurrentOperator(operator): CurrentOperator,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = session::admin(&session, &state).await?;
-    let (_, password) = state.services.apps.rotate_password(&app_id).await?;
-    tracing::info!(subject = principal.subject(), app_id = %app_id, "app password rotated");
+    let admin = operator.admin_access()?;
+    let (_, password) = state.services.apps.rotate_password(&admin, &app_id).await?;
+    tracing::info!(subject = admin.subject(), app_id = %app_id, "app password rotated");
     Ok(no_store(HttpResponse::Ok()).json(PasswordResponse {
         password: password.expose_secret().to_owned(),
     }))
@@ -300,13 +216,12 @@ pub async fn rotate_password(
     )
 )]
 pub async fn get_schema(
-    session: Session,
     state: Data<ApiState>,
     app_id: Path<String>,
+    CurrentOperator(operator): CurrentOperator,
 ) -> Result<HttpResponse, ApiError> {
-    session::manager_of(&session, &state, &app_id).await?;
-    state.services.apps.find_app(&app_id).await?;
-    let current = state.services.apps.current_schema(&app_id).await?;
+    let access = operator.app_access(&app_id)?;
+    let current = state.services.apps.current_schema(&access).await?;
     let body = current.map_or_else(
         || {
             let empty = Schema::empty().to_draft();
@@ -355,15 +270,15 @@ pub struct SchemaSaveParams {
 pub async fn put_schema(
     request: HttpRequest,
     payload: Payload,
-    session: Session,
     state: Data<ApiState>,
     app_id: Path<String>,
     params: Query<SchemaSaveParams>,
+    CurrentOperator(operator): CurrentOperator,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = session::manager_of(&session, &state, &app_id).await?;
-    let dry_run = match params.dry_run.as_deref() {
-        None | Some("false") => false,
-        Some("true") => true,
+    let access = operator.app_access(&app_id)?;
+    let mode = match params.dry_run.as_deref() {
+        None | Some("false") => SchemaSave::Save,
+        Some("true") => SchemaSave::DryRun,
         Some(_) => {
             return Err(ApiError::invalid_field(
                 "dryRun",
@@ -372,31 +287,20 @@ pub async fn put_schema(
             ));
         }
     };
-    let object = read_object(&request, payload).await?;
-    let draft = schema_draft(object)?;
-    let schema = draft.clone().check().map_err(ApiError::validation)?;
-    state.services.apps.find_app(&app_id).await?;
-    let impact = state.services.users.schema_impact(&app_id, &schema).await?;
-    let saved = if dry_run {
-        None
-    } else {
-        let saved = state.services.apps.save_schema(&app_id, draft).await?;
-        tracing::info!(
-            subject = principal.subject(),
-            app_id = %app_id,
-            version = saved.version,
-            failing = impact.failing,
-            "schema saved"
-        );
-        Some(SchemaVersionResponse::from(saved))
-    };
+    let body = read_limited(&request, payload, MANAGEMENT_BODY_LIMIT).await?;
+    let draft = schema_draft(json_object(&body)?)?;
+    let change = state
+        .services
+        .apps
+        .save_schema(&access, draft, mode)
+        .await?;
     Ok(no_store(HttpResponse::Ok()).json(SchemaSaveResponse {
-        dry_run,
-        schema: saved,
+        dry_run: mode == SchemaSave::DryRun,
+        schema: change.saved.map(SchemaVersionResponse::from),
         impact: SchemaImpactResponse {
-            checked: impact.checked,
-            failing: impact.failing,
-            examples: impact.examples,
+            checked: change.impact.checked,
+            failing: change.impact.failing,
+            examples: change.impact.examples,
         },
     }))
 }
@@ -525,13 +429,12 @@ fn schema_draft(mut object: Map<String, Value>) -> Result<SchemaDraft, ApiError>
     )
 )]
 pub async fn schema_versions(
-    session: Session,
     state: Data<ApiState>,
     app_id: Path<String>,
+    CurrentOperator(operator): CurrentOperator,
 ) -> Result<HttpResponse, ApiError> {
-    session::manager_of(&session, &state, &app_id).await?;
-    state.services.apps.find_app(&app_id).await?;
-    let versions = state.services.apps.schema_versions(&app_id).await?;
+    let access = operator.app_access(&app_id)?;
+    let versions = state.services.apps.schema_versions(&access).await?;
     Ok(no_store(HttpResponse::Ok()).json(SchemaVersionsResponse {
         versions: versions
             .into_iter()

@@ -3,9 +3,9 @@ use actix_web::http::StatusCode;
 use actix_web::web::Data;
 use storage_port::StorageError;
 
-use crate::ApiState;
-use crate::dto::StatusResponse;
 use crate::error::{ApiError, ErrorBody};
+use crate::responses::StatusResponse;
+use crate::state::ApiState;
 
 /// The process is up.
 #[utoipa::path(get, path = "/health", tag = "health", responses((status = 200, body = StatusResponse)))]
@@ -19,7 +19,7 @@ pub async fn health() -> HttpResponse {
     (status = 503, description = "storage unavailable (`storage_unavailable`, with the reason when the store gave one) or reporting damaged data (`storage_corrupt`)", body = ErrorBody),
 ))]
 pub async fn ready(state: Data<ApiState>) -> Result<HttpResponse, ApiError> {
-    state.services.storage.ping().await.map_err(not_ready)?;
+    state.services.ping().await.map_err(not_ready)?;
     Ok(HttpResponse::Ok().json(StatusResponse { status: "ok" }))
 }
 

@@ -1,5 +1,414 @@
+//! The route table. [`API_ROUTES`] lists every path the API answers with its methods;
+//! [`configure`] registers exactly those (a test sends every listed method to every path, and
+//! an unlisted one); the OpenAPI document must describe the same paths and methods (a test
+//! compares them); and the dashboard's SPA fallback leaves every path of the list's first
+//! segments to the API ([`is_api_path`]).
+
 pub mod apps;
-pub mod auth;
+pub mod docs;
+pub mod export;
 pub mod health;
+pub mod operators;
 pub mod public;
-pub mod users;
+pub mod records;
+
+use actix_governor::Governor;
+use actix_web::http::Method;
+use actix_web::middleware::{Condition, from_fn};
+use actix_web::web;
+
+use crate::cors;
+use crate::middleware::{csrf, headers};
+use crate::operator_session::{self, SessionKey};
+use crate::rate_limit::IpGovernor;
+use crate::respond::method_not_allowed;
+
+/// One path of the API.
+#[derive(Debug, Clone, Copy)]
+pub struct ApiRoute {
+    /// As actix-web and OpenAPI both write it: `/v1/apps/{appId}`.
+    pub path: &'static str,
+    /// What a 405 answer names in `Allow`.
+    pub methods: &'static [&'static str],
+}
+
+const fn route(path: &'static str, methods: &'static [&'static str]) -> ApiRoute {
+    ApiRoute { path, methods }
+}
+
+/// Every route of the API. The public submission routes also answer `OPTIONS` (CORS
+/// preflight), which the document does not list.
+pub const API_ROUTES: &[ApiRoute] = &[
+    // Public: static sites, by `x-app-id`.
+    route("/v1/users", &["POST"]),
+    route("/v1/schema", &["GET"]),
+    route(public::THANKS_PATH, &["GET"]),
+    // Health.
+    route("/health", &["GET"]),
+    route("/ready", &["GET"]),
+    // Operators' sessions.
+    route("/auth/login", &["POST"]),
+    route("/auth/session", &["GET"]),
+    route("/auth/setup", &["GET"]),
+    route("/auth/logout", &["POST"]),
+    route("/auth/users", &["GET"]),
+    // Management: apps, schemas and records.
+    route("/v1/apps", &["GET", "POST"]),
+    route("/v1/apps/{appId}", &["GET", "PATCH", "DELETE"]),
+    route("/v1/apps/{appId}/password", &["POST"]),
+    route("/v1/apps/{appId}/schema", &["GET", "PUT"]),
+    route("/v1/apps/{appId}/schema/versions", &["GET"]),
+    route("/v1/apps/{appId}/users", &["GET"]),
+    route("/v1/apps/{appId}/users/export", &["GET"]),
+    route("/v1/apps/{appId}/users/{userId}", &["GET", "DELETE"]),
+    // The document and its viewer.
+    route("/openapi.json", &["GET"]),
+    route("/docs", &["GET"]),
+    route("/docs/{path}", &["GET"]),
+];
+
+/// The listed methods of the route whose pattern is `pattern`, for `Allow`.
+pub fn methods_of(pattern: &str) -> Option<&'static [&'static str]> {
+    API_ROUTES
+        .iter()
+        .find(|route| route.path == pattern)
+        .map(|route| route.methods)
+}
+
+/// Whether `path` belongs to the API rather than to the dashboard's pages: it is the first
+/// segment of a route (`/v1`, `/auth`, `/health`) or lies under the first segment of a route
+/// that has more (`/v1/…`, `/auth/…`, `/docs/…`).
+pub fn is_api_path(path: &str) -> bool {
+    API_ROUTES.iter().any(|route| {
+        let end = route.path[1..]
+            .find('/')
+            .map_or(route.path.len(), |i| i + 1);
+        let first = &route.path[..end];
+        match path.strip_prefix(first) {
+            Some("") => true,
+            Some(rest) => end < route.path.len() && rest.starts_with('/'),
+            None => false,
+        }
+    })
+}
+
+/// What the registration needs besides the state.
+#[derive(Clone)]
+pub struct Wiring {
+    pub governor: IpGovernor,
+    /// Whether the per-IP limit applies.
+    pub limit_ips: bool,
+    pub session_key: SessionKey,
+    pub secure_cookie: bool,
+}
+
+/// Registers every route of [`API_ROUTES`].
+pub fn configure(config: &mut web::ServiceConfig, wiring: &Wiring) {
+    public_routes(config, wiring);
+    operator_routes(config, wiring);
+    management_routes(config, wiring);
+    config.route("/openapi.json", web::get().to(docs::openapi_document));
+    docs::configure(config);
+}
+
+/// A route for one method. actix-web's own method guards also record each method they check
+/// in the request's extensions, an allocation per request on the public hot path; these
+/// routes' resources answer 405 themselves.
+fn method_route(method: Method) -> actix_web::Route {
+    web::route().guard(actix_web::guard::fn_guard(move |context| {
+        context.head().method == method
+    }))
+}
+
+fn public_routes(config: &mut web::ServiceConfig, wiring: &Wiring) {
+    let ip_limit = || Condition::new(wiring.limit_ips, Governor::new(&wiring.governor));
+    let readable_limits = || Condition::new(wiring.limit_ips, from_fn(cors::readable_rate_limits));
+    config
+        .service(
+            web::resource("/v1/users")
+                .wrap(headers::pages())
+                .wrap(ip_limit())
+                .wrap(readable_limits())
+                .route(method_route(Method::POST).to(public::submit_user))
+                .route(method_route(Method::OPTIONS).to(cors::preflight))
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/v1/schema")
+                .wrap(ip_limit())
+                .wrap(readable_limits())
+                .route(method_route(Method::GET).to(public::get_schema))
+                .route(method_route(Method::OPTIONS).to(cors::preflight))
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource(public::THANKS_PATH)
+                .wrap(headers::pages())
+                .route(web::get().to(public::thanks))
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/health")
+                .route(web::get().to(health::health))
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/ready")
+                .route(web::get().to(health::ready))
+                .default_service(web::to(method_not_allowed)),
+        );
+}
+
+/// `/auth/*`: operators' session cookie, the CSRF rule, JSON bodies.
+fn operator_routes(config: &mut web::ServiceConfig, wiring: &Wiring) {
+    config.service(
+        web::scope("/auth")
+            .wrap(operator_session::middleware(
+                &wiring.session_key,
+                wiring.secure_cookie,
+            ))
+            .wrap(from_fn(csrf::protect))
+            .service(
+                web::resource("/login")
+                    .route(web::post().to(operators::login))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/session")
+                    .route(web::get().to(operators::current_session))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/setup")
+                    .route(web::get().to(operators::setup))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/logout")
+                    .route(web::post().to(operators::logout))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/users")
+                    .route(web::get().to(operators::own_records))
+                    .default_service(web::to(method_not_allowed)),
+            ),
+    );
+}
+
+/// `/v1/apps/*`: the same session and CSRF rule as `/auth/*`.
+fn management_routes(config: &mut web::ServiceConfig, wiring: &Wiring) {
+    config.service(
+        web::scope("/v1/apps")
+            .wrap(operator_session::middleware(
+                &wiring.session_key,
+                wiring.secure_cookie,
+            ))
+            .wrap(from_fn(csrf::protect))
+            .service(
+                web::resource("")
+                    .route(web::get().to(apps::list_apps))
+                    .route(web::post().to(apps::create_app))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/{appId}")
+                    .route(web::get().to(apps::get_app))
+                    .route(web::patch().to(apps::update_app))
+                    .route(web::delete().to(apps::delete_app))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/{appId}/password")
+                    .route(web::post().to(apps::rotate_password))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/{appId}/schema")
+                    .route(web::get().to(apps::get_schema))
+                    .route(web::put().to(apps::put_schema))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/{appId}/schema/versions")
+                    .route(web::get().to(apps::schema_versions))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/{appId}/users")
+                    .route(web::get().to(records::list_records))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/{appId}/users/export")
+                    .route(web::get().to(export::export_records))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/{appId}/users/{userId}")
+                    .route(web::get().to(records::get_record))
+                    .route(web::delete().to(records::delete_record))
+                    .default_service(web::to(method_not_allowed)),
+            ),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::sync::Arc;
+
+    use actix_web::test::{TestRequest, call_service, init_service, read_body};
+    use actix_web::web::Data;
+    use actix_web::{App, http::StatusCode};
+    use domain::{DomainSettings, HashingSettings, Services};
+    use storage_port::{MemoryStorage, Storage};
+
+    use super::*;
+    use crate::client_ip::ClientIpResolver;
+    use crate::rate_limit::{RateLimitSettings, ip_governor};
+    use crate::settings::HttpSettings;
+    use crate::state::ApiState;
+
+    /// The paths the OpenAPI document does not describe: itself and its viewer.
+    const UNDOCUMENTED: [&str; 3] = ["/openapi.json", "/docs", "/docs/{path}"];
+
+    const EVERY_METHOD: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+
+    fn concrete(path: &str) -> String {
+        path.split('/')
+            .map(|segment| {
+                if segment.starts_with('{') {
+                    "x"
+                } else {
+                    segment
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    /// Every listed method of every listed path reaches a handler (whatever it then answers:
+    /// 401 without a session, 400 without an app id…), and a method that is not listed is
+    /// answered 404 or 405, never by a handler.
+    #[actix_web::test]
+    async fn the_registered_routes_are_the_listed_ones() {
+        let settings = DomainSettings {
+            hashing: HashingSettings::fast_for_tests(),
+            ..DomainSettings::default()
+        };
+        let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
+        let services = Arc::new(Services::new(storage, &settings).expect("services"));
+        let state = Data::new(ApiState::new(services, &HttpSettings::default()));
+        let wiring = Wiring {
+            governor: ip_governor(
+                &RateLimitSettings::default(),
+                ClientIpResolver::new(Vec::new()),
+            )
+            .expect("governor"),
+            limit_ips: false,
+            session_key: SessionKey::generate(),
+            secure_cookie: false,
+        };
+        let app = init_service(
+            App::new()
+                .app_data(state)
+                .configure(|config| configure(config, &wiring))
+                .default_service(web::to(crate::respond::not_found)),
+        )
+        .await;
+        for route in API_ROUTES {
+            let path = concrete(route.path);
+            for method in EVERY_METHOD {
+                let listed = route.methods.contains(&method);
+                // No Origin and no cookie: the CSRF rule lets it through, as it does curl.
+                let request = TestRequest::default()
+                    .method(Method::from_bytes(method.as_bytes()).expect("method"))
+                    .uri(&path)
+                    .to_request();
+                let response = call_service(&app, request).await;
+                let status = response.status();
+                let allow = response
+                    .headers()
+                    .get("allow")
+                    .and_then(|value| value.to_str().ok())
+                    .map(str::to_owned);
+                let body = read_body(response).await;
+                let unrouted = status == StatusCode::METHOD_NOT_ALLOWED
+                    || (status == StatusCode::NOT_FOUND
+                        && String::from_utf8_lossy(&body).contains("\"not_found\""));
+                assert_eq!(
+                    !unrouted,
+                    listed,
+                    "{method} {path}: {status} {}",
+                    String::from_utf8_lossy(&body)
+                );
+                if status == StatusCode::METHOD_NOT_ALLOWED && !route.path.starts_with("/docs") {
+                    assert_eq!(allow.as_deref(), Some(route.methods.join(", ").as_str()));
+                }
+            }
+        }
+    }
+
+    /// The OpenAPI document describes exactly the documented routes, with their methods.
+    #[test]
+    fn the_document_describes_the_listed_routes() {
+        let document: serde_json::Value =
+            serde_json::from_str(&crate::openapi::openapi_json()).expect("json");
+        let documented: BTreeSet<(String, String)> = document["paths"]
+            .as_object()
+            .expect("paths")
+            .iter()
+            .flat_map(|(path, item)| {
+                item.as_object()
+                    .expect("path item")
+                    .keys()
+                    .filter(|key| EVERY_METHOD.iter().any(|m| m.eq_ignore_ascii_case(key)))
+                    .map(|method| (path.clone(), method.to_uppercase()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let listed: BTreeSet<(String, String)> = API_ROUTES
+            .iter()
+            .filter(|route| !UNDOCUMENTED.contains(&route.path))
+            .flat_map(|route| {
+                route
+                    .methods
+                    .iter()
+                    .map(|method| (route.path.to_owned(), (*method).to_owned()))
+            })
+            .collect();
+        assert_eq!(documented, listed);
+    }
+
+    #[test]
+    fn api_paths_follow_the_list() {
+        for path in [
+            "/v1",
+            "/v1/",
+            "/v1/apps",
+            "/v1/anything",
+            "/auth",
+            "/auth/login",
+            "/docs",
+            "/docs/index.html",
+            "/health",
+            "/ready",
+            "/openapi.json",
+        ] {
+            assert!(is_api_path(path), "{path}");
+        }
+        for path in [
+            "/",
+            "/apps/my-site",
+            "/healthz",
+            "/health/x",
+            "/v1x",
+            "/authority",
+            "/assets/index.js",
+            "/sdk/v1.js",
+        ] {
+            assert!(!is_api_path(path), "{path}");
+        }
+    }
+}

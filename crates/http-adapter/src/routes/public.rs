@@ -1,63 +1,91 @@
-//! The routes static sites call: `POST /v1/users` and `GET /v1/schema`.
+//! The routes static sites call: `POST /v1/users` (JSON from scripts, or a plain HTML form)
+//! and `GET /v1/schema`.
+//!
+//! A submission goes through one pipeline whatever its content type: it is parsed by kind
+//! (app id and body), then the app is loaded, the origin checked, the app's rate limit taken
+//! and the record stored, and the outcome is rendered by kind (JSON with CORS headers, or a
+//! redirect and HTML pages for forms).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::{Data, Payload};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
-use domain::{AppContext, AppId, SubmissionInput, normalize_origin};
+use domain::{AppContext, AppId, SubmissionInput, Submitted, normalize_origin};
 use schema_validation::{FieldKind, Schema};
 use serde_json::{Map, Value};
 
-use crate::ApiState;
-use crate::body::{BodyKind, body_kind, read_limited, submission_input};
+use crate::body::{BodyKind, body_kind, read_limited};
 use crate::cors::{allow_origin, allow_origin_on, request_origin};
-use crate::dto::{SchemaResponse, SubmittedResponse};
 use crate::error::{ApiError, ErrorBody};
+use crate::requests::SubmitUserRequest;
+use crate::responses::{SchemaResponse, SubmittedResponse};
+use crate::state::ApiState;
 
 /// The built-in page a plain HTML form lands on when the app has no thank-you URL.
 pub const THANKS_PATH: &str = "/v1/thanks";
 
-/// How an answer may be shared with the page that asked.
-enum Cors {
-    /// Before any app is known: the error reveals nothing about an app, so the page may read it.
-    Open,
-    /// The app allows this origin.
-    Allowed,
-    /// The app does not allow this origin: no CORS headers, the page cannot read the answer.
-    Refused,
+/// Why a request failed, and how far it got: what the answer may share and explain depends on
+/// it.
+struct Failure {
+    /// Boxed: failures are rare, and a large `Err` would make every `Result` here large.
+    error: Box<ApiError>,
+    stage: Stage,
 }
 
-struct Failure(ApiError, Cors);
+enum Stage {
+    /// Before any app is known: the error reveals nothing about an app, so the page may read
+    /// it.
+    BeforeApp,
+    /// The app does not allow this origin: no CORS headers (the page cannot read the answer);
+    /// a form's error page names the origin.
+    Refused {
+        context: Arc<AppContext>,
+        origin: String,
+    },
+    /// The app allows the origin: its error page and its fields' labels may be used.
+    OfApp(Arc<AppContext>),
+}
 
 impl<E: Into<ApiError>> From<E> for Failure {
     fn from(error: E) -> Self {
-        Failure(error.into(), Cors::Open)
+        Self {
+            error: Box::new(error.into()),
+            stage: Stage::BeforeApp,
+        }
     }
 }
 
-trait AtStage<T> {
-    fn cors(self, cors: Cors) -> Result<T, Failure>;
-}
+impl Failure {
+    fn of_app(error: impl Into<ApiError>, context: &Arc<AppContext>) -> Self {
+        Self {
+            error: Box::new(error.into()),
+            stage: Stage::OfApp(context.clone()),
+        }
+    }
 
-impl<T, E: Into<ApiError>> AtStage<T> for Result<T, E> {
-    fn cors(self, cors: Cors) -> Result<T, Failure> {
-        self.map_err(|error| Failure(error.into(), cors))
+    fn context(&self) -> Option<&Arc<AppContext>> {
+        match &self.stage {
+            Stage::BeforeApp => None,
+            Stage::Refused { context, .. } | Stage::OfApp(context) => Some(context),
+        }
     }
 }
 
-fn respond(request: &HttpRequest, outcome: Result<HttpResponse, Failure>) -> HttpResponse {
+/// A JSON answer: the outcome, with CORS headers as far as the stage allows.
+fn render_json(request: &HttpRequest, outcome: Result<HttpResponse, Failure>) -> HttpResponse {
     match outcome {
         Ok(response) => response,
-        Err(Failure(error, cors)) => {
+        Err(Failure { error, stage }) => {
             // `from_error` keeps the error on the response, for the request's log line and
             // the metrics.
-            let mut response = HttpResponse::from_error(error);
-            match cors {
-                Cors::Open | Cors::Allowed => {
+            let mut response = HttpResponse::from_error(*error);
+            match stage {
+                Stage::BeforeApp | Stage::OfApp(_) => {
                     allow_origin_on(&mut response, request_origin(request))
                 }
-                Cors::Refused => allow_origin_on(&mut response, None),
+                Stage::Refused { .. } => allow_origin_on(&mut response, None),
             }
             response
         }
@@ -84,11 +112,17 @@ async fn app_context(state: &ApiState, app_id: &AppId) -> Result<Arc<AppContext>
     Ok(state.services.submissions.app_context(app_id).await?)
 }
 
-fn check_origin(context: &AppContext, origin: Option<&str>) -> Result<(), Failure> {
+fn check_origin(context: &Arc<AppContext>, origin: Option<&str>) -> Result<(), Failure> {
     match origin {
         Some(origin) if !context.allows_origin(origin) => {
             tracing::info!(app_id = %context.app.id, origin, "origin not allowed");
-            Err(Failure(ApiError::origin_not_allowed(), Cors::Refused))
+            Err(Failure {
+                error: Box::new(ApiError::origin_not_allowed()),
+                stage: Stage::Refused {
+                    context: context.clone(),
+                    origin: origin.to_owned(),
+                },
+            })
         }
         // No Origin header: not a browser page's cross-origin request (curl, a server). CORS
         // protects browsers' users; it cannot and does not try to authenticate other clients.
@@ -104,7 +138,7 @@ fn check_origin(context: &AppContext, origin: Option<&str>) -> Result<(), Failur
     path = "/v1/users",
     tag = "public",
     params(("x-app-id" = String, Header, description = "The app's sourceAppId (JSON requests)")),
-    request_body(content = crate::dto::SubmitUserRequest, description = "JSON, or an HTML form with `_appId`, `email` and the fields"),
+    request_body(content = SubmitUserRequest, description = "JSON, or an HTML form with `_appId`, `email` and the fields"),
     responses(
         (status = 200, description = "Stored (or silently dropped by the honeypot)", body = SubmittedResponse),
         (status = 303, description = "Form posts: redirect to the app's thank-you page; on a failure, to its `errorUrl` (when set) with `error=<code>` and a `field=<key>` per field at fault"),
@@ -124,140 +158,134 @@ pub async fn submit_user(
     payload: Payload,
     state: Data<ApiState>,
 ) -> HttpResponse {
-    let outcome = match body_kind(&request) {
-        Ok(BodyKind::Json) => submit_json(&request, payload, &state).await,
-        // Boxed: the rare form path would otherwise make every JSON request's future as large
-        // as its own.
-        Ok(BodyKind::Form) => return Box::pin(submit_form(&request, payload, &state)).await,
-        Err(error) => Err(error.into()),
+    let kind = match body_kind(&request) {
+        Ok(kind) => kind,
+        Err(error) => return render_json(&request, Err(error.into())),
     };
-    respond(&request, outcome)
+    let outcome = submit(&request, payload, &state, kind).await;
+    match kind {
+        BodyKind::Json => render_json(
+            &request,
+            outcome.map(|accepted| {
+                let mut response = HttpResponse::Ok();
+                allow_origin(&mut response, request_origin(&request));
+                response.json(SubmittedResponse {
+                    id: accepted.submitted.id,
+                    created_at: accepted.submitted.created_at,
+                    updated_at: accepted.submitted.updated_at,
+                })
+            }),
+        ),
+        BodyKind::Form => render_form(&request, outcome),
+    }
 }
 
-async fn submit_json(
+/// A submission as its content type carries it.
+enum Posted {
+    Json(SubmitUserRequest),
+    /// Every pair of the form but `_appId`.
+    Form(Map<String, Value>),
+}
+
+impl Posted {
+    /// What the domain validates. Form values are text: they are converted by the app's
+    /// schema, and reserved keys (`_…`) are dropped, except the app's honeypot.
+    fn into_input(self, context: &AppContext) -> SubmissionInput {
+        match self {
+            Self::Json(request) => request.into(),
+            Self::Form(mut pairs) => {
+                let email = pairs.remove("email").unwrap_or(Value::Null);
+                let honeypot = context.app.honeypot_field.as_deref();
+                pairs.retain(|key, _| !key.starts_with('_') || Some(key.as_str()) == honeypot);
+                SubmissionInput {
+                    email,
+                    data: Value::Object(coerce_form_values(&context.schema, pairs)),
+                }
+            }
+        }
+    }
+}
+
+/// A stored (or honeypot-dropped) submission.
+struct Accepted {
+    context: Arc<AppContext>,
+    submitted: Submitted,
+}
+
+/// The pipeline: parse by kind, load the app, check the origin, take the app's rate limit,
+/// submit.
+async fn submit(
     request: &HttpRequest,
     payload: Payload,
     state: &ApiState,
-) -> Result<HttpResponse, Failure> {
-    let app_id = header_app_id(request)?;
-    let body = read_limited(request, payload, state.body_limit).await?;
-    let input = submission_input(&body)?;
+    kind: BodyKind,
+) -> Result<Accepted, Failure> {
+    let (app_id, posted) = match kind {
+        BodyKind::Json => {
+            let app_id = header_app_id(request)?;
+            let body = read_limited(request, payload, state.body_limit).await?;
+            (app_id, Posted::Json(SubmitUserRequest::parse(&body)?))
+        }
+        BodyKind::Form => {
+            let body = read_limited(request, payload, state.body_limit).await?;
+            let mut pairs: Map<String, Value> = Map::new();
+            for (key, value) in form_urlencoded::parse(&body) {
+                pairs.insert(key.into_owned(), Value::String(value.into_owned()));
+            }
+            let app_id = match pairs.remove("_appId") {
+                Some(Value::String(id)) => AppId::parse(&id)
+                    .ok_or_else(|| ApiError::bad_request("Invalid _appId field"))?,
+                _ => header_app_id(request)
+                    .map_err(|_| ApiError::bad_request("Missing _appId field"))?,
+            };
+            (app_id, Posted::Form(pairs))
+        }
+    };
     let context = app_context(state, &app_id).await?;
-    let origin = request_origin(request);
-    check_origin(&context, origin)?;
+    // Forms are checked by `Origin`, else by the `Referer`'s origin.
+    let origin = match (request_origin(request), kind) {
+        (Some(origin), _) => Some(Cow::Borrowed(origin)),
+        (None, BodyKind::Form) => referer_origin(request).map(Cow::Owned),
+        (None, BodyKind::Json) => None,
+    };
+    check_origin(&context, origin.as_deref())?;
     state
         .app_limiter
         .check(&context.app.id)
-        .cors(Cors::Allowed)?;
+        .map_err(|error| Failure::of_app(error, &context))?;
+    let input = posted.into_input(&context);
     let submitted = state
         .services
         .submissions
         .submit(&context, input)
         .await
-        .cors(Cors::Allowed)?;
-    let mut response = HttpResponse::Ok();
-    allow_origin(&mut response, origin);
-    Ok(response.json(SubmittedResponse {
-        id: submitted.id,
-        created_at: submitted.created_at,
-        updated_at: submitted.updated_at,
-    }))
+        .map_err(|error| Failure::of_app(error, &context))?;
+    Ok(Accepted { context, submitted })
 }
 
-/// A plain HTML form post. Same validation and origin rule (from `Origin`, else `Referer`);
-/// success is a 303 to the thank-you page. A failure once the app is known is a 303 to the
-/// app's error page when it has one; otherwise (and before the app is known) a small HTML page
-/// when the client accepts HTML, else the JSON error.
-async fn submit_form(request: &HttpRequest, payload: Payload, state: &ApiState) -> HttpResponse {
-    match accept_form(request, payload, state).await {
-        Ok(response) => response,
+/// A form's answer: a 303 to the thank-you page; a failure once the app is known is a 303 to
+/// the app's error page when it has one; otherwise (and before the app is known) a small HTML
+/// page when the client accepts HTML, else the JSON error.
+fn render_form(request: &HttpRequest, outcome: Result<Accepted, Failure>) -> HttpResponse {
+    match outcome {
+        Ok(accepted) => {
+            let target = accepted
+                .context
+                .app
+                .thank_you_url
+                .clone()
+                .unwrap_or_else(|| THANKS_PATH.to_owned());
+            HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, target))
+                .finish()
+        }
         Err(failure) => form_failure(request, &failure),
     }
 }
 
-/// Why a form post failed, with what the answer needs to explain it.
-struct FormFailure {
-    error: ApiError,
-    /// The app, when it was known by then: its error page and its fields' labels.
-    context: Option<Arc<AppContext>>,
-    /// The origin the app refused, to name it on the page.
-    refused_origin: Option<String>,
-}
-
-/// A failure before the app is known.
-impl<E: Into<ApiError>> From<E> for FormFailure {
-    fn from(error: E) -> Self {
-        Self {
-            error: error.into(),
-            context: None,
-            refused_origin: None,
-        }
-    }
-}
-
-async fn accept_form(
-    request: &HttpRequest,
-    payload: Payload,
-    state: &ApiState,
-) -> Result<HttpResponse, FormFailure> {
-    let body = read_limited(request, payload, state.body_limit).await?;
-    let mut pairs: Map<String, Value> = Map::new();
-    for (key, value) in form_urlencoded::parse(&body) {
-        pairs.insert(key.into_owned(), Value::String(value.into_owned()));
-    }
-    let app_id = match pairs.remove("_appId") {
-        Some(Value::String(id)) => {
-            AppId::parse(&id).ok_or_else(|| ApiError::bad_request("Invalid _appId field"))?
-        }
-        _ => header_app_id(request).map_err(|_| ApiError::bad_request("Missing _appId field"))?,
-    };
-    let context = app_context(state, &app_id).await?;
-    let of_app = |error: ApiError, refused_origin: Option<String>| FormFailure {
-        error,
-        context: Some(context.clone()),
-        refused_origin,
-    };
-    let origin = request_origin(request)
-        .map(str::to_owned)
-        .or_else(|| referer_origin(request));
-    if let Err(Failure(error, _)) = check_origin(&context, origin.as_deref()) {
-        return Err(of_app(error, origin));
-    }
-    state
-        .app_limiter
-        .check(&context.app.id)
-        .map_err(|error| of_app(error, None))?;
-    let email = pairs.remove("email").unwrap_or(Value::Null);
-    // Reserved keys are dropped, except the app's honeypot (`_gotcha` is common).
-    let honeypot = context.app.honeypot_field.as_deref();
-    pairs.retain(|key, _| !key.starts_with('_') || Some(key.as_str()) == honeypot);
-    let data = coerce_form_values(&context.schema, pairs);
-    state
-        .services
-        .submissions
-        .submit(
-            &context,
-            SubmissionInput {
-                email,
-                data: Value::Object(data),
-            },
-        )
-        .await
-        .map_err(|error| of_app(error.into(), None))?;
-    let target = context
-        .app
-        .thank_you_url
-        .clone()
-        .unwrap_or_else(|| THANKS_PATH.to_owned());
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, target))
-        .finish())
-}
-
-fn form_failure(request: &HttpRequest, failure: &FormFailure) -> HttpResponse {
+fn form_failure(request: &HttpRequest, failure: &Failure) -> HttpResponse {
     let error_url = failure
-        .context
-        .as_ref()
+        .context()
         .and_then(|context| context.app.error_url.as_deref());
     match error_url {
         Some(url) => HttpResponse::SeeOther()
@@ -348,10 +376,10 @@ fn accepts_html(request: &HttpRequest) -> bool {
         .is_some_and(|accept| accept.contains("text/html"))
 }
 
-fn error_page(request: &HttpRequest, failure: &FormFailure) -> HttpResponse {
+fn error_page(request: &HttpRequest, failure: &Failure) -> HttpResponse {
     let error = &failure.error;
-    let schema = failure.context.as_ref().map(|context| &context.schema);
-    let items: String = if let Some(origin) = &failure.refused_origin {
+    let schema = failure.context().map(|context| &context.schema);
+    let items: String = if let Stage::Refused { origin, .. } = &failure.stage {
         refused_origin_text(origin)
     } else if error.details.is_empty() {
         format!("<ul><li>{}</li></ul>", escape_html(&error.message))
@@ -488,7 +516,7 @@ pub async fn get_schema(request: HttpRequest, state: Data<ApiState>) -> HttpResp
         }))
     }
     .await;
-    respond(&request, outcome)
+    render_json(&request, outcome)
 }
 
 #[cfg(test)]

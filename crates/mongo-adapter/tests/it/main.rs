@@ -77,44 +77,19 @@ impl FreshStore {
     }
 }
 
-/// `storage_port::conformance_tests!` cannot be ignored, so the same list runs through this wrapper;
-/// keep it in step with the macro in `crates/storage-port/src/conformance.rs`.
-macro_rules! conformance_on_mongo {
-    ($($name:ident),* $(,)?) => {
-        mod conformance {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                #[cfg_attr(not(mongo_test_server), ignore = "needs the MongoDB test server: bash scripts/with-mongo-test-server.sh cargo test")]
-                async fn $name() {
-                    let fresh = super::FreshStore::connect().await;
-                    storage_port::conformance::$name(&fresh.store).await;
-                    fresh.drop_database().await;
-                }
-            )*
-        }
-    };
+/// The storage conformance suite, on a database of its own per check (dropped once it passed).
+mod conformance {
+    storage_port::conformance_tests!(
+        async {
+            let fresh = super::FreshStore::connect().await;
+            (fresh.store, fresh.database)
+        },
+        attributes {
+            #[cfg_attr(not(mongo_test_server), ignore = "needs the MongoDB test server: bash scripts/with-mongo-test-server.sh cargo test")]
+        },
+        after database => database.drop().await.expect("drop the test database")
+    );
 }
-
-conformance_on_mongo!(
-    apps_insert_find_and_refuse_duplicates,
-    app_ids_are_unique_ignoring_case_even_when_inserted_together,
-    apps_update_and_rotate_password,
-    an_app_keeps_its_incarnation_until_it_is_deleted,
-    apps_list_with_user_counts,
-    delete_app_removes_its_schemas_and_users_only,
-    schema_versions_count_up_and_list_newest_first,
-    concurrent_schema_saves_get_distinct_versions,
-    upsert_creates_then_merges,
-    tenants_are_isolated,
-    concurrent_upserts_of_one_email_make_one_record,
-    keyset_pagination_never_skips_or_repeats,
-    list_filters_by_email_text_and_creation_time,
-    delete_user_erases_one_record,
-    stored_data_round_trips_exactly,
-    admins_insert_find_and_refuse_duplicates,
-    admins_list_by_email_and_reset_passwords,
-    ping_answers,
-);
 
 mod documents;
 mod indexes;

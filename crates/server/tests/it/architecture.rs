@@ -171,3 +171,37 @@ fn every_crate_of_the_design_is_a_workspace_member() {
         );
     }
 }
+
+/// The Rust sources under `dir`, recursively.
+fn rust_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            files.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|ext| ext == "rs") {
+            files.push(path);
+        }
+    }
+    files
+}
+
+/// Access is decided in the domain: HTTP code gets an `AdminAccess` or `AppAccess` only from
+/// a logged-in operator (`Operator::admin_access`, `app_access`), never the command line's
+/// all-powerful one, and it cannot reach the store past the services.
+#[test]
+fn http_code_obtains_access_only_through_the_operator() {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../http-adapter/src");
+    let files = rust_files(&src);
+    assert!(files.len() > 10, "found the http-adapter sources");
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("read");
+        for forbidden in ["AdminAccess::command_line", "command_line()"] {
+            assert!(
+                !text.contains(forbidden),
+                "{} uses {forbidden}",
+                file.display()
+            );
+        }
+    }
+}

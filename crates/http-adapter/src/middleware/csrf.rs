@@ -21,9 +21,9 @@ use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
 use actix_web::web::Data;
 
-use crate::ApiState;
 use crate::error::ApiError;
-use crate::session::COOKIE_NAME;
+use crate::operator_session::COOKIE_NAME;
+use crate::state::ApiState;
 
 pub async fn protect(
     request: ServiceRequest,

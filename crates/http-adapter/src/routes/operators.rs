@@ -1,33 +1,25 @@
-//! Dashboard sessions: log in, who am I, log out, and the owner's users.
+//! Operators' dashboard sessions: log in, who am I, first-run setup, log out, and an app
+//! owner's own records.
 
 use actix_session::Session;
 use actix_web::web::{Data, Payload, Query};
 use actix_web::{HttpRequest, HttpResponse};
-use domain::Principal;
-use serde_json::{Map, Value};
+use domain::{Operator, OperatorAuthError};
 
-use crate::ApiState;
-use crate::body::{json_object, read_limited};
-use crate::dto::{LoginResponse, OkResponse, SessionResponse, SetupResponse, UserPageResponse};
+use crate::body::read_limited;
 use crate::error::{ApiError, ErrorBody};
+use crate::operator_session::{self, CurrentOperator};
 use crate::rate_limit::{LoginAccount, LoginAttempt};
-use crate::routes::users::{ListParams, list_page};
-use crate::session;
+use crate::requests::LoginRequest;
+use crate::respond::no_store;
+use crate::responses::{
+    LoginResponse, OkResponse, SessionResponse, SetupResponse, UserPageResponse,
+};
+use crate::routes::records::{ListParams, list_page};
+use crate::state::ApiState;
 
 /// Logins are small; this bounds the work a request can ask of argon2.
 const LOGIN_BODY_LIMIT: usize = 4 * 1024;
-
-/// A text member of a JSON body: absent or `null` is `None`, another type is 422.
-pub fn optional_text(
-    object: &mut Map<String, Value>,
-    key: &str,
-) -> Result<Option<String>, ApiError> {
-    match object.remove(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(text)) => Ok(Some(text)),
-        Some(_) => Err(ApiError::invalid_field(key, "type", "must be a string")),
-    }
-}
 
 /// Log in: `{sourceAppId, password}` opens an app-owner session, `{email, password}` an admin
 /// session. Unknown accounts and wrong passwords get the same 401, in the same time. A new
@@ -36,7 +28,7 @@ pub fn optional_text(
     post,
     path = "/auth/login",
     tag = "dashboard",
-    request_body = crate::dto::LoginRequest,
+    request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in; the session cookie is set", body = LoginResponse,
             headers(("set-cookie" = String, description = "users_api_session=...; HttpOnly; SameSite=Strict; Secure"))),
@@ -57,58 +49,40 @@ pub async fn login(
     state: Data<ApiState>,
 ) -> Result<HttpResponse, ApiError> {
     let body = read_limited(&request, payload, LOGIN_BODY_LIMIT).await?;
-    let mut object = json_object(&body)?;
-    let source_app_id = optional_text(&mut object, "sourceAppId")?;
-    let email = optional_text(&mut object, "email")?;
-    let Some(password) = optional_text(&mut object, "password")? else {
-        return Err(ApiError::invalid_field(
-            "password",
-            "required",
-            "is required",
-        ));
-    };
+    let login = LoginRequest::parse(&body)?;
+    let credentials = login.credentials()?;
     let ip = state.client_ip.of_request(&request);
-    let sessions = &state.services.sessions;
-    let outcome = match (source_app_id, email) {
-        (Some(app_id), None) => {
-            let attempt = state
-                .login_limiter
-                .begin(ip, LoginAccount::owner(&app_id))?;
-            counted(
-                attempt,
-                sessions.login_owner(&app_id, password.into()).await,
-            )
-        }
-        (None, Some(email)) => {
-            let attempt = state.login_limiter.begin(ip, LoginAccount::admin(&email))?;
-            counted(attempt, sessions.login_admin(&email, password.into()).await)
-        }
-        _ => {
-            return Err(ApiError::invalid_field(
-                "sourceAppId",
-                "required",
-                "give either sourceAppId (app owner) or email (admin)",
-            ));
-        }
+    let account = match &credentials {
+        domain::OperatorCredentials::AppOwner { app_id } => LoginAccount::owner(app_id),
+        domain::OperatorCredentials::Admin { email } => LoginAccount::admin(email),
     };
+    let attempt = state.login_limiter.begin(ip, account)?;
+    let outcome = counted(
+        attempt,
+        state
+            .services
+            .operator_sessions
+            .login(credentials, login.password)
+            .await,
+    );
     let claims = outcome.inspect_err(|error| {
-        if matches!(error, domain::AuthError::InvalidCredentials) {
+        if matches!(error, OperatorAuthError::InvalidCredentials) {
             tracing::info!(client_ip = ?ip, "failed dashboard login");
         }
     })?;
-    session::start(&session, &claims)?;
-    let source_app_id = match &claims.principal {
-        Principal::Owner { app_id } => Some(app_id.clone()),
-        Principal::Admin { .. } => None,
+    operator_session::start(&session, &claims)?;
+    let source_app_id = match &claims.operator {
+        Operator::AppOwner { app_id } => Some(app_id.clone()),
+        Operator::Admin { .. } => None,
     };
     tracing::info!(
-        role = claims.principal.role().as_str(),
-        subject = claims.principal.subject(),
+        role = claims.operator.role().as_str(),
+        subject = claims.operator.subject(),
         "dashboard login"
     );
     Ok(no_store(HttpResponse::Ok()).json(LoginResponse {
         ok: true,
-        role: claims.principal.role().as_str(),
+        role: claims.operator.role().as_str(),
         source_app_id,
     }))
 }
@@ -116,17 +90,12 @@ pub async fn login(
 /// Only wrong credentials count against the account's login limits.
 fn counted<T>(
     attempt: LoginAttempt<'_>,
-    outcome: Result<T, domain::AuthError>,
-) -> Result<T, domain::AuthError> {
-    if matches!(outcome, Err(domain::AuthError::InvalidCredentials)) {
+    outcome: Result<T, OperatorAuthError>,
+) -> Result<T, OperatorAuthError> {
+    if matches!(outcome, Err(OperatorAuthError::InvalidCredentials)) {
         attempt.failed();
     }
     outcome
-}
-
-pub fn no_store(mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
-    builder.insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"));
-    builder
 }
 
 /// Who is logged in.
@@ -141,18 +110,16 @@ pub fn no_store(mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpR
     )
 )]
 pub async fn current_session(
-    session: Session,
-    state: Data<ApiState>,
+    CurrentOperator(operator): CurrentOperator,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = session::authenticate(&session, &state).await?;
-    let role = principal.role().as_str();
-    let body = match principal {
-        Principal::Admin { email } => SessionResponse {
+    let role = operator.role().as_str();
+    let body = match operator {
+        Operator::Admin { email } => SessionResponse {
             role,
             source_app_id: None,
             email: Some(email),
         },
-        Principal::Owner { app_id } => SessionResponse {
+        Operator::AppOwner { app_id } => SessionResponse {
             role,
             source_app_id: Some(app_id),
             email: None,
@@ -191,13 +158,14 @@ pub async fn setup(state: Data<ApiState>) -> Result<HttpResponse, ApiError> {
     )
 )]
 pub async fn logout(session: Session, state: Data<ApiState>) -> HttpResponse {
-    session::end(&session, &state);
+    operator_session::end(&session, &state);
     no_store(HttpResponse::Ok()).json(OkResponse { ok: true })
 }
 
 /// The logged-in app owner's users: the same as `GET /v1/apps/{own id}/users`.
 #[utoipa::path(
     get,
+    operation_id = "own_users",
     path = "/auth/users",
     tag = "dashboard",
     security(("session_cookie" = [])),
@@ -210,14 +178,11 @@ pub async fn logout(session: Session, state: Data<ApiState>) -> HttpResponse {
         (status = 422, description = "A bad limit or date", body = ErrorBody),
     )
 )]
-pub async fn own_users(
-    session: Session,
+pub async fn own_records(
     state: Data<ApiState>,
     params: Query<ListParams>,
+    CurrentOperator(operator): CurrentOperator,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = session::authenticate(&session, &state).await?;
-    let Principal::Owner { app_id } = principal else {
-        return Err(ApiError::forbidden());
-    };
-    list_page(&state, &app_id, params.into_inner()).await
+    let access = operator.own_app_access()?;
+    list_page(&state, &access, params.into_inner()).await
 }

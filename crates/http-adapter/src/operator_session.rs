@@ -1,23 +1,28 @@
-//! Dashboard sessions: an actix-session cookie (signed and encrypted with the configured key)
-//! holding who logged in (and which incarnation of that account), their credential version and
-//! two times. Every request that needs a
-//! login checks it against storage through the domain's [`domain::SessionService`].
+//! Operators' dashboard sessions: an actix-session cookie (signed and encrypted with the
+//! configured key) holding who logged in (and which incarnation of that account), their
+//! credential version and two times. Every request that needs a login takes a
+//! [`CurrentOperator`], which checks the cookie against storage through the domain's
+//! [`domain::OperatorSessions`].
 
 use actix_session::config::{CookieContentSecurity, TtlExtensionPolicy};
 use actix_session::storage::CookieSessionStore;
-use actix_session::{Session, SessionMiddleware};
+use actix_session::{Session, SessionExt as _, SessionMiddleware};
 use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::Payload;
+use actix_web::web::Data;
+use actix_web::{FromRequest, HttpRequest};
 use base64::Engine as _;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use domain::{AuthError, Principal, Role, SessionClaims, generate_password};
+use domain::{Operator, OperatorAuthError, OperatorClaims, OperatorRole, generate_password};
+use futures::future::LocalBoxFuture;
 use secrecy::ExposeSecret as _;
 use serde::{Deserialize, Serialize};
 use storage_port::Timestamp;
 
-use crate::ApiState;
 use crate::error::ApiError;
+use crate::state::ApiState;
 
 /// The session cookie's name.
 pub const COOKIE_NAME: &str = "users_api_session";
@@ -127,12 +132,12 @@ struct StoredClaims {
     last_seen: i64,
 }
 
-impl From<&SessionClaims> for StoredClaims {
-    fn from(claims: &SessionClaims) -> Self {
+impl From<&OperatorClaims> for StoredClaims {
+    fn from(claims: &OperatorClaims) -> Self {
         Self {
             id: String::new(),
-            role: claims.principal.role().as_str().to_owned(),
-            subject: claims.principal.subject().to_owned(),
+            role: claims.operator.role().as_str().to_owned(),
+            subject: claims.operator.subject().to_owned(),
             credential_version: claims.credential_version,
             incarnation: claims.incarnation.clone(),
             issued_at: claims.issued_at.as_unix_millis(),
@@ -142,17 +147,17 @@ impl From<&SessionClaims> for StoredClaims {
 }
 
 impl StoredClaims {
-    fn into_claims(self) -> Option<SessionClaims> {
-        let principal = match Role::parse(&self.role)? {
-            Role::Admin => Principal::Admin {
+    fn into_claims(self) -> Option<OperatorClaims> {
+        let operator = match OperatorRole::parse(&self.role)? {
+            OperatorRole::Admin => Operator::Admin {
                 email: self.subject,
             },
-            Role::Owner => Principal::Owner {
+            OperatorRole::AppOwner => Operator::AppOwner {
                 app_id: self.subject,
             },
         };
-        Some(SessionClaims {
-            principal,
+        Some(OperatorClaims {
+            operator,
             credential_version: self.credential_version,
             incarnation: self.incarnation,
             issued_at: Timestamp::from_unix_millis(self.issued_at),
@@ -162,7 +167,7 @@ impl StoredClaims {
 }
 
 /// Starts a session for `claims` under a new session id (no fixation).
-pub fn start(session: &Session, claims: &SessionClaims) -> Result<(), ApiError> {
+pub fn start(session: &Session, claims: &OperatorClaims) -> Result<(), ApiError> {
     session.renew();
     session.clear();
     let stored = StoredClaims {
@@ -178,7 +183,7 @@ pub fn start(session: &Session, claims: &SessionClaims) -> Result<(), ApiError> 
 /// refused by this instance until it would have expired anyway.
 pub fn end(session: &Session, state: &ApiState) {
     if let Ok(Some(stored)) = session.get::<StoredClaims>(CLAIMS_KEY) {
-        let policy = state.services.sessions.policy();
+        let policy = state.services.operator_sessions.policy();
         let absolute = i64::try_from(policy.absolute_timeout.as_millis()).unwrap_or(i64::MAX);
         state
             .revoked
@@ -196,7 +201,7 @@ pub struct RevokedSessions {
 }
 
 impl RevokedSessions {
-    fn revoke(&self, id: String, until_millis: i64) {
+    pub(crate) fn revoke(&self, id: String, until_millis: i64) {
         let mut until = self.lock();
         if until.len() >= 10_000 {
             let now = Timestamp::now().as_unix_millis();
@@ -219,7 +224,7 @@ impl RevokedSessions {
 
 /// Who is logged in, or 401 (and the session is purged) when nobody is, or the session has
 /// expired, or its account's password was rotated or the account deleted.
-pub async fn authenticate(session: &Session, state: &ApiState) -> Result<Principal, ApiError> {
+pub async fn authenticate(session: &Session, state: &ApiState) -> Result<Operator, ApiError> {
     let claims = session
         .get::<StoredClaims>(CLAIMS_KEY)
         .ok()
@@ -233,9 +238,9 @@ pub async fn authenticate(session: &Session, state: &ApiState) -> Result<Princip
         return Err(ApiError::unauthenticated());
     };
     let now = Timestamp::now();
-    match state.services.sessions.check(&claims, now).await {
+    match state.services.operator_sessions.check(&claims, now).await {
         Ok(()) => {}
-        Err(AuthError::SessionEnded) => {
+        Err(OperatorAuthError::SessionEnded) => {
             session.purge();
             return Err(ApiError::unauthenticated());
         }
@@ -248,53 +253,35 @@ pub async fn authenticate(session: &Session, state: &ApiState) -> Result<Princip
             stored
         });
     }
-    Ok(claims.principal)
+    Ok(claims.operator)
 }
 
-/// The logged-in principal, if it may manage `app_id`: 401 as `authenticate` says, 403 (logged)
-/// for an owner of another app.
-pub async fn manager_of(
-    session: &Session,
-    state: &ApiState,
-    app_id: &str,
-) -> Result<Principal, ApiError> {
-    let principal = authenticate(session, state).await?;
-    authorize(&principal, app_id)?;
-    Ok(principal)
-}
+/// The logged-in operator, as an extractor: 401 as [`authenticate`] says otherwise. What the
+/// operator may do is then the domain's to decide (`Operator::app_access`, `admin_access`).
+///
+/// List it after a handler's path and query extractors: actix polls them all and answers the
+/// first error, and this one may wait on storage, so a malformed path or query is answered
+/// first, without a storage read.
+#[derive(Debug)]
+pub struct CurrentOperator(pub Operator);
 
-/// The logged-in principal, if it is a platform admin: 401 as `authenticate` says, 403 (logged)
-/// for an app owner.
-pub async fn admin(session: &Session, state: &ApiState) -> Result<Principal, ApiError> {
-    let principal = authenticate(session, state).await?;
-    require_admin(&principal)?;
-    Ok(principal)
-}
+impl FromRequest for CurrentOperator {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
-/// The principal, if it may manage `app_id`; otherwise 403, logged.
-fn authorize(principal: &Principal, app_id: &str) -> Result<(), ApiError> {
-    if principal.may_manage(app_id) {
-        Ok(())
-    } else {
-        tracing::warn!(
-            subject = principal.subject(),
-            role = principal.role().as_str(),
-            app_id,
-            "refused access to another app"
-        );
-        Err(ApiError::forbidden())
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let session = request.get_session();
+        let state = request.app_data::<Data<ApiState>>().cloned();
+        Box::pin(async move {
+            let Some(state) = state else {
+                return Err(ApiError::internal(&NoState));
+            };
+            authenticate(&session, &state).await.map(CurrentOperator)
+        })
     }
 }
 
-/// Admins only; otherwise 403, logged.
-fn require_admin(principal: &Principal) -> Result<(), ApiError> {
-    if principal.is_admin() {
-        Ok(())
-    } else {
-        tracing::warn!(
-            subject = principal.subject(),
-            "refused an admin-only route to an app owner"
-        );
-        Err(ApiError::forbidden())
-    }
-}
+/// The routes were registered without their state: a wiring mistake, never a client's.
+#[derive(Debug, thiserror::Error)]
+#[error("the API state is not registered")]
+struct NoState;

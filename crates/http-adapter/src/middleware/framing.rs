@@ -24,8 +24,8 @@ use actix_web::middleware::Next;
 use actix_web::web::{Bytes, Data};
 use futures::Stream;
 
-use crate::ApiState;
 use crate::error::ApiError;
+use crate::state::ApiState;
 
 /// What a timed-out body stream yields; [`is_timeout`] recognises it.
 const TIMEOUT_MESSAGE: &str = "the request body did not arrive in time";

@@ -1,22 +1,10 @@
-//! What the public routes send and receive, as the OpenAPI document describes it.
+//! What the routes answer, as the OpenAPI document describes it (what clients send is in
+//! `requests`).
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 use storage_port::Timestamp;
 use utoipa::ToSchema;
-
-/// A sign-up from a site.
-#[derive(Debug, ToSchema)]
-#[schema(example = json!({"email": "ada@example.com", "data": {"fullName": "Ada Lovelace", "plan": "pro", "consentRequired": true}}))]
-#[allow(dead_code)] // Parsed by hand (see routes::public); this type documents the shape.
-pub struct SubmitUserRequest {
-    /// Trimmed and lower-cased before it is stored; at most 254 characters.
-    #[schema(example = "ada@example.com")]
-    pub email: String,
-    /// The app's schema fields.
-    #[schema(value_type = Object, example = json!({"fullName": "Ada Lovelace", "plan": "pro", "consentRequired": true}))]
-    pub data: Map<String, Value>,
-}
 
 /// The stored record's id and times. The same shape whether the email was new or known.
 #[derive(Debug, Serialize, ToSchema)]
@@ -91,21 +79,6 @@ pub struct StatusResponse {
 }
 
 // ---- Dashboard: sessions and management ----
-
-/// `{sourceAppId, password}` logs an app owner in; `{email, password}` an admin.
-#[derive(Debug, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
-// Parsed by hand (see routes::auth); this type documents the shape.
-// The README's admin; as a whole example, one that logs in (schemathesis sends it).
-#[schema(example = json!({"email": "admin@example.com", "password": "a long admin passphrase"}))]
-pub struct LoginRequest {
-    #[schema(example = "my-marketing-site")]
-    pub source_app_id: Option<String>,
-    #[schema(example = "admin@example.com")]
-    pub email: Option<String>,
-    pub password: String,
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -215,47 +188,6 @@ pub struct CreatedAppResponse {
     pub app: AppResponse,
     /// Shown once; only its argon2id hash is stored.
     pub password: String,
-}
-
-/// What an admin sends to create an app.
-#[derive(Debug, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
-#[schema(example = json!({
-    "sourceAppId": "my-marketing-site",
-    "name": "My marketing site",
-    "allowedOrigins": ["http://localhost:5173", "https://www.example.com"],
-    "honeypotField": "website",
-    "thankYouUrl": "https://www.example.com/thanks"
-}))]
-pub struct CreateAppRequest {
-    /// 1 to 80 characters of `[A-Za-z0-9._-]`, not dots only. Unique regardless of case
-    /// (`APP-A` is taken when `app-a` exists), then always matched exactly as created.
-    #[schema(example = "my-marketing-site")]
-    pub source_app_id: String,
-    pub name: String,
-    pub allowed_origins: Option<Vec<String>>,
-    pub honeypot_field: Option<String>,
-    pub thank_you_url: Option<String>,
-    /// An absolute http(s) URL; see `AppResponse.errorUrl`.
-    pub error_url: Option<String>,
-}
-
-/// Members to change; absent ones stay. Owners may send only `name` and `allowedOrigins`.
-/// `null` clears `honeypotField` / `thankYouUrl` / `errorUrl`.
-#[derive(Debug, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
-#[schema(example = json!({
-    "name": "My marketing site",
-    "allowedOrigins": ["http://localhost:5173", "https://www.example.com"]
-}))]
-pub struct UpdateAppRequest {
-    pub name: Option<String>,
-    pub allowed_origins: Option<Vec<String>>,
-    pub honeypot_field: Option<String>,
-    pub thank_you_url: Option<String>,
-    pub error_url: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,5 +1,5 @@
-//! Dashboard logins and who may do what: app owners (app id + app password) and platform admins
-//! (email + password). A session carries the account's incarnation and credential version; it
+//! Operators, the dashboard's people: app owners (app id + app password) and platform admins
+//! (email + password). How they log in, what they may do, and how long a login lasts. A session carries the account's incarnation and credential version; it
 //! ends when the password is rotated, when the account is gone (or deleted and created again
 //! under the same id or email), after an idle period and after a maximum age.
 
@@ -7,51 +7,37 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::SecretString;
-use storage_port::{AdminStore, AppChanges, AppStore, StorageError, Timestamp};
+use storage_port::{AdminStore, AppStore, StorageError, Timestamp};
 
 use crate::password::HashError;
 use crate::{AppId, EmailAddress, PasswordHasher};
 
-/// Who is logged in.
+/// An operator who is logged in to the dashboard.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Principal {
+pub enum Operator {
     /// A platform admin: every app.
     Admin { email: String },
     /// The owner of one app: that app only.
-    Owner { app_id: String },
+    AppOwner { app_id: String },
 }
 
-impl Principal {
+impl Operator {
     pub fn is_admin(&self) -> bool {
         matches!(self, Self::Admin { .. })
     }
 
-    /// Whether this principal may read and manage `app_id`'s schema and users.
+    /// Whether this operator may read and manage `app_id`'s settings, schema and records.
     pub fn may_manage(&self, app_id: &str) -> bool {
         match self {
             Self::Admin { .. } => true,
-            Self::Owner { app_id: own } => own == app_id,
+            Self::AppOwner { app_id: own } => own == app_id,
         }
     }
 
-    /// Whether this principal may apply `changes` to `app_id`: admins anything; owners only
-    /// their own app's name and allowed origins.
-    pub fn may_change(&self, app_id: &str, changes: &AppChanges) -> bool {
+    pub fn role(&self) -> OperatorRole {
         match self {
-            Self::Admin { .. } => true,
-            Self::Owner { .. } => {
-                self.may_manage(app_id)
-                    && changes.honeypot_field.is_none()
-                    && changes.thank_you_url.is_none()
-                    && changes.error_url.is_none()
-            }
-        }
-    }
-
-    pub fn role(&self) -> Role {
-        match self {
-            Self::Admin { .. } => Role::Admin,
-            Self::Owner { .. } => Role::Owner,
+            Self::Admin { .. } => OperatorRole::Admin,
+            Self::AppOwner { .. } => OperatorRole::AppOwner,
         }
     }
 
@@ -59,38 +45,56 @@ impl Principal {
     pub fn subject(&self) -> &str {
         match self {
             Self::Admin { email } => email,
-            Self::Owner { app_id } => app_id,
+            Self::AppOwner { app_id } => app_id,
         }
     }
 }
 
+/// The two kinds of operator; `admin` and `owner` on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
+pub enum OperatorRole {
     Admin,
-    Owner,
+    AppOwner,
 }
 
-impl Role {
+impl OperatorRole {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Admin => "admin",
-            Self::Owner => "owner",
+            Self::AppOwner => "owner",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "admin" => Some(Self::Admin),
-            "owner" => Some(Self::Owner),
+            "owner" => Some(Self::AppOwner),
             _ => None,
         }
     }
 }
 
+/// What an operator logs in with, besides the password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OperatorCredentials {
+    /// The app's id (`sourceAppId`): its owner.
+    AppOwner { app_id: String },
+    /// An admin's email.
+    Admin { email: String },
+}
+
+/// The parts of an app or admin record a login needs.
+struct Account {
+    operator: Operator,
+    password_hash: String,
+    credential_version: i64,
+    incarnation: String,
+}
+
 /// What a session remembers between requests.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SessionClaims {
-    pub principal: Principal,
+pub struct OperatorClaims {
+    pub operator: Operator,
     /// The account's credential version at login; a rotation raises it and ends the session.
     pub credential_version: i64,
     /// Which account of that id or email logged in: an app's random incarnation, an admin's
@@ -102,14 +106,14 @@ pub struct SessionClaims {
 
 /// How long sessions last.
 #[derive(Debug, Clone, Copy)]
-pub struct SessionPolicy {
+pub struct OperatorSessionPolicy {
     /// A session unused this long ends.
     pub idle_timeout: Duration,
     /// A session ends this long after login, used or not.
     pub absolute_timeout: Duration,
 }
 
-impl Default for SessionPolicy {
+impl Default for OperatorSessionPolicy {
     fn default() -> Self {
         Self {
             idle_timeout: Duration::from_secs(2 * 60 * 60),
@@ -119,7 +123,7 @@ impl Default for SessionPolicy {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum AuthError {
+pub enum OperatorAuthError {
     /// Unknown account or wrong password: one answer for both.
     #[error("invalid credentials")]
     InvalidCredentials,
@@ -132,16 +136,16 @@ pub enum AuthError {
     Hashing(#[from] HashError),
 }
 
-/// Logs owners and admins in and checks their sessions on every request.
+/// Logs operators in and checks their sessions on every request.
 #[derive(Debug)]
-pub struct SessionService<S: ?Sized> {
+pub struct OperatorSessions<S: ?Sized> {
     storage: Arc<S>,
     hasher: PasswordHasher,
-    policy: SessionPolicy,
+    policy: OperatorSessionPolicy,
 }
 
-impl<S: AppStore + AdminStore + ?Sized> SessionService<S> {
-    pub fn new(storage: Arc<S>, hasher: PasswordHasher, policy: SessionPolicy) -> Self {
+impl<S: AppStore + AdminStore + ?Sized> OperatorSessions<S> {
+    pub fn new(storage: Arc<S>, hasher: PasswordHasher, policy: OperatorSessionPolicy) -> Self {
         Self {
             storage,
             hasher,
@@ -149,59 +153,62 @@ impl<S: AppStore + AdminStore + ?Sized> SessionService<S> {
         }
     }
 
-    pub fn policy(&self) -> SessionPolicy {
+    pub fn policy(&self) -> OperatorSessionPolicy {
         self.policy
     }
 
-    /// An app owner's login. As slow for an unknown (or malformed) app id as for a wrong
-    /// password.
-    pub async fn login_owner(
+    /// Logs an operator in. Unknown accounts, malformed ids or emails and wrong passwords
+    /// all get [`OperatorAuthError::InvalidCredentials`], after the same argon2 work.
+    pub async fn login(
         &self,
-        app_id: &str,
+        credentials: OperatorCredentials,
         password: SecretString,
-    ) -> Result<SessionClaims, AuthError> {
-        let app = match AppId::parse(app_id) {
-            Some(id) => self.storage.find_app(id.as_ref()).await?,
-            None => None,
+    ) -> Result<OperatorClaims, OperatorAuthError> {
+        let account = match credentials {
+            OperatorCredentials::AppOwner { app_id } => match AppId::parse(&app_id) {
+                Some(id) => self
+                    .storage
+                    .find_app(id.as_ref())
+                    .await?
+                    .map(|app| Account {
+                        operator: Operator::AppOwner { app_id: app.id },
+                        password_hash: app.password_hash,
+                        credential_version: app.credential_version,
+                        incarnation: app.incarnation,
+                    }),
+                None => None,
+            },
+            OperatorCredentials::Admin { email } => match EmailAddress::parse(&email) {
+                Some(email) => {
+                    self.storage
+                        .find_admin_by_email(email.as_ref())
+                        .await?
+                        .map(|admin| Account {
+                            operator: Operator::Admin { email: admin.email },
+                            password_hash: admin.password_hash,
+                            credential_version: admin.credential_version,
+                            incarnation: admin.id,
+                        })
+                }
+                None => None,
+            },
         };
-        let app = self
+        let account = self
             .hasher
-            .verified(password, app, |a| &a.password_hash)
-            .await?;
-        let app = app.ok_or(AuthError::InvalidCredentials)?;
+            .verified(password, account, |a| &a.password_hash)
+            .await?
+            .ok_or(OperatorAuthError::InvalidCredentials)?;
         Ok(Self::claims(
-            Principal::Owner { app_id: app.id },
-            app.credential_version,
-            app.incarnation,
+            account.operator,
+            account.credential_version,
+            account.incarnation,
         ))
     }
 
-    /// A platform admin's login, with the same timing rule.
-    pub async fn login_admin(
-        &self,
-        email: &str,
-        password: SecretString,
-    ) -> Result<SessionClaims, AuthError> {
-        let admin = match EmailAddress::parse(email) {
-            Some(email) => self.storage.find_admin_by_email(email.as_ref()).await?,
-            None => None,
-        };
-        let admin = self
-            .hasher
-            .verified(password, admin, |a| &a.password_hash)
-            .await?;
-        let admin = admin.ok_or(AuthError::InvalidCredentials)?;
-        Ok(Self::claims(
-            Principal::Admin { email: admin.email },
-            admin.credential_version,
-            admin.id,
-        ))
-    }
-
-    fn claims(principal: Principal, credential_version: i64, incarnation: String) -> SessionClaims {
+    fn claims(operator: Operator, credential_version: i64, incarnation: String) -> OperatorClaims {
         let now = Timestamp::now();
-        SessionClaims {
-            principal,
+        OperatorClaims {
+            operator,
             credential_version,
             incarnation,
             issued_at: now,
@@ -213,19 +220,23 @@ impl<S: AppStore + AdminStore + ?Sized> SessionService<S> {
     /// logged in to (same incarnation, not a later one under the same id or email) still
     /// exists with the credential version it logged in with. Reads storage every time, so a
     /// rotation or deletion made through any instance ends the session at its next request.
-    pub async fn check(&self, claims: &SessionClaims, now: Timestamp) -> Result<(), AuthError> {
+    pub async fn check(
+        &self,
+        claims: &OperatorClaims,
+        now: Timestamp,
+    ) -> Result<(), OperatorAuthError> {
         if !within(claims.last_seen, now, self.policy.idle_timeout)
             || !within(claims.issued_at, now, self.policy.absolute_timeout)
         {
-            return Err(AuthError::SessionEnded);
+            return Err(OperatorAuthError::SessionEnded);
         }
-        let current = match &claims.principal {
-            Principal::Owner { app_id } => self
+        let current = match &claims.operator {
+            Operator::AppOwner { app_id } => self
                 .storage
                 .find_app(app_id)
                 .await?
                 .map(|app| (app.credential_version, app.incarnation)),
-            Principal::Admin { email } => self
+            Operator::Admin { email } => self
                 .storage
                 .find_admin_by_email(email)
                 .await?
@@ -236,7 +247,7 @@ impl<S: AppStore + AdminStore + ?Sized> SessionService<S> {
         }) {
             Ok(())
         } else {
-            Err(AuthError::SessionEnded)
+            Err(OperatorAuthError::SessionEnded)
         }
     }
 }
@@ -256,15 +267,21 @@ mod tests {
     use super::*;
     use crate::HashingSettings;
 
-    fn owner(app_id: &str) -> Principal {
-        Principal::Owner {
+    fn owner_login(app_id: &str) -> OperatorCredentials {
+        OperatorCredentials::AppOwner {
+            app_id: app_id.into(),
+        }
+    }
+
+    fn owner(app_id: &str) -> Operator {
+        Operator::AppOwner {
             app_id: app_id.into(),
         }
     }
 
     #[test]
     fn owners_manage_only_their_own_app_and_admins_every_app() {
-        let admin = Principal::Admin {
+        let admin = Operator::Admin {
             email: "root@example.com".into(),
         };
         assert!(admin.may_manage("a") && admin.may_manage("b") && admin.is_admin());
@@ -273,41 +290,16 @@ mod tests {
         assert!(!owner("a").is_admin());
     }
 
-    #[test]
-    fn owners_may_change_only_name_and_origins() {
-        let names = AppChanges {
-            name: Some("n".into()),
-            allowed_origins: Some(vec!["*".into()]),
-            ..AppChanges::default()
-        };
-        let honeypot = AppChanges {
-            honeypot_field: Some(None),
-            ..AppChanges::default()
-        };
-        let thanks = AppChanges {
-            thank_you_url: Some(Some("https://x.example".into())),
-            ..AppChanges::default()
-        };
-        assert!(owner("a").may_change("a", &names));
-        assert!(!owner("a").may_change("b", &names));
-        assert!(!owner("a").may_change("a", &honeypot));
-        assert!(!owner("a").may_change("a", &thanks));
-        let admin = Principal::Admin {
-            email: "r@x.io".into(),
-        };
-        assert!(admin.may_change("b", &honeypot));
-    }
-
     async fn service(
-        policy: SessionPolicy,
+        policy: OperatorSessionPolicy,
     ) -> (
         Arc<MemoryStorage>,
-        SessionService<MemoryStorage>,
+        OperatorSessions<MemoryStorage>,
         PasswordHasher,
     ) {
         let storage = Arc::new(MemoryStorage::new());
         let hasher = PasswordHasher::new(&HashingSettings::fast_for_tests()).expect("hasher");
-        let service = SessionService::new(storage.clone(), hasher.clone(), policy);
+        let service = OperatorSessions::new(storage.clone(), hasher.clone(), policy);
         (storage, service, hasher)
     }
 
@@ -342,28 +334,28 @@ mod tests {
 
     #[tokio::test]
     async fn an_owner_logs_in_with_the_app_password_only() {
-        let (storage, service, hasher) = service(SessionPolicy::default()).await;
+        let (storage, service, hasher) = service(OperatorSessionPolicy::default()).await;
         insert_app(&storage, &hasher, "right").await;
         let claims = service
-            .login_owner("site", "right".into())
+            .login(owner_login("site"), "right".into())
             .await
             .expect("login");
-        assert_eq!(claims.principal, owner("site"));
+        assert_eq!(claims.operator, owner("site"));
         assert_eq!(claims.credential_version, 1);
         for (id, password) in [("site", "wrong"), ("other", "right"), ("bad id!", "right")] {
             assert!(matches!(
-                service.login_owner(id, password.into()).await,
-                Err(AuthError::InvalidCredentials)
+                service.login(owner_login(id), password.into()).await,
+                Err(OperatorAuthError::InvalidCredentials)
             ));
         }
     }
 
     #[tokio::test]
     async fn a_rotation_or_deletion_ends_the_session() {
-        let (storage, service, hasher) = service(SessionPolicy::default()).await;
+        let (storage, service, hasher) = service(OperatorSessionPolicy::default()).await;
         insert_app(&storage, &hasher, "right").await;
         let claims = service
-            .login_owner("site", "right".into())
+            .login(owner_login("site"), "right".into())
             .await
             .expect("login");
         service
@@ -376,9 +368,9 @@ mod tests {
             .expect("rotate");
         assert!(matches!(
             service.check(&claims, Timestamp::now()).await,
-            Err(AuthError::SessionEnded)
+            Err(OperatorAuthError::SessionEnded)
         ));
-        let fresh = SessionClaims {
+        let fresh = OperatorClaims {
             credential_version: 2,
             ..claims
         };
@@ -389,16 +381,16 @@ mod tests {
         storage.delete_app("site").await.expect("delete");
         assert!(matches!(
             service.check(&fresh, Timestamp::now()).await,
-            Err(AuthError::SessionEnded)
+            Err(OperatorAuthError::SessionEnded)
         ));
     }
 
     #[tokio::test]
     async fn an_app_created_again_under_the_same_id_does_not_revive_old_sessions() {
-        let (storage, service, hasher) = service(SessionPolicy::default()).await;
+        let (storage, service, hasher) = service(OperatorSessionPolicy::default()).await;
         insert_app_incarnation(&storage, &hasher, "right", "first").await;
         let claims = service
-            .login_owner("site", "right".into())
+            .login(owner_login("site"), "right".into())
             .await
             .expect("login");
         assert_eq!(claims.incarnation, "first");
@@ -406,10 +398,10 @@ mod tests {
         insert_app_incarnation(&storage, &hasher, "right", "second").await;
         assert!(matches!(
             service.check(&claims, Timestamp::now()).await,
-            Err(AuthError::SessionEnded)
+            Err(OperatorAuthError::SessionEnded)
         ));
         let fresh = service
-            .login_owner("site", "right".into())
+            .login(owner_login("site"), "right".into())
             .await
             .expect("login");
         service
@@ -428,14 +420,19 @@ mod tests {
             credential_version: 1,
             created_at: Timestamp::now(),
         };
-        let (storage, service, hasher) = service(SessionPolicy::default()).await;
+        let (storage, service, hasher) = service(OperatorSessionPolicy::default()).await;
         let hash = hasher.hash("right".into()).await.expect("hash");
         storage
             .insert_admin(&admin("first-id", &hash))
             .await
             .expect("insert");
         let claims = service
-            .login_admin("root@example.com", "right".into())
+            .login(
+                OperatorCredentials::Admin {
+                    email: "root@example.com".into(),
+                },
+                "right".into(),
+            )
             .await
             .expect("login");
         assert_eq!(claims.incarnation, "first-id");
@@ -450,23 +447,27 @@ mod tests {
             .insert_admin(&admin("second-id", &hash))
             .await
             .expect("insert");
-        let other = SessionService::new(Arc::new(recreated), hasher, SessionPolicy::default());
+        let other = OperatorSessions::new(
+            Arc::new(recreated),
+            hasher,
+            OperatorSessionPolicy::default(),
+        );
         assert!(matches!(
             other.check(&claims, Timestamp::now()).await,
-            Err(AuthError::SessionEnded)
+            Err(OperatorAuthError::SessionEnded)
         ));
     }
 
     #[tokio::test]
     async fn idle_and_old_sessions_end() {
-        let policy = SessionPolicy {
+        let policy = OperatorSessionPolicy {
             idle_timeout: Duration::from_secs(60),
             absolute_timeout: Duration::from_secs(600),
         };
         let (storage, service, hasher) = service(policy).await;
         insert_app(&storage, &hasher, "right").await;
         let claims = service
-            .login_owner("site", "right".into())
+            .login(owner_login("site"), "right".into())
             .await
             .expect("login");
         let at = |seconds: i64| {
@@ -474,7 +475,7 @@ mod tests {
         };
         service.check(&claims, at(59)).await.expect("not idle yet");
         assert!(service.check(&claims, at(61)).await.is_err(), "idle");
-        let active = SessionClaims {
+        let active = OperatorClaims {
             last_seen: at(590),
             ..claims.clone()
         };

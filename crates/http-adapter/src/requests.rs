@@ -1,0 +1,444 @@
+//! What clients send. Each body type here is both what the OpenAPI document shows and what its
+//! route parses into, so the two cannot drift. Members are read with messages for people (which
+//! member, what it must be) rather than serde's, which would name Rust types.
+
+use domain::{NewApp, OperatorCredentials, SubmissionInput};
+use secrecy::SecretString;
+use serde::de::{self, Deserialize, Deserializer, MapAccess};
+use serde_json::{Map, Value};
+use storage_port::AppChanges;
+use utoipa::ToSchema;
+
+use crate::body::json_object;
+use crate::error::ApiError;
+
+/// The members of a JSON object body, taken one by one; what is left can be refused.
+#[derive(Debug)]
+pub struct Members(Map<String, Value>);
+
+impl Members {
+    /// The body as a JSON object, or 400.
+    pub fn parse(bytes: &[u8]) -> Result<Self, ApiError> {
+        json_object(bytes).map(Self)
+    }
+
+    /// A text member: absent or `null` is `None`, another type is 422.
+    pub fn text(&mut self, key: &str) -> Result<Option<String>, ApiError> {
+        match self.0.remove(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(text)) => Ok(Some(text)),
+            Some(_) => Err(ApiError::invalid_field(key, "type", "must be a string")),
+        }
+    }
+
+    /// An array of texts: absent or `null` is `None`, anything else is 422.
+    pub fn texts(&mut self, key: &str) -> Result<Option<Vec<String>>, ApiError> {
+        let wrong = || ApiError::invalid_field(key, "type", "must be an array of strings");
+        match self.0.remove(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Array(items)) => items
+                .into_iter()
+                .map(|item| match item {
+                    Value::String(text) => Ok(text),
+                    _ => Err(wrong()),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+            Some(_) => Err(wrong()),
+        }
+    }
+
+    /// A member that may be set to a text or cleared with `null`: `None` when absent.
+    pub fn clearable_text(&mut self, key: &str) -> Result<Option<Option<String>>, ApiError> {
+        match self.0.remove(key) {
+            None => Ok(None),
+            Some(Value::Null) => Ok(Some(None)),
+            Some(Value::String(text)) => Ok(Some(Some(text))),
+            Some(_) => Err(ApiError::invalid_field(
+                key,
+                "type",
+                "must be a string or null",
+            )),
+        }
+    }
+
+    /// 422 naming the first member that was not taken.
+    pub fn refuse_unknown(self) -> Result<(), ApiError> {
+        match self.0.keys().next() {
+            Some(key) => Err(ApiError::invalid_field(
+                key,
+                "unknown",
+                "is not a known member",
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A sign-up from a site.
+// Read straight from the body (see its `Deserialize`): no map of the top-level object and no
+// copies of its keys are built on the hot path.
+#[derive(Debug, Default, PartialEq, ToSchema)]
+#[schema(example = json!({"email": "ada@example.com", "data": {"fullName": "Ada Lovelace", "plan": "pro", "consentRequired": true}}))]
+pub struct SubmitUserRequest {
+    /// Trimmed and lower-cased before it is stored; at most 254 characters.
+    #[schema(value_type = String, example = "ada@example.com")]
+    pub email: Value,
+    /// The app's schema fields.
+    #[schema(value_type = Object, example = json!({"fullName": "Ada Lovelace", "plan": "pro", "consentRequired": true}))]
+    pub data: Value,
+}
+
+impl SubmitUserRequest {
+    /// The `email` and `data` members of a JSON submission. Other members are read and
+    /// dropped; a repeated member counts once, the last one, as in a JSON object read whole.
+    /// Errors are those of [`json_object`].
+    pub fn parse(bytes: &[u8]) -> Result<Self, ApiError> {
+        match serde_json::from_slice::<Self>(bytes) {
+            Ok(request) => Ok(request),
+            // The only type a submission can have wrong is the top level's: members are any
+            // JSON.
+            Err(error) if error.classify() == serde_json::error::Category::Data => Err(
+                ApiError::invalid_json("The request body must be a JSON object"),
+            ),
+            Err(error) => Err(ApiError::invalid_json(format!(
+                "The request body is not valid JSON: {error}"
+            ))),
+        }
+    }
+}
+
+impl From<SubmitUserRequest> for SubmissionInput {
+    fn from(request: SubmitUserRequest) -> Self {
+        Self {
+            email: request.email,
+            data: request.data,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for SubmitUserRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Members;
+        impl<'de> de::Visitor<'de> for Members {
+            type Value = SubmitUserRequest;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<SubmitUserRequest, A::Error> {
+                let mut request = SubmitUserRequest::default();
+                while let Some(member) = map.next_key::<Member>()? {
+                    match member {
+                        Member::Email => request.email = map.next_value()?,
+                        Member::Data => request.data = map.next_value()?,
+                        // Read whole and dropped, so the nesting limit applies here too.
+                        Member::Other => drop(map.next_value::<Value>()?),
+                    }
+                }
+                Ok(request)
+            }
+        }
+        deserializer.deserialize_map(Members)
+    }
+}
+
+/// A member name of a submission, told apart without copying it.
+enum Member {
+    Email,
+    Data,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Member {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Name;
+        impl de::Visitor<'_> for Name {
+            type Value = Member;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a member name")
+            }
+
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<Member, E> {
+                Ok(match name {
+                    "email" => Member::Email,
+                    "data" => Member::Data,
+                    _ => Member::Other,
+                })
+            }
+        }
+        deserializer.deserialize_identifier(Name)
+    }
+}
+
+/// `{sourceAppId, password}` logs an app owner in; `{email, password}` an admin.
+#[derive(Debug, ToSchema)]
+#[serde(rename_all = "camelCase")]
+// The README's admin; as a whole example, one that logs in (schemathesis sends it).
+#[schema(example = json!({"email": "admin@example.com", "password": "a long admin passphrase"}))]
+pub struct LoginRequest {
+    #[schema(example = "my-marketing-site")]
+    pub source_app_id: Option<String>,
+    #[schema(example = "admin@example.com")]
+    pub email: Option<String>,
+    #[schema(value_type = String)]
+    pub password: SecretString,
+}
+
+impl LoginRequest {
+    /// Other members are ignored.
+    pub fn parse(bytes: &[u8]) -> Result<Self, ApiError> {
+        let mut members = Members::parse(bytes)?;
+        let source_app_id = members.text("sourceAppId")?;
+        let email = members.text("email")?;
+        let Some(password) = members.text("password")? else {
+            return Err(ApiError::invalid_field(
+                "password",
+                "required",
+                "is required",
+            ));
+        };
+        Ok(Self {
+            source_app_id,
+            email,
+            password: password.into(),
+        })
+    }
+
+    /// Who logs in: exactly one of `sourceAppId` and `email`, else 422.
+    pub fn credentials(&self) -> Result<OperatorCredentials, ApiError> {
+        match (&self.source_app_id, &self.email) {
+            (Some(app_id), None) => Ok(OperatorCredentials::AppOwner {
+                app_id: app_id.clone(),
+            }),
+            (None, Some(email)) => Ok(OperatorCredentials::Admin {
+                email: email.clone(),
+            }),
+            _ => Err(ApiError::invalid_field(
+                "sourceAppId",
+                "required",
+                "give either sourceAppId (app owner) or email (admin)",
+            )),
+        }
+    }
+}
+
+/// What an admin sends to create an app.
+#[derive(Debug, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "sourceAppId": "my-marketing-site",
+    "name": "My marketing site",
+    "allowedOrigins": ["http://localhost:5173", "https://www.example.com"],
+    "honeypotField": "website",
+    "thankYouUrl": "https://www.example.com/thanks"
+}))]
+pub struct CreateAppRequest {
+    /// 1 to 80 characters of `[A-Za-z0-9._-]`, not dots only. Unique regardless of case
+    /// (`APP-A` is taken when `app-a` exists), then always matched exactly as created.
+    #[schema(example = "my-marketing-site")]
+    pub source_app_id: String,
+    pub name: String,
+    pub allowed_origins: Option<Vec<String>>,
+    pub honeypot_field: Option<String>,
+    pub thank_you_url: Option<String>,
+    /// An absolute http(s) URL; see `AppResponse.errorUrl`.
+    pub error_url: Option<String>,
+}
+
+impl CreateAppRequest {
+    /// Absent texts are empty (and then refused by the domain's checks); unknown members 422.
+    pub fn parse(bytes: &[u8]) -> Result<Self, ApiError> {
+        let mut members = Members::parse(bytes)?;
+        let request = Self {
+            source_app_id: members.text("sourceAppId")?.unwrap_or_default(),
+            name: members.text("name")?.unwrap_or_default(),
+            allowed_origins: members.texts("allowedOrigins")?,
+            honeypot_field: members.text("honeypotField")?,
+            thank_you_url: members.text("thankYouUrl")?,
+            error_url: members.text("errorUrl")?,
+        };
+        members.refuse_unknown()?;
+        Ok(request)
+    }
+}
+
+impl From<CreateAppRequest> for NewApp {
+    fn from(request: CreateAppRequest) -> Self {
+        Self {
+            id: request.source_app_id,
+            name: request.name,
+            allowed_origins: request.allowed_origins.unwrap_or_default(),
+            honeypot_field: request.honeypot_field,
+            thank_you_url: request.thank_you_url,
+            error_url: request.error_url,
+        }
+    }
+}
+
+/// Members to change; absent ones stay. Owners may send only `name` and `allowedOrigins`.
+/// `null` clears `honeypotField` / `thankYouUrl` / `errorUrl`.
+#[derive(Debug, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "name": "My marketing site",
+    "allowedOrigins": ["http://localhost:5173", "https://www.example.com"]
+}))]
+pub struct UpdateAppRequest {
+    pub name: Option<String>,
+    pub allowed_origins: Option<Vec<String>>,
+    // `Some(None)`: cleared with `null`.
+    #[schema(value_type = Option<String>)]
+    pub honeypot_field: Option<Option<String>>,
+    #[schema(value_type = Option<String>)]
+    pub thank_you_url: Option<Option<String>>,
+    #[schema(value_type = Option<String>)]
+    pub error_url: Option<Option<String>>,
+}
+
+impl UpdateAppRequest {
+    /// Unknown members are 422.
+    pub fn parse(bytes: &[u8]) -> Result<Self, ApiError> {
+        let mut members = Members::parse(bytes)?;
+        let request = Self {
+            name: members.text("name")?,
+            allowed_origins: members.texts("allowedOrigins")?,
+            honeypot_field: members.clearable_text("honeypotField")?,
+            thank_you_url: members.clearable_text("thankYouUrl")?,
+            error_url: members.clearable_text("errorUrl")?,
+        };
+        members.refuse_unknown()?;
+        Ok(request)
+    }
+}
+
+impl From<UpdateAppRequest> for AppChanges {
+    fn from(request: UpdateAppRequest) -> Self {
+        Self {
+            name: request.name,
+            allowed_origins: request.allowed_origins,
+            honeypot_field: request.honeypot_field,
+            thank_you_url: request.thank_you_url,
+            error_url: request.error_url,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::*;
+
+    /// What the submission route read before: the object whole, then its two members.
+    fn via_object(body: &str) -> Result<(Value, Value), String> {
+        let mut object = json_object(body.as_bytes()).map_err(|e| e.to_string())?;
+        Ok((
+            object.remove("email").unwrap_or(Value::Null),
+            object.remove("data").unwrap_or(Value::Null),
+        ))
+    }
+
+    #[test]
+    fn submissions_are_read_as_the_whole_object_would_be() {
+        for body in [
+            r#"{"email":"a@example.com","data":{"x":1,"y":[true,null]}}"#,
+            r#"{"data":{"k":"v"},"extra":{"deep":[1,2,{"z":null}]},"email":"b@example.com"}"#,
+            r#"{"email":"first@example.com","email":"second@example.com"}"#,
+            r#"{"em\u0061il":"escaped@example.com","data":"not an object"}"#,
+            r#"{}"#,
+            r#"{"email":null,"data":null}"#,
+            r#"{"$where":"1","a.b":2,"email":7}"#,
+        ] {
+            let read = SubmitUserRequest::parse(body.as_bytes()).map_err(|e| e.to_string());
+            assert_eq!(
+                read.map(|request| (request.email, request.data)),
+                via_object(body),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn submission_errors_say_what_the_whole_object_would() {
+        for body in [
+            "[1,2]",
+            "\"text\"",
+            "42",
+            "null",
+            "{",
+            "{\"email\":}",
+            "",
+            "{} x",
+        ] {
+            let read = SubmitUserRequest::parse(body.as_bytes()).map(|_| ());
+            let whole = json_object(body.as_bytes()).map(|_| ());
+            assert_eq!(
+                read.map_err(|e| e.to_string()),
+                whole.map_err(|e| e.to_string()),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn nesting_is_limited_in_ignored_members_too() {
+        let deep = format!(
+            r#"{{"other":{}{}}}"#,
+            "[".repeat(10_000),
+            "]".repeat(10_000)
+        );
+        assert!(SubmitUserRequest::parse(deep.as_bytes()).is_err());
+    }
+
+    fn field_of(error: &ApiError) -> (&str, &str) {
+        let detail = &error.details[0];
+        (detail.field.as_str(), detail.code.as_str())
+    }
+
+    #[test]
+    fn members_of_the_wrong_type_are_named() {
+        let error = CreateAppRequest::parse(br#"{"sourceAppId": 7}"#).expect_err("type");
+        assert_eq!(field_of(&error), ("sourceAppId", "type"));
+        let error = CreateAppRequest::parse(br#"{"allowedOrigins": ["https://a.example", 1]}"#)
+            .expect_err("type");
+        assert_eq!(field_of(&error), ("allowedOrigins", "type"));
+        let error = UpdateAppRequest::parse(br#"{"thankYouUrl": false}"#).expect_err("type");
+        assert_eq!(field_of(&error), ("thankYouUrl", "type"));
+        let error =
+            UpdateAppRequest::parse(br#"{"name": "n", "owner": "me"}"#).expect_err("unknown");
+        assert_eq!(field_of(&error), ("owner", "unknown"));
+    }
+
+    #[test]
+    fn null_clears_and_absence_keeps() {
+        let request = UpdateAppRequest::parse(br#"{"honeypotField": null}"#).expect("parses");
+        assert_eq!(request.honeypot_field, Some(None));
+        assert_eq!(request.thank_you_url, None);
+    }
+
+    #[test]
+    fn a_login_names_exactly_one_account() {
+        let error = LoginRequest::parse(br#"{"email": "a@example.com"}"#).expect_err("password");
+        assert_eq!(field_of(&error), ("password", "required"));
+        for both_or_none in [
+            r#"{"password": "p"}"#,
+            r#"{"password": "p", "email": "a@example.com", "sourceAppId": "s"}"#,
+        ] {
+            let request = LoginRequest::parse(both_or_none.as_bytes()).expect("parses");
+            let error = request.credentials().expect_err("one of the two");
+            assert_eq!(field_of(&error), ("sourceAppId", "required"));
+        }
+        let request =
+            LoginRequest::parse(br#"{"sourceAppId": "s", "password": "p"}"#).expect("parses");
+        assert_eq!(
+            request.credentials().expect("owner"),
+            OperatorCredentials::AppOwner { app_id: "s".into() }
+        );
+    }
+}
