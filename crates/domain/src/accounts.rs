@@ -326,13 +326,14 @@ impl<S: Storage + ?Sized> AccountService<S> {
                 record.account.password_hash.as_deref().unwrap_or_default()
             })
             .await?;
-        let Some(record) = verified.filter(|record| !record.account.disabled) else {
+        let Some(mut record) = verified.filter(|record| !record.account.disabled) else {
             return Err(AccountError::InvalidCredentials);
         };
         let now = Timestamp::now();
         self.storage
             .record_login(&context.app.id, &record.user.id, now)
             .await?;
+        record.account.last_login_at = Some(now);
         self.start_session(record, None, client, now).await
     }
 
@@ -743,6 +744,12 @@ fn random_text(bytes: usize) -> String {
 fn refresh_token(app_id: &str, session_id: &str) -> SecretString {
     let app = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(app_id);
     format!("{app}.{session_id}.{}", random_text(32)).into()
+}
+
+/// The app a refresh token names, if it has the shape of one (for the HTTP tier's CORS check
+/// and rate limit before the token is spent).
+pub fn refresh_token_app(token: &str) -> Option<String> {
+    parse_refresh_token(token).map(|(app, _)| app)
 }
 
 /// The app id and session id a refresh token names, if it has the shape of one.

@@ -21,7 +21,7 @@ pub mod admins;
 pub use access::{AdminAccess, AppAccess, Forbidden};
 pub use accounts::{
     AccountCaller, AccountError, AccountService, AccountSettings, ClientInfo, LoggedIn, OwnAccount,
-    ProfileUpdate, Registration, Tokens,
+    ProfileUpdate, Registration, Tokens, refresh_token_app,
 };
 pub use app_cache::{AppCache, AppContext};
 pub use apps::{AppError, AppService, NewApp, SchemaChange, SchemaSave};
