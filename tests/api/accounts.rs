@@ -61,7 +61,13 @@ async fn error_code(response: Response) -> (StatusCode, String) {
     let status = response.status();
     let body = json(response).await;
     assert_eq!(body["success"], false, "{body}");
-    (status, body["error"]["code"].as_str().unwrap_or_default().to_owned())
+    (
+        status,
+        body["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    )
 }
 
 async fn the_whole_flow(app: &TestApp) {
@@ -104,12 +110,12 @@ async fn the_whole_flow(app: &TestApp) {
     );
 
     let sessions = json(get(app, "/v1/users/me/sessions", token(&refreshed)).await).await;
-    let sessions = sessions["data"]["sessions"].as_array().expect("sessions").clone();
+    let sessions = sessions["data"]["sessions"]
+        .as_array()
+        .expect("sessions")
+        .clone();
     assert_eq!(sessions.len(), 2, "one per login");
-    assert_eq!(
-        sessions.iter().filter(|s| s["current"] == true).count(),
-        1
-    );
+    assert_eq!(sessions.iter().filter(|s| s["current"] == true).count(), 1);
     let other = sessions
         .iter()
         .find(|s| s["current"] == false)
@@ -152,7 +158,10 @@ async fn the_whole_flow(app: &TestApp) {
         .await,
     )
     .await;
-    assert_eq!((status, code.as_str()), (StatusCode::UNAUTHORIZED, "invalid_token"));
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::UNAUTHORIZED, "invalid_token")
+    );
 }
 
 async fn refresh_races_get_one_successor_and_a_late_replay_ends_the_session(app: &TestApp) {
@@ -173,7 +182,11 @@ async fn refresh_races_get_one_successor_and_a_late_replay_ends_the_session(app:
         assert_eq!(answer.status(), StatusCode::OK);
         successors.insert(refresh_token(&json(answer).await["data"]).to_owned());
     }
-    assert_eq!(successors.len(), 1, "concurrent tabs get the same successor");
+    assert_eq!(
+        successors.len(),
+        1,
+        "concurrent tabs get the same successor"
+    );
     let successor = successors.into_iter().next().expect("one");
     let sessions = json(get(app, "/v1/users/me/sessions", token(&data)).await).await;
     assert_eq!(
@@ -182,9 +195,14 @@ async fn refresh_races_get_one_successor_and_a_late_replay_ends_the_session(app:
         "no second session"
     );
     assert_eq!(
-        post(app, "/v1/auth/refresh", json!({"refresh_token": successor}), None)
-            .await
-            .status(),
+        post(
+            app,
+            "/v1/auth/refresh",
+            json!({"refresh_token": successor}),
+            None
+        )
+        .await
+        .status(),
         StatusCode::OK
     );
 }
@@ -192,15 +210,35 @@ async fn refresh_races_get_one_successor_and_a_late_replay_ends_the_session(app:
 async fn bad_input_gets_the_documented_errors(app: &TestApp) {
     app.create_app("site").await;
     let cases = [
-        (json!({"email": "ada@example.com", "password": "short"}), "password", "too_short"),
-        (json!({"email": "ada@example.com", "password": "password123"}), "password", "too_common"),
-        (json!({"email": "not an email", "password": PASSWORD}), "email", "email"),
+        (
+            json!({"email": "ada@example.com", "password": "short"}),
+            "password",
+            "too_short",
+        ),
+        (
+            json!({"email": "ada@example.com", "password": "password123"}),
+            "password",
+            "too_common",
+        ),
+        (
+            json!({"email": "not an email", "password": PASSWORD}),
+            "email",
+            "email",
+        ),
         (json!({"password": PASSWORD}), "email", "required"),
-        (json!({"email": "ada@example.com", "password": PASSWORD, "role": "admin"}), "role", "unknown"),
+        (
+            json!({"email": "ada@example.com", "password": PASSWORD, "role": "admin"}),
+            "role",
+            "unknown",
+        ),
     ];
     for (body, field, code) in cases {
         let response = post(app, "/v1/auth/register", body.clone(), None).await;
-        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}"
+        );
         let body = json(response).await;
         assert_eq!(body["success"], false);
         assert!(
@@ -216,7 +254,13 @@ async fn bad_input_gets_the_documented_errors(app: &TestApp) {
     register(app, "ada@example.com").await;
     assert_eq!(
         error_code(
-            post(app, "/v1/auth/register", json!({"email": "ADA@example.com", "password": PASSWORD}), None).await
+            post(
+                app,
+                "/v1/auth/register",
+                json!({"email": "ADA@example.com", "password": PASSWORD}),
+                None
+            )
+            .await
         )
         .await,
         (StatusCode::CONFLICT, "email_taken".to_owned())
@@ -279,21 +323,33 @@ async fn forged_and_foreign_tokens_are_refused(app: &TestApp) {
     assert_eq!(claims["aud"], "site");
 
     let none = format!("{}.{}.", b64(br#"{"alg":"none","typ":"JWT"}"#), parts[1]);
-    let hs256_header = b64(
-        json!({"alg": "HS256", "typ": "JWT", "kid": header["kid"]})
-            .to_string()
-            .as_bytes(),
-    );
+    let hs256_header = b64(json!({"alg": "HS256", "typ": "JWT", "kid": header["kid"]})
+        .to_string()
+        .as_bytes());
     let hs256 = format!("{hs256_header}.{}.{}", parts[1], parts[2]);
     claims["sub"] = json!("someone-else");
-    let changed = format!("{}.{}.{}", parts[0], b64(claims.to_string().as_bytes()), parts[2]);
+    let changed = format!(
+        "{}.{}.{}",
+        parts[0],
+        b64(claims.to_string().as_bytes()),
+        parts[2]
+    );
     let unknown_kid = format!(
         "{}.{}.{}",
-        b64(json!({"alg": "EdDSA", "typ": "JWT", "kid": "not-a-key"}).to_string().as_bytes()),
+        b64(json!({"alg": "EdDSA", "typ": "JWT", "kid": "not-a-key"})
+            .to_string()
+            .as_bytes()),
         parts[1],
         parts[2]
     );
-    for forged in [none, hs256, changed, unknown_kid, "garbage".to_owned(), format!("{real}x")] {
+    for forged in [
+        none,
+        hs256,
+        changed,
+        unknown_kid,
+        "garbage".to_owned(),
+        format!("{real}x"),
+    ] {
         assert_eq!(
             error_code(get(app, "/v1/users/me", &forged).await).await,
             (StatusCode::UNAUTHORIZED, "invalid_token".to_owned()),
@@ -337,7 +393,10 @@ async fn a_password_change_ends_the_other_sessions(app: &TestApp) {
         .await
         .expect("request");
     assert_eq!(change.status(), StatusCode::OK);
-    assert_eq!(get(app, "/v1/users/me", token(&second)).await.status(), StatusCode::OK);
+    assert_eq!(
+        get(app, "/v1/users/me", token(&second)).await.status(),
+        StatusCode::OK
+    );
     assert_eq!(
         get(app, "/v1/users/me", token(&first)).await.status(),
         StatusCode::UNAUTHORIZED
@@ -413,7 +472,59 @@ async fn the_key_set_is_public(app: &TestApp) {
     assert!(key.get("d").is_none(), "no private part");
 }
 
+/// An independent JOSE library (PyJWT, with `cryptography` for EdDSA) verifies an issued token
+/// against the served JWKS, as an app's backend would: signature, `aud`, `iss`.
+async fn issued_tokens_verify_with_pyjwt_through_the_jwks(app: &TestApp) {
+    app.create_app("site").await;
+    let data = register(app, "ada@example.com").await;
+    let jwks = app
+        .client
+        .get(app.url("/.well-known/jwks.json"))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("text");
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("token"), token(&data)).expect("write");
+    std::fs::write(dir.path().join("jwks.json"), jwks).expect("write");
+    let script = r#"
+import json, sys
+import cryptography, jwt
+token = open(sys.argv[1] + "/token").read()
+keys = jwt.PyJWKSet.from_dict(json.load(open(sys.argv[1] + "/jwks.json")))
+key = keys[jwt.get_unverified_header(token)["kid"]]
+print(json.dumps(jwt.decode(token, key.key, algorithms=["EdDSA"], audience="site", issuer=sys.argv[2])))
+"#;
+    let python = std::env::var_os("USERS_API_TEST_PYTHON")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
+            venv.exists().then_some(venv)
+        })
+        .unwrap_or_else(|| "python3".into());
+    let issuer = app.issuer();
+    let output = std::process::Command::new(&python)
+        .arg("-c")
+        .arg(script)
+        .arg(dir.path())
+        .arg(&issuer)
+        .output()
+        .expect("python runs");
+    assert!(
+        output.status.success(),
+        "PyJWT refused our token (pip install pyjwt cryptography into .venv; scripts/test.sh does): {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let claims: Value = serde_json::from_slice(&output.stdout).expect("claims");
+    assert_eq!(claims["sub"], data["user"]["id"]);
+    assert_eq!(claims["aud"], "site");
+    assert_eq!(claims["email"], "ada@example.com");
+}
+
 on_every_backend!(
+    issued_tokens_verify_with_pyjwt_through_the_jwks,
     the_whole_flow,
     refresh_races_get_one_successor_and_a_late_replay_ends_the_session,
     bad_input_gets_the_documented_errors,

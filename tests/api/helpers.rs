@@ -32,8 +32,12 @@ pub fn test_settings(backend: Backend) -> Settings {
     settings.hashing.memory_kib = 8;
     settings.hashing.iterations = 1;
     settings.rate_limit.enabled = false;
+    settings.tokens.issuer = Some(ISSUER.to_owned());
     settings
 }
+
+/// The access tokens' `iss` in the tests.
+pub const ISSUER: &str = "https://users-api.test";
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_with(test_settings(backend)).await
@@ -115,6 +119,11 @@ pub async fn spawn_with(mut settings: Settings) -> TestApp {
 }
 
 impl TestApp {
+    /// The access tokens' `iss`.
+    pub fn issuer(&self) -> String {
+        ISSUER.to_owned()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

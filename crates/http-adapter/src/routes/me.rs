@@ -39,8 +39,8 @@ pub async fn me(
     ))
 }
 
-/// Changes the account's `name`, `bio`, `avatar_url` (https) and `data` (the app's schema
-/// fields, validated as a sign-up is). Absent members stay; `null` clears.
+/// Changes the account's profile: `name`, `bio`, `avatar_url` (https) and `data` (the app's
+/// schema fields, validated as a sign-up is). Absent members stay; `null` clears.
 #[utoipa::path(
     put,
     path = "/v1/users/me",

@@ -340,7 +340,10 @@ mod tests {
             ..DomainSettings::default()
         };
         let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
-        let services = Arc::new(Services::new(storage, &settings).expect("services"));
+        let crypto = Arc::new(token_adapter::Ed25519Tokens::new(
+            token_adapter::KeyEncryptionKey::generate(),
+        ));
+        let services = Arc::new(Services::new(storage, &settings, crypto).expect("services"));
         let state = Data::new(ApiState::new(services, &HttpSettings::default()));
         let wiring = Wiring {
             governor: ip_governor(
