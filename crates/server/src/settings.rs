@@ -262,6 +262,13 @@ pub struct RateLimitConfig {
     /// Failed attempts per account from every address together, likewise.
     pub login_per_account_total_burst: u32,
     pub login_per_account_total_interval_seconds: u64,
+    /// Account registrations (`POST /v1/auth/register`) per client IP: a burst, then one per
+    /// interval.
+    pub register_per_ip_burst: u32,
+    pub register_per_ip_interval_seconds: u64,
+    /// `POST /v1/auth/refresh` per session: a burst, then one per interval.
+    pub refresh_per_session_burst: u32,
+    pub refresh_per_session_interval_seconds: u64,
     /// Addresses or CIDR networks of reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<String>,
 }
@@ -365,6 +372,10 @@ impl Default for RateLimitConfig {
             login_per_account_total_interval_seconds: limits
                 .login_per_account_total_interval
                 .as_secs(),
+            register_per_ip_burst: limits.register_per_ip_burst,
+            register_per_ip_interval_seconds: limits.register_per_ip_interval.as_secs(),
+            refresh_per_session_burst: limits.refresh_per_session_burst,
+            refresh_per_session_interval_seconds: limits.refresh_per_session_interval.as_secs(),
             trusted_proxies: Vec::new(),
         }
     }
@@ -528,6 +539,14 @@ impl Settings {
                 login_per_account_total_burst: self.rate_limit.login_per_account_total_burst,
                 login_per_account_total_interval: Duration::from_secs(
                     self.rate_limit.login_per_account_total_interval_seconds,
+                ),
+                register_per_ip_burst: self.rate_limit.register_per_ip_burst,
+                register_per_ip_interval: Duration::from_secs(
+                    self.rate_limit.register_per_ip_interval_seconds,
+                ),
+                refresh_per_session_burst: self.rate_limit.refresh_per_session_burst,
+                refresh_per_session_interval: Duration::from_secs(
+                    self.rate_limit.refresh_per_session_interval_seconds,
                 ),
             },
             session: self.session_settings()?,
