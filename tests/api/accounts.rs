@@ -523,7 +523,7 @@ print(json.dumps(jwt.decode(token, key.key, algorithms=["EdDSA"], audience="site
     assert_eq!(claims["email"], "ada@example.com");
 }
 
-on_every_backend!(
+crate::on_every_backend!(
     issued_tokens_verify_with_pyjwt_through_the_jwks,
     the_whole_flow,
     refresh_races_get_one_successor_and_a_late_replay_ends_the_session,
