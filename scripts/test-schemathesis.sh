@@ -88,8 +88,8 @@ for _ in 1 2 3; do
 done
 ended_sessions="$(curl -fsS -H "authorization: Bearer $ender_bearer" "$base/v1/users/me/sessions" |
   .venv/bin/python -c 'import json, sys; print(", ".join(json.dumps(s["id"]) for s in json.load(sys.stdin)["data"]["sessions"] if not s["current"]))')"
-refresh_tokens="$(for _ in 1 2 3 4 5; do login_account refresher@example.com 2>/dev/null || account refresher@example.com; done |
-  .venv/bin/python -c 'import json, sys; print(", ".join(json.dumps(json.loads(line)["data"]["refresh_token"]) for line in sys.stdin))')"
+refresh_tokens="$(for _ in 1 2 3 4 5; do login_account refresher@example.com 2>/dev/null || account refresher@example.com; echo; done |
+  .venv/bin/python -c 'import json, sys; print(", ".join(json.dumps(json.loads(line)["data"]["refresh_token"]) for line in sys.stdin if line.strip()))')"
 
 # Path parameters and the x-app-id header come from these dictionaries 4 times out of 5 (the
 # rest stays random, for the 404 and 400 paths). Each state-changing operation gets an app or
