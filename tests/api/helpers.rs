@@ -118,6 +118,26 @@ pub async fn spawn_with(mut settings: Settings) -> TestApp {
     }
 }
 
+/// A second instance of the application over the store of `first` (as a second server behind
+/// a load balancer would be), with `settings`.
+pub async fn spawn_beside(first: &TestApp, settings: Settings) -> TestApp {
+    let application = Application::build_with_storage(settings, first.storage.clone())
+        .await
+        .expect("application starts");
+    let address = format!("http://127.0.0.1:{}", application.port());
+    let services = application.services();
+    tokio::spawn(application.run_until_stopped());
+    TestApp {
+        address,
+        services,
+        storage: first.storage.clone(),
+        client: Client::new(),
+        storage_down: first.storage_down.clone(),
+        not_ready: first.not_ready.clone(),
+        _data: None,
+    }
+}
+
 impl TestApp {
     /// The access tokens' `iss`.
     pub fn issuer(&self) -> String {

@@ -28,8 +28,8 @@ pub use apps::{AppError, AppService, NewApp, SchemaChange, SchemaSave};
 pub use email::{EmailAddress, is_invisible};
 pub use ids::{AppId, new_incarnation};
 pub use operators::{
-    Operator, OperatorAuthError, OperatorClaims, OperatorCredentials, OperatorRole,
-    OperatorSessionPolicy, OperatorSessions,
+    OPERATOR_SESSIONS, Operator, OperatorAuthError, OperatorClaims, OperatorCredentials,
+    OperatorRole, OperatorSessionPolicy, OperatorSessions,
 };
 pub use origins::{AllowedOrigins, NotAnOrigin, normalize_origin};
 pub use password::{HashingSettings, PasswordHasher, generate_password};

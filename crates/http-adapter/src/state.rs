@@ -9,7 +9,6 @@ use storage_port::Storage;
 use crate::client_ip::ClientIpResolver;
 use crate::metrics::Metrics;
 use crate::openapi::openapi_json;
-use crate::operator_session::RevokedSessions;
 use crate::rate_limit::{AccountLimits, AppLimiter, LoginLimiter};
 use crate::settings::HttpSettings;
 
@@ -23,7 +22,6 @@ pub struct ApiState {
     pub(crate) account_login_limiter: LoginLimiter,
     pub(crate) account_limits: AccountLimits,
     pub(crate) client_ip: ClientIpResolver,
-    pub(crate) revoked: RevokedSessions,
     /// The dashboard's public origin, for the CSRF rule.
     pub(crate) public_origin: Option<String>,
     /// The public routes' body limit.
@@ -43,7 +41,6 @@ impl ApiState {
             account_login_limiter: LoginLimiter::new(&settings.rate_limit),
             account_limits: AccountLimits::new(&settings.rate_limit),
             client_ip: ClientIpResolver::new(settings.trusted_proxies.clone()),
-            revoked: RevokedSessions::default(),
             public_origin: settings.session.public_origin.clone(),
             body_limit: settings.public_body_limit,
             body_timeout: settings.body_timeout,
