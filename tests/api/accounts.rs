@@ -533,3 +533,191 @@ crate::on_every_backend!(
     a_lead_becomes_the_account_without_showing_its_data,
     the_key_set_is_public,
 );
+
+fn limited() -> server::Settings {
+    let mut settings = crate::helpers::test_settings(server::Backend::Memory);
+    settings.rate_limit.enabled = true;
+    // The per-IP limit of the public routes stays out of the way.
+    settings.rate_limit.per_ip_burst = 1_000;
+    settings.rate_limit.register_per_ip_burst = 3;
+    settings.rate_limit.register_per_ip_interval_seconds = 600;
+    settings.rate_limit.login_per_account_burst = 2;
+    settings.rate_limit.login_per_account_interval_seconds = 600;
+    settings.rate_limit.refresh_per_session_burst = 2;
+    settings.rate_limit.refresh_per_session_interval_seconds = 600;
+    settings
+}
+
+async fn assert_limited(response: Response) {
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!(retry_after >= 1);
+    let (_, code) = error_code(response).await;
+    assert_eq!(code, "rate_limited");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registrations_logins_and_refreshes_are_rate_limited() {
+    let app = crate::helpers::spawn_with(limited()).await;
+    app.create_app("site").await;
+    let data = register(&app, "a@example.com").await;
+    register(&app, "b@example.com").await;
+    register(&app, "c@example.com").await;
+    assert_limited(
+        post(
+            &app,
+            "/v1/auth/register",
+            json!({"email": "d@example.com", "password": PASSWORD}),
+            None,
+        )
+        .await,
+    )
+    .await;
+    // Only failures count against an account: a right password goes through meanwhile.
+    for _ in 0..2 {
+        let wrong = post(
+            &app,
+            "/v1/auth/login",
+            json!({"email": "a@example.com", "password": "not the password at all"}),
+            None,
+        )
+        .await;
+        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert_limited(
+        post(
+            &app,
+            "/v1/auth/login",
+            json!({"email": "a@example.com", "password": PASSWORD}),
+            None,
+        )
+        .await,
+    )
+    .await;
+    let other = post(
+        &app,
+        "/v1/auth/login",
+        json!({"email": "b@example.com", "password": PASSWORD}),
+        None,
+    )
+    .await;
+    assert_eq!(
+        other.status(),
+        StatusCode::OK,
+        "another account is not limited"
+    );
+    let mut refresh = refresh_token(&data).to_owned();
+    for _ in 0..2 {
+        let answer = post(
+            &app,
+            "/v1/auth/refresh",
+            json!({"refresh_token": refresh}),
+            None,
+        )
+        .await;
+        assert_eq!(answer.status(), StatusCode::OK);
+        refresh = refresh_token(&json(answer).await["data"]).to_owned();
+    }
+    assert_limited(
+        post(
+            &app,
+            "/v1/auth/refresh",
+            json!({"refresh_token": refresh}),
+            None,
+        )
+        .await,
+    )
+    .await;
+}
+
+/// With no grace window, the spent refresh token presented again is a replay: the whole
+/// session ends, the successor with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_refresh_token_ends_the_session() {
+    let mut settings = crate::helpers::test_settings(server::Backend::Sqlite);
+    settings.tokens.refresh_grace_seconds = 0;
+    let app = crate::helpers::spawn_with(settings).await;
+    app.create_app("site").await;
+    let data = register(&app, "ada@example.com").await;
+    let next = post(
+        &app,
+        "/v1/auth/refresh",
+        json!({"refresh_token": refresh_token(&data)}),
+        None,
+    )
+    .await;
+    assert_eq!(next.status(), StatusCode::OK);
+    let next = json(next).await["data"].clone();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let replay = post(
+        &app,
+        "/v1/auth/refresh",
+        json!({"refresh_token": refresh_token(&data)}),
+        None,
+    )
+    .await;
+    assert_eq!(
+        error_code(replay).await,
+        (StatusCode::UNAUTHORIZED, "invalid_token".to_owned())
+    );
+    let successor = post(
+        &app,
+        "/v1/auth/refresh",
+        json!({"refresh_token": refresh_token(&next)}),
+        None,
+    )
+    .await;
+    assert_eq!(
+        error_code(successor).await,
+        (StatusCode::UNAUTHORIZED, "invalid_token".to_owned()),
+        "the session is revoked"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    assert_eq!(
+        get(&app, "/v1/users/me", token(&next)).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "and its access token stops within a second"
+    );
+}
+
+/// An HS256 token whose HMAC secret is our public key: the classic algorithm confusion.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_hs256_token_signed_with_the_public_key_is_refused() {
+    use hmac::{KeyInit as _, Mac as _};
+    let app = crate::helpers::spawn_app(server::Backend::Memory).await;
+    app.create_app("site").await;
+    let data = register(&app, "ada@example.com").await;
+    let jwks = json(
+        app.client
+            .get(app.url("/.well-known/jwks.json"))
+            .send()
+            .await
+            .expect("request"),
+    )
+    .await;
+    let key = &jwks["keys"][0];
+    let public = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(key["x"].as_str().expect("x"))
+        .expect("public key");
+    let payload = token(&data).split('.').nth(1).expect("payload").to_owned();
+    let header = b64(json!({"alg": "HS256", "typ": "JWT", "kid": key["kid"]})
+        .to_string()
+        .as_bytes());
+    let signing_input = format!("{header}.{payload}");
+    for secret in [
+        public.clone(),
+        key["x"].as_str().expect("x").as_bytes().to_vec(),
+    ] {
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&secret).expect("any key length");
+        mac.update(signing_input.as_bytes());
+        let forged = format!("{signing_input}.{}", b64(&mac.finalize().into_bytes()));
+        assert_eq!(
+            error_code(get(&app, "/v1/users/me", &forged).await).await,
+            (StatusCode::UNAUTHORIZED, "invalid_token".to_owned())
+        );
+    }
+}

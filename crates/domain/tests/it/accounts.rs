@@ -579,3 +579,37 @@ async fn keys_that_do_not_open_with_this_kek_are_replaced_at_start() {
     let keys = services.accounts.jwks().await.expect("jwks");
     assert_eq!(keys["keys"].as_array().map(Vec::len), Some(2));
 }
+
+#[tokio::test]
+async fn an_expired_access_token_is_told_apart() {
+    let storage = Arc::new(MemoryStorage::new());
+    let mut settings = crate::settings();
+    settings.accounts.access_token_ttl = std::time::Duration::ZERO;
+    settings.accounts.leeway = std::time::Duration::ZERO;
+    let services = Services::new(
+        storage,
+        &settings,
+        Arc::new(crate::fake_crypto::FakeCrypto::default()),
+    )
+    .expect("services");
+    services
+        .apps
+        .create_app(&admin(), new_app("site"))
+        .await
+        .expect("app");
+    let tokens = register(&services, "ada@example.com").await.tokens;
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    assert!(matches!(
+        services
+            .accounts
+            .authenticate(&tokens.access_token, None)
+            .await,
+        Err(AccountError::TokenExpired)
+    ));
+    let fresh = services
+        .accounts
+        .refresh(&tokens.refresh_token)
+        .await
+        .expect("the refresh token outlives it");
+    assert!(!fresh.access_token.is_empty());
+}
