@@ -524,6 +524,7 @@ print(json.dumps(jwt.decode(token, key.key, algorithms=["EdDSA"], audience="site
 }
 
 crate::on_every_backend!(
+    the_accounts_routes_follow_the_apps_origins,
     issued_tokens_verify_with_pyjwt_through_the_jwks,
     the_whole_flow,
     refresh_races_get_one_successor_and_a_late_replay_ends_the_session,
@@ -720,4 +721,101 @@ async fn an_hs256_token_signed_with_the_public_key_is_refused() {
             (StatusCode::UNAUTHORIZED, "invalid_token".to_owned())
         );
     }
+}
+
+/// Pages of the app's allowed origins may read the answers; others get 403 and no CORS
+/// headers; errors that say nothing of an app (a bad token) stay readable, so a page can tell
+/// it must refresh.
+async fn the_accounts_routes_follow_the_apps_origins(app: &TestApp) {
+    app.create_app("site").await; // allows https://site.example
+    let data = register(app, "ada@example.com").await;
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/v1/auth/login"))
+        .header("origin", "https://site.example")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type, x-app-id",
+        )
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(preflight.status(), StatusCode::NO_CONTENT);
+    let allowed_headers = preflight.headers()["access-control-allow-headers"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        allowed_headers.contains("authorization"),
+        "{allowed_headers}"
+    );
+    let login = |origin: &'static str| {
+        app.client
+            .post(app.url("/v1/auth/login"))
+            .header("x-app-id", "site")
+            .header("origin", origin)
+            .json(&json!({"email": "ada@example.com", "password": PASSWORD}))
+            .send()
+    };
+    let allowed = login("https://site.example").await.expect("request");
+    assert_eq!(allowed.status(), StatusCode::OK);
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://site.example"
+    );
+    let refused = login("https://evil.example").await.expect("request");
+    assert!(
+        refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+    assert_eq!(
+        error_code(refused).await,
+        (StatusCode::FORBIDDEN, "origin_not_allowed".to_owned())
+    );
+    let me = app
+        .client
+        .get(app.url("/v1/users/me"))
+        .header("origin", "https://evil.example")
+        .bearer_auth(token(&data))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        me.status(),
+        StatusCode::FORBIDDEN,
+        "a foreign page may not read the account"
+    );
+    assert!(me.headers().get("access-control-allow-origin").is_none());
+    let bad_token = app
+        .client
+        .get(app.url("/v1/users/me"))
+        .header("origin", "https://evil.example")
+        .bearer_auth("not-a-token")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(bad_token.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        bad_token.headers()["access-control-allow-origin"],
+        "https://evil.example"
+    );
+    let text = app
+        .client
+        .post(app.url("/v1/auth/login"))
+        .header("x-app-id", "site")
+        .header("content-type", "text/plain")
+        .body(json!({"email": "ada@example.com", "password": PASSWORD}).to_string())
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        error_code(text).await,
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type".to_owned()
+        )
+    );
 }

@@ -316,6 +316,9 @@ pub struct AccountUser {
     /// The active organization (none until organizations exist).
     pub organization_id: Option<String>,
     pub role: Option<String>,
+    /// The organizations the account belongs to (none until organizations exist).
+    #[schema(value_type = Vec<Object>)]
+    pub organizations: Vec<Value>,
     /// The app's schema fields.
     #[schema(value_type = Object)]
     pub data: Map<String, Value>,
@@ -339,6 +342,7 @@ impl From<domain::OwnAccount> for AccountUser {
             email_verified: record.account.email_verified,
             organization_id: None,
             role: None,
+            organizations: Vec::new(),
             data: record.user.data,
             created_at: record.user.created_at,
             updated_at: record.user.updated_at,

@@ -9,7 +9,7 @@ use domain::{AccountError, ClientInfo, LoggedIn, Registration};
 use secrecy::ExposeSecret as _;
 
 use crate::account_auth::CurrentAccount;
-use crate::body::read_limited;
+use crate::body::{BodyKind, body_kind, read_limited};
 use crate::cors::{allow_origin, request_origin};
 use crate::error::{AccountErrorBody, ApiError};
 use crate::rate_limit::LoginAccount;
@@ -21,6 +21,20 @@ use crate::state::ApiState;
 
 /// Account bodies are small; this bounds what a request can ask of argon2 and the schema.
 pub const ACCOUNT_BODY_LIMIT: usize = 16 * 1024;
+
+/// The body under the accounts' limit; when there is one it must be JSON (415 otherwise).
+pub(crate) async fn json_body(
+    request: &HttpRequest,
+    payload: Payload,
+) -> Result<actix_web::web::BytesMut, ApiError> {
+    let body = read_limited(request, payload, ACCOUNT_BODY_LIMIT)
+        .await
+        .map_err(ApiError::for_accounts)?;
+    if !body.is_empty() && !matches!(body_kind(request), Ok(BodyKind::Json)) {
+        return Err(ApiError::unsupported_media_type_json().for_accounts());
+    }
+    Ok(body)
+}
 
 /// The page's origin when the app allows it (for the answer's CORS headers), `None` without an
 /// `Origin`, or 403 `origin_not_allowed`.
@@ -122,9 +136,7 @@ pub async fn register(
         .account_limits
         .register(ip)
         .map_err(ApiError::for_accounts)?;
-    let body = read_limited(&request, payload, ACCOUNT_BODY_LIMIT)
-        .await
-        .map_err(ApiError::for_accounts)?;
+    let body = json_body(&request, payload).await?;
     let body = RegisterRequest::parse(&body).map_err(ApiError::for_accounts)?;
     no_organizations(body.organization_id.as_deref())?;
     let registration = Registration {
@@ -172,9 +184,7 @@ pub async fn login(
 ) -> Result<HttpResponse, ApiError> {
     let app_id = header_app_id(&request).map_err(ApiError::for_accounts)?;
     let origin = allowed_origin(&state, &request, app_id.as_ref()).await?;
-    let body = read_limited(&request, payload, ACCOUNT_BODY_LIMIT)
-        .await
-        .map_err(ApiError::for_accounts)?;
+    let body = json_body(&request, payload).await?;
     let body = AccountLoginRequest::parse(&body).map_err(ApiError::for_accounts)?;
     no_organizations(body.organization_id.as_deref())?;
     let ip = state.client_ip.of_request(&request);
@@ -223,9 +233,7 @@ pub async fn refresh(
     payload: Payload,
     state: Data<ApiState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = read_limited(&request, payload, ACCOUNT_BODY_LIMIT)
-        .await
-        .map_err(ApiError::for_accounts)?;
+    let body = json_body(&request, payload).await?;
     let body = RefreshRequest::parse(&body).map_err(ApiError::for_accounts)?;
     let token = body.refresh_token.expose_secret();
     if let Some(app_id) = domain::refresh_token_app(token) {
@@ -269,9 +277,7 @@ pub async fn logout(
     CurrentAccount(caller): CurrentAccount,
 ) -> Result<HttpResponse, ApiError> {
     let origin = allowed_origin(&state, &request, caller.app_id()).await?;
-    let body = read_limited(&request, payload, ACCOUNT_BODY_LIMIT)
-        .await
-        .map_err(ApiError::for_accounts)?;
+    let body = json_body(&request, payload).await?;
     let body = LogoutRequest::parse(&body).map_err(ApiError::for_accounts)?;
     let all = body.all.unwrap_or(false);
     state.services.accounts.logout(&caller, all).await?;

@@ -6,11 +6,10 @@ use actix_web::{HttpRequest, HttpResponse};
 use domain::ProfileUpdate;
 
 use crate::account_auth::CurrentAccount;
-use crate::body::read_limited;
 use crate::error::{AccountErrorBody, ApiError};
 use crate::requests::{ChangePasswordRequest, UpdateMeRequest};
 use crate::responses::{AccountSession, AccountSessions, AccountUser, LoggedOut, Success};
-use crate::routes::auth::{ACCOUNT_BODY_LIMIT, allowed_origin, success};
+use crate::routes::auth::{allowed_origin, json_body, success};
 use crate::state::ApiState;
 
 /// The logged-in account.
@@ -63,9 +62,7 @@ pub async fn update_me(
     CurrentAccount(caller): CurrentAccount,
 ) -> Result<HttpResponse, ApiError> {
     let origin = allowed_origin(&state, &request, caller.app_id()).await?;
-    let body = read_limited(&request, payload, ACCOUNT_BODY_LIMIT)
-        .await
-        .map_err(ApiError::for_accounts)?;
+    let body = json_body(&request, payload).await?;
     let body = UpdateMeRequest::parse(&body).map_err(ApiError::for_accounts)?;
     let update = ProfileUpdate {
         name: body.name,
@@ -104,9 +101,7 @@ pub async fn change_password(
     CurrentAccount(caller): CurrentAccount,
 ) -> Result<HttpResponse, ApiError> {
     let origin = allowed_origin(&state, &request, caller.app_id()).await?;
-    let body = read_limited(&request, payload, ACCOUNT_BODY_LIMIT)
-        .await
-        .map_err(ApiError::for_accounts)?;
+    let body = json_body(&request, payload).await?;
     let body = ChangePasswordRequest::parse(&body).map_err(ApiError::for_accounts)?;
     state
         .services
