@@ -234,7 +234,7 @@ measure() {
     --timeout "$timeout" --latency -s "$script" "${opts[@]}")
   local warm_json=null
   wait_quiet
-  wait_idle
+  [[ -n "${M_SIDE_PID:-}" ]] || wait_idle # (not while this run's own flood runs)
   if [[ "$WARMUP" -gt 0 ]]; then
     log "$label: warm-up ${WARMUP}s"
     timeout "$limit" "${wrk[@]}" -d "${WARMUP}s" "$url" -- "${lua[@]//\{run\}/warm}" \
@@ -268,6 +268,8 @@ measure() {
   th1=$(task_ticks "$pid")
   load1=$(cut -d' ' -f1-3 /proc/loadavg)
   kill -0 "$pid" 2>/dev/null || die "$label: the server died during the measured run"
+  [[ -z "${M_SIDE_PID:-}" ]] || kill -0 "$M_SIDE_PID" 2>/dev/null ||
+    die "$label: the flood's wrk ended before the measured run did"
   local wrk_json real user sys
   wrk_json=$(sed -n 's/^BENCH_JSON //p' "$RAW/$name.wrk.txt")
   [[ -n "$wrk_json" ]] || die "$label: no BENCH_JSON line in $RAW/$name.wrk.txt"
@@ -548,9 +550,10 @@ part_flood() {
     local flood_pid=""
     if [[ "$phase" == flood ]]; then
       wait_quiet
-      # The flood: as long as both probes (warm-ups and measured runs) and its own warm-up;
-      # ended with SIGINT after them (wrk then prints its summary).
-      local span=$((4 * (WARMUP + DURATION) + 120))
+      wait_idle
+      # The flood runs until both probes (warm-ups and measured runs) are done, then is ended
+      # with SIGINT (wrk then prints its summary); its -d is only a bound.
+      local span=3600
       log "flood: $CONNS connections of logins, ${WARMUP}s before the probes"
       env BENCH_DELAY_MS=0 "${PIN_CLIENT[@]}" wrk -t "$WRK_THREADS" -c "$CONNS" -d "${span}s" \
         --timeout 60s --latency -s "$BENCH/accounts.lua" "$OURS_BASE/v1/auth/login" \
