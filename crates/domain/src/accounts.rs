@@ -183,6 +183,8 @@ pub struct AccountService<S: ?Sized> {
     keys: KeyRing,
     settings: AccountSettings,
     checked: SessionChecks,
+    verified: VerifiedTokens,
+    accounts_read: AccountReads,
 }
 
 impl<S: Storage + ?Sized> AccountService<S> {
@@ -199,6 +201,8 @@ impl<S: Storage + ?Sized> AccountService<S> {
             hasher,
             keys: KeyRing::new(crypto),
             checked: SessionChecks::default(),
+            verified: VerifiedTokens::default(),
+            accounts_read: AccountReads::default(),
             settings,
         }
     }
@@ -334,6 +338,7 @@ impl<S: Storage + ?Sized> AccountService<S> {
             .record_login(&context.app.id, &record.user.id, now)
             .await?;
         record.account.last_login_at = Some(now);
+        self.accounts_read.forget(&context.app.id, &record.user.id);
         self.start_session(record, None, client, now).await
     }
 
@@ -450,8 +455,7 @@ impl<S: Storage + ?Sized> AccountService<S> {
             RotationOutcome::Unknown => return Err(AccountError::InvalidToken),
         };
         let record = self
-            .storage
-            .find_account(&session.app_id, &session.user_id)
+            .account(&session.app_id, &session.user_id)
             .await?
             .filter(|record| !record.account.disabled)
             .ok_or(AccountError::InvalidToken)?;
@@ -472,10 +476,21 @@ impl<S: Storage + ?Sized> AccountService<S> {
         app_id: Option<&str>,
     ) -> Result<AccountCaller, AccountError> {
         let now = Timestamp::now();
-        let claims = self
-            .keys
-            .verify(&*self.storage, token, now, &self.settings)
-            .await?;
+        let leeway = i64::try_from(self.settings.leeway.as_secs().min(30)).unwrap_or(30);
+        let claims = match self
+            .verified
+            .get(token, now.as_unix_millis() / 1000, leeway)
+        {
+            Some(claims) => claims?,
+            None => {
+                let claims = self
+                    .keys
+                    .verify(&*self.storage, token, now, &self.settings)
+                    .await?;
+                self.verified.put(token, &claims);
+                claims
+            }
+        };
         if claims.iss != self.settings.issuer {
             return Err(AccountError::InvalidToken);
         }
@@ -527,11 +542,29 @@ impl<S: Storage + ?Sized> AccountService<S> {
 
     /// The caller's own account.
     pub async fn me(&self, caller: &AccountCaller) -> Result<OwnAccount, AccountError> {
-        self.storage
-            .find_account(caller.app_id(), caller.user_id())
+        self.account(caller.app_id(), caller.user_id())
             .await?
             .map(OwnAccount::of)
             .ok_or(AccountError::InvalidToken)
+    }
+
+    /// The account, read through a cache of [`AccountSettings::session_check_ttl`]: what this
+    /// instance changes it forgets at once, other instances' changes show within that time.
+    /// Never used where a stale read could matter (a password check reads the store).
+    async fn account(
+        &self,
+        app_id: &str,
+        user_id: &str,
+    ) -> Result<Option<AccountRecord>, AccountError> {
+        let ttl = self.settings.session_check_ttl;
+        if let Some(record) = self.accounts_read.get(app_id, user_id, ttl) {
+            return Ok(Some(record));
+        }
+        let record = self.storage.find_account(app_id, user_id).await?;
+        if let Some(record) = &record {
+            self.accounts_read.put(record.clone());
+        }
+        Ok(record)
     }
 
     /// Changes the caller's profile: `name` (1 to 200 characters), `bio` (at most 2,000),
@@ -638,6 +671,7 @@ impl<S: Storage + ?Sized> AccountService<S> {
         }
         let hash = self.hasher.hash(new).await?;
         let now = Timestamp::now();
+        self.accounts_read.forget(caller.app_id(), caller.user_id());
         self.storage
             .replace_account_password(caller.app_id(), caller.user_id(), &hash, now)
             .await?;
@@ -775,6 +809,82 @@ fn sha256_hex(text: &str) -> String {
         let _ = write!(hex, "{byte:02x}");
     }
     hex
+}
+
+/// Access tokens whose signature and header were verified, with their claims, so that a token
+/// used again skips the signature check (the largest cost of an authenticated request). Keyed
+/// by the whole token text: any changed byte is another key, verified afresh. `exp` is checked
+/// at every use; the session is checked by the caller as for a fresh token.
+#[derive(Debug, Default)]
+struct VerifiedTokens {
+    claims: Mutex<HashMap<String, AccessClaims>>,
+}
+
+impl VerifiedTokens {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, AccessClaims>> {
+        // Plain inserts and removals: a poisoned map is still consistent.
+        self.claims
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The claims of a token verified before: `Some(Err(TokenExpired))` once it has expired.
+    fn get(
+        &self,
+        token: &str,
+        now: i64,
+        leeway: i64,
+    ) -> Option<Result<AccessClaims, AccountError>> {
+        let claims = self.lock().get(token).cloned()?;
+        if now > claims.exp.saturating_add(leeway) {
+            self.lock().remove(token);
+            return Some(Err(AccountError::TokenExpired));
+        }
+        Some(Ok(claims))
+    }
+
+    fn put(&self, token: &str, claims: &AccessClaims) {
+        let mut verified = self.lock();
+        if verified.len() >= 50_000 {
+            verified.clear();
+        }
+        verified.insert(token.to_owned(), claims.clone());
+    }
+}
+
+/// Accounts read for tokens' requests, each reused for a short time.
+#[derive(Debug, Default)]
+struct AccountReads {
+    records: Mutex<HashMap<(String, String), (Instant, AccountRecord)>>,
+}
+
+impl AccountReads {
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(String, String), (Instant, AccountRecord)>> {
+        self.records
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn get(&self, app_id: &str, user_id: &str, ttl: Duration) -> Option<AccountRecord> {
+        let records = self.lock();
+        let (at, record) = records.get(&(app_id.to_owned(), user_id.to_owned()))?;
+        (at.elapsed() < ttl).then(|| record.clone())
+    }
+
+    fn put(&self, record: AccountRecord) {
+        let mut records = self.lock();
+        if records.len() >= 50_000 {
+            records.clear();
+        }
+        let key = (record.user.app_id.clone(), record.user.id.clone());
+        records.insert(key, (Instant::now(), record));
+    }
+
+    fn forget(&self, app_id: &str, user_id: &str) {
+        self.lock().remove(&(app_id.to_owned(), user_id.to_owned()));
+    }
 }
 
 /// Recent answers to "is this session active?", each reused for a short time.
