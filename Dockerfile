@@ -4,7 +4,8 @@
 # configuration, on a small Debian, run as an unprivileged user.
 #
 #   docker build -t users-api .
-#   docker run -p 8080:8080 -e USERS_API__SESSION__SECRET_KEY=... users-api
+#   docker run -p 8080:8080 -e USERS_API__SESSION__SECRET_KEY=... \
+#     -e USERS_API__TOKENS__KEY_ENCRYPTION_KEY=... users-api
 #
 # Stages: manifests (only Cargo.toml/Cargo.lock, for the dependency layer's cache key) ->
 # build (dependencies first, against dummy sources; then the real sources) -> dashboard

@@ -65,6 +65,32 @@ curl -fsS -c "$work/owner-cookies" -H "origin: $base" -H 'content-type: applicat
 owner_cookie="$(awk '$6 == "users_api_session" { print $6 "=" $7 }' "$work/owner-cookies")"
 [ -n "$owner_cookie" ] || { echo "the owner login did not set the session cookie" >&2; exit 1; }
 
+# End-user accounts on fuzz-site: one account whose token most bearer routes use, and accounts
+# of their own for what ends sessions (logout, a password change, ending a session), so that
+# those do not leave the others only 401s. Refresh tokens are offered to /v1/auth/refresh.
+account_password='a long account passphrase'
+account() { # EMAIL: registers it on fuzz-site and prints the answer's data
+  curl -fsS -H 'x-app-id: fuzz-site' -H 'content-type: application/json' \
+    -d "{\"email\": \"$1\", \"password\": \"$account_password\"}" "$base/v1/auth/register"
+}
+login_account() { # EMAIL: a new session of it
+  curl -fsS -H 'x-app-id: fuzz-site' -H 'content-type: application/json' \
+    -d "{\"email\": \"$1\", \"password\": \"$account_password\"}" "$base/v1/auth/login"
+}
+data_field() { .venv/bin/python -c 'import json, sys; print(json.load(sys.stdin)["data"][sys.argv[1]])' "$1"; }
+bearer="$(account reader@example.com | data_field token)"
+leaver_bearer="$(account leaver@example.com | data_field token)"
+changer_bearer="$(account changer@example.com | data_field token)"
+ender_bearer="$(account ender@example.com | data_field token)"
+ended_sessions=""
+for _ in 1 2 3; do
+  login_account ender@example.com >/dev/null
+done
+ended_sessions="$(curl -fsS -H "authorization: Bearer $ender_bearer" "$base/v1/users/me/sessions" |
+  .venv/bin/python -c 'import json, sys; print(", ".join(json.dumps(s["id"]) for s in json.load(sys.stdin)["data"]["sessions"] if not s["current"]))')"
+refresh_tokens="$(for _ in 1 2 3 4 5; do login_account refresher@example.com 2>/dev/null || account refresher@example.com; echo; done |
+  .venv/bin/python -c 'import json, sys; print(", ".join(json.dumps(json.loads(line)["data"]["refresh_token"]) for line in sys.stdin if line.strip()))')"
+
 # Path parameters and the x-app-id header come from these dictionaries 4 times out of 5 (the
 # rest stays random, for the 404 and 400 paths). Each state-changing operation gets an app or
 # record of its own, always: schemathesis also draws dictionary values as random strings, and
@@ -86,6 +112,11 @@ thank-you-urls = { values = ["https://site.example/thanks"] }
 origins = { values = ["*", "https://site.example", "http://localhost:5173"] }
 admin-email = { values = ["admin@example.com"] }
 admin-password = { values = ["a long admin passphrase"] }
+account-email = { values = ["reader@example.com"] }
+account-password = { values = ["$account_password"] }
+new-account-emails = { values = ["fuzz-1@example.com", "fuzz-2@example.com", "fuzz-3@example.com", "fuzz-4@example.com"] }
+refresh-tokens = { values = [$refresh_tokens] }
+ended-sessions = { values = [$ended_sessions] }
 
 [parameters]
 "path.appId" = { dictionary = "site", probability = 0.8 }
@@ -130,6 +161,37 @@ parameters = { "body.sourceAppId" = { dictionary = "new-app-ids", probability = 
 [[operations]]
 include-path = "/auth/login"
 parameters = { "body.email" = { dictionary = "admin-email", probability = 0.9 }, "body.password" = { dictionary = "admin-password", probability = 0.9 } }
+
+# The accounts routes: a bearer token, and bodies that can succeed.
+[[operations]]
+include-path-regex = "^/v1/users/me(/sessions)?$"
+headers = { Authorization = "Bearer $bearer", Origin = "$base" }
+
+[[operations]]
+include-path = "/v1/auth/logout"
+headers = { Authorization = "Bearer $leaver_bearer", Origin = "$base" }
+
+[[operations]]
+include-path = "/v1/users/me/password"
+headers = { Authorization = "Bearer $changer_bearer", Origin = "$base" }
+parameters = { "body.current_password" = { dictionary = "account-password", probability = 0.9 } }
+
+[[operations]]
+include-path = "/v1/users/me/sessions/{id}"
+headers = { Authorization = "Bearer $ender_bearer", Origin = "$base" }
+parameters = { "path.id" = { dictionary = "ended-sessions", probability = 0.9 } }
+
+[[operations]]
+include-path = "/v1/auth/login"
+parameters = { "body.email" = { dictionary = "account-email", probability = 0.9 }, "body.password" = { dictionary = "account-password", probability = 0.9 } }
+
+[[operations]]
+include-path = "/v1/auth/register"
+parameters = { "body.email" = { dictionary = "new-account-emails", probability = 0.8 }, "body.password" = { dictionary = "account-password", probability = 0.8 } }
+
+[[operations]]
+include-path = "/v1/auth/refresh"
+parameters = { "body.refresh_token" = { dictionary = "refresh-tokens", probability = 0.9 } }
 TOML
 
 .venv/bin/schemathesis --config-file "$work/schemathesis.toml" run "$base/openapi.json" \

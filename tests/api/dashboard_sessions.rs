@@ -393,3 +393,42 @@ async fn a_configured_public_origin_is_the_only_one_accepted() {
         assert_eq!(response.status(), expected, "{origin}");
     }
 }
+
+/// Operators' sessions are rows of the session store: a logout made on one instance holds on
+/// another one over the same store (and would across a restart), even for a copy of the cookie.
+async fn a_logout_holds_on_every_instance(backend: Backend) {
+    let mut settings = test_settings(backend);
+    // One session key for both instances, as a deployment behind a load balancer has.
+    settings.session.secret_key = Some(
+        "c2Vzc2lvbiBrZXkgc2Vzc2lvbiBrZXkgc2Vzc2lvbiBrZXkgc2Vzc2lvbiBrZXkgc2Vzc2lvbiBrZXkgc2Vzc2lvbiBr"
+            .to_owned()
+            .into(),
+    );
+    let first = spawn_with(settings.clone()).await;
+    let second = spawn_beside(&first, settings).await;
+    first.create_admin().await;
+    let cookie = first.admin_session().await;
+    assert_eq!(second.dashboard_get("/auth/session", &cookie).await.0, 200);
+    let out = first
+        .dashboard(Method::POST, "/auth/logout", Some(&cookie))
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(out.status(), 200);
+    assert_eq!(
+        second.dashboard_get("/auth/session", &cookie).await.0,
+        401,
+        "the copied cookie is refused by the other instance"
+    );
+    assert_eq!(first.dashboard_get("/auth/session", &cookie).await.0, 401);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_logout_holds_on_every_instance_on_memory() {
+    a_logout_holds_on_every_instance(Backend::Memory).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_logout_holds_on_every_instance_on_sqlite() {
+    a_logout_holds_on_every_instance(Backend::Sqlite).await;
+}

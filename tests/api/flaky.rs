@@ -174,6 +174,136 @@ impl AdminStore for FlakyStorage {
 }
 
 #[async_trait]
+impl AccountStore for FlakyStorage {
+    async fn register_account(
+        &self,
+        app_id: &str,
+        new: &NewAccount,
+    ) -> Result<Registered, StorageError> {
+        self.check()?;
+        self.inner.register_account(app_id, new).await
+    }
+    async fn find_account(
+        &self,
+        app_id: &str,
+        user_id: &str,
+    ) -> Result<Option<AccountRecord>, StorageError> {
+        self.check()?;
+        self.inner.find_account(app_id, user_id).await
+    }
+    async fn find_account_by_email(
+        &self,
+        app_id: &str,
+        email: &str,
+    ) -> Result<Option<AccountRecord>, StorageError> {
+        self.check()?;
+        self.inner.find_account_by_email(app_id, email).await
+    }
+    async fn update_profile(
+        &self,
+        app_id: &str,
+        user_id: &str,
+        changes: &ProfileChanges,
+        now: Timestamp,
+    ) -> Result<AccountRecord, StorageError> {
+        self.check()?;
+        self.inner
+            .update_profile(app_id, user_id, changes, now)
+            .await
+    }
+    async fn replace_account_password(
+        &self,
+        app_id: &str,
+        user_id: &str,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> Result<AccountRecord, StorageError> {
+        self.check()?;
+        self.inner
+            .replace_account_password(app_id, user_id, password_hash, now)
+            .await
+    }
+    async fn record_login(
+        &self,
+        app_id: &str,
+        user_id: &str,
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
+        self.check()?;
+        self.inner.record_login(app_id, user_id, now).await
+    }
+}
+
+#[async_trait]
+impl SessionStore for FlakyStorage {
+    async fn insert_session(&self, session: &SessionRecord) -> Result<(), StorageError> {
+        self.check()?;
+        self.inner.insert_session(session).await
+    }
+    async fn find_session(
+        &self,
+        app_id: &str,
+        session_id: &str,
+    ) -> Result<Option<SessionRecord>, StorageError> {
+        self.check()?;
+        self.inner.find_session(app_id, session_id).await
+    }
+    async fn rotate_refresh(
+        &self,
+        app_id: &str,
+        session_id: &str,
+        rotation: &Rotation,
+    ) -> Result<RotationOutcome, StorageError> {
+        self.check()?;
+        self.inner
+            .rotate_refresh(app_id, session_id, rotation)
+            .await
+    }
+    async fn revoke_session(
+        &self,
+        app_id: &str,
+        session_id: &str,
+        now: Timestamp,
+    ) -> Result<bool, StorageError> {
+        self.check()?;
+        self.inner.revoke_session(app_id, session_id, now).await
+    }
+    async fn revoke_user_sessions(
+        &self,
+        app_id: &str,
+        user_id: &str,
+        keep: Option<&str>,
+        now: Timestamp,
+    ) -> Result<u64, StorageError> {
+        self.check()?;
+        self.inner
+            .revoke_user_sessions(app_id, user_id, keep, now)
+            .await
+    }
+    async fn list_user_sessions(
+        &self,
+        app_id: &str,
+        user_id: &str,
+        now: Timestamp,
+    ) -> Result<Vec<SessionRecord>, StorageError> {
+        self.check()?;
+        self.inner.list_user_sessions(app_id, user_id, now).await
+    }
+}
+
+#[async_trait]
+impl SigningKeyStore for FlakyStorage {
+    async fn insert_signing_key(&self, key: &SigningKeyRecord) -> Result<(), StorageError> {
+        self.check()?;
+        self.inner.insert_signing_key(key).await
+    }
+    async fn list_signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StorageError> {
+        self.check()?;
+        self.inner.list_signing_keys().await
+    }
+}
+
+#[async_trait]
 impl Storage for FlakyStorage {
     async fn ping(&self) -> Result<(), StorageError> {
         self.check()?;

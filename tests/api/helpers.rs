@@ -32,8 +32,12 @@ pub fn test_settings(backend: Backend) -> Settings {
     settings.hashing.memory_kib = 8;
     settings.hashing.iterations = 1;
     settings.rate_limit.enabled = false;
+    settings.tokens.issuer = Some(ISSUER.to_owned());
     settings
 }
+
+/// The access tokens' `iss` in the tests.
+pub const ISSUER: &str = "https://users-api.test";
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_with(test_settings(backend)).await
@@ -114,7 +118,32 @@ pub async fn spawn_with(mut settings: Settings) -> TestApp {
     }
 }
 
+/// A second instance of the application over the store of `first` (as a second server behind
+/// a load balancer would be), with `settings`.
+pub async fn spawn_beside(first: &TestApp, settings: Settings) -> TestApp {
+    let application = Application::build_with_storage(settings, first.storage.clone())
+        .await
+        .expect("application starts");
+    let address = format!("http://127.0.0.1:{}", application.port());
+    let services = application.services();
+    tokio::spawn(application.run_until_stopped());
+    TestApp {
+        address,
+        services,
+        storage: first.storage.clone(),
+        client: Client::new(),
+        storage_down: first.storage_down.clone(),
+        not_ready: first.not_ready.clone(),
+        _data: None,
+    }
+}
+
 impl TestApp {
+    /// The access tokens' `iss`.
+    pub fn issuer(&self) -> String {
+        ISSUER.to_owned()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

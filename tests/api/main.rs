@@ -3,6 +3,7 @@
 mod flaky;
 mod helpers;
 
+mod accounts;
 mod api_docs;
 mod contract;
 mod cors;

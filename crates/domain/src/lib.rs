@@ -3,6 +3,7 @@
 //! storage port.
 
 mod access;
+mod accounts;
 mod app_cache;
 mod apps;
 mod email;
@@ -10,27 +11,35 @@ mod ids;
 mod operators;
 mod origins;
 mod password;
+mod password_policy;
 mod records;
 mod submission;
+mod tokens;
 
 pub mod admins;
 
 pub use access::{AdminAccess, AppAccess, Forbidden};
+pub use accounts::{
+    AccountCaller, AccountError, AccountService, AccountSettings, ClientInfo, LoggedIn, OwnAccount,
+    ProfileUpdate, Registration, Tokens, refresh_token_app,
+};
 pub use app_cache::{AppCache, AppContext};
 pub use apps::{AppError, AppService, NewApp, SchemaChange, SchemaSave};
 pub use email::{EmailAddress, is_invisible};
 pub use ids::{AppId, new_incarnation};
 pub use operators::{
-    Operator, OperatorAuthError, OperatorClaims, OperatorCredentials, OperatorRole,
-    OperatorSessionPolicy, OperatorSessions,
+    OPERATOR_SESSIONS, Operator, OperatorAuthError, OperatorClaims, OperatorCredentials,
+    OperatorRole, OperatorSessionPolicy, OperatorSessions,
 };
 pub use origins::{AllowedOrigins, NotAnOrigin, normalize_origin};
 pub use password::{HashingSettings, PasswordHasher, generate_password};
+pub use password_policy::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, check_new_password};
 pub use records::{
     DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, RecordError, RecordExport, RecordListing, RecordScan,
     RecordService, SchemaImpact,
 };
 pub use submission::{SubmissionInput, SubmissionService, SubmitError, Submitted};
+pub use tokens::{AccessClaims, TokenCrypto, TokenError};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,6 +55,8 @@ pub struct DomainSettings {
     pub app_cache_ttl: Duration,
     /// How long operators' dashboard sessions last.
     pub operator_sessions: OperatorSessionPolicy,
+    /// End-user accounts' tokens and sessions.
+    pub accounts: AccountSettings,
 }
 
 impl Default for DomainSettings {
@@ -54,6 +65,7 @@ impl Default for DomainSettings {
             hashing: HashingSettings::default(),
             app_cache_ttl: Duration::from_secs(1),
             operator_sessions: OperatorSessionPolicy::default(),
+            accounts: AccountSettings::default(),
         }
     }
 }
@@ -68,16 +80,22 @@ pub struct Services<S: ?Sized> {
     pub admins: admins::AdminService<S>,
     pub operator_sessions: OperatorSessions<S>,
     pub records: RecordService<S>,
+    pub accounts: AccountService<S>,
     pub hasher: PasswordHasher,
 }
 
 impl<S: Storage + ?Sized> Services<S> {
-    pub fn new(storage: Arc<S>, settings: &DomainSettings) -> Result<Self, password::HashError> {
+    /// `crypto` signs and verifies the accounts' access tokens (`token-adapter` in the server).
+    pub fn new(
+        storage: Arc<S>,
+        settings: &DomainSettings,
+        crypto: Arc<dyn TokenCrypto>,
+    ) -> Result<Self, password::HashError> {
         let hasher = PasswordHasher::new(&settings.hashing)?;
         let cache = Arc::new(AppCache::new(settings.app_cache_ttl));
         Ok(Self {
             submissions: SubmissionService::new(storage.clone(), cache.clone()),
-            apps: AppService::new(storage.clone(), cache, hasher.clone()),
+            apps: AppService::new(storage.clone(), cache.clone(), hasher.clone()),
             admins: admins::AdminService::new(storage.clone(), hasher.clone()),
             operator_sessions: OperatorSessions::new(
                 storage.clone(),
@@ -85,6 +103,13 @@ impl<S: Storage + ?Sized> Services<S> {
                 settings.operator_sessions,
             ),
             records: RecordService::new(storage.clone()),
+            accounts: AccountService::new(
+                storage.clone(),
+                cache,
+                hasher.clone(),
+                crypto,
+                settings.accounts.clone(),
+            ),
             storage,
             hasher,
         })

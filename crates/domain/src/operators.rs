@@ -7,10 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::SecretString;
-use storage_port::{AdminStore, AppStore, StorageError, Timestamp};
+use storage_port::{AdminStore, AppStore, SessionRecord, SessionStore, StorageError, Timestamp};
 
-use crate::password::HashError;
+use crate::password::{HashError, generate_password};
 use crate::{AppId, EmailAddress, PasswordHasher};
+use secrecy::ExposeSecret as _;
 
 /// An operator who is logged in to the dashboard.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +75,10 @@ impl OperatorRole {
     }
 }
 
+/// The tenant under which operators' dashboard sessions are stored beside accounts' sessions:
+/// not an app id (`~` is not allowed in one), so no app's sessions can be confused with them.
+pub const OPERATOR_SESSIONS: &str = "~operators";
+
 /// What an operator logs in with, besides the password.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OperatorCredentials {
@@ -95,6 +100,9 @@ struct Account {
 #[derive(Debug, Clone, PartialEq)]
 pub struct OperatorClaims {
     pub operator: Operator,
+    /// The session's row in the store (`SessionStore`, under [`OPERATOR_SESSIONS`]): a logout
+    /// revokes it there, so it holds on every instance and across restarts.
+    pub session_id: String,
     /// The account's credential version at login; a rotation raises it and ends the session.
     pub credential_version: i64,
     /// Which account of that id or email logged in: an app's random incarnation, an admin's
@@ -144,7 +152,7 @@ pub struct OperatorSessions<S: ?Sized> {
     policy: OperatorSessionPolicy,
 }
 
-impl<S: AppStore + AdminStore + ?Sized> OperatorSessions<S> {
+impl<S: AppStore + AdminStore + SessionStore + ?Sized> OperatorSessions<S> {
     pub fn new(storage: Arc<S>, hasher: PasswordHasher, policy: OperatorSessionPolicy) -> Self {
         Self {
             storage,
@@ -198,22 +206,52 @@ impl<S: AppStore + AdminStore + ?Sized> OperatorSessions<S> {
             .verified(password, account, |a| &a.password_hash)
             .await?
             .ok_or(OperatorAuthError::InvalidCredentials)?;
-        Ok(Self::claims(
-            account.operator,
-            account.credential_version,
-            account.incarnation,
-        ))
-    }
-
-    fn claims(operator: Operator, credential_version: i64, incarnation: String) -> OperatorClaims {
         let now = Timestamp::now();
-        OperatorClaims {
-            operator,
-            credential_version,
-            incarnation,
+        let session_id = generate_password().expose_secret().to_owned();
+        let absolute = i64::try_from(self.policy.absolute_timeout.as_millis()).unwrap_or(i64::MAX);
+        let until = Timestamp::from_unix_millis(now.as_unix_millis().saturating_add(absolute));
+        self.storage
+            .insert_session(&SessionRecord {
+                id: session_id.clone(),
+                app_id: OPERATOR_SESSIONS.to_owned(),
+                user_id: format!(
+                    "{}:{}",
+                    account.operator.role().as_str(),
+                    account.operator.subject()
+                ),
+                organization_id: None,
+                // No refresh token: the cookie carries the claims, the row only says whether
+                // the session still stands.
+                refresh_hash: String::new(),
+                previous_hash: None,
+                rotated_at: None,
+                sealed_refresh: None,
+                created_at: now,
+                last_used_at: now,
+                // The idle timeout is enforced on the cookie's `last_seen`.
+                idle_expires_at: until,
+                absolute_expires_at: until,
+                user_agent: None,
+                client_ip: None,
+                revoked_at: None,
+            })
+            .await?;
+        Ok(OperatorClaims {
+            operator: account.operator,
+            session_id,
+            credential_version: account.credential_version,
+            incarnation: account.incarnation,
             issued_at: now,
             last_seen: now,
-        }
+        })
+    }
+
+    /// Ends the session on every instance: its row is revoked.
+    pub async fn logout(&self, claims: &OperatorClaims) -> Result<(), OperatorAuthError> {
+        self.storage
+            .revoke_session(OPERATOR_SESSIONS, &claims.session_id, Timestamp::now())
+            .await?;
+        Ok(())
     }
 
     /// Checks a session at `now`: not idle too long, not too old, and the very account it
@@ -242,9 +280,18 @@ impl<S: AppStore + AdminStore + ?Sized> OperatorSessions<S> {
                 .await?
                 .map(|admin| (admin.credential_version, admin.id)),
         };
-        if current.is_some_and(|(version, incarnation)| {
+        let account_stands = current.is_some_and(|(version, incarnation)| {
             version == claims.credential_version && incarnation == claims.incarnation
-        }) {
+        });
+        if !account_stands {
+            return Err(OperatorAuthError::SessionEnded);
+        }
+        let session_stands = self
+            .storage
+            .find_session(OPERATOR_SESSIONS, &claims.session_id)
+            .await?
+            .is_some_and(|session| session.is_active(now));
+        if session_stands {
             Ok(())
         } else {
             Err(OperatorAuthError::SessionEnded)

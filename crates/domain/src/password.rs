@@ -60,6 +60,7 @@ pub enum HashError {
 pub struct PasswordHasher {
     params: Params,
     permits: Arc<Semaphore>,
+    pool: Arc<HashPool>,
     /// Verified against when an account does not exist, so that the answer takes as long.
     dummy_hash: Arc<str>,
 }
@@ -81,6 +82,7 @@ impl PasswordHasher {
         Ok(Self {
             params,
             permits: Arc::new(Semaphore::new(permits)),
+            pool: Arc::new(HashPool::new(permits)),
             dummy_hash: dummy_hash.into(),
         })
     }
@@ -135,9 +137,70 @@ impl PasswordHasher {
             .await
             .map_err(|_| HashError::Cancelled)?;
         let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || span.in_scope(work))
+        let (done, result) = tokio::sync::oneshot::channel();
+        self.pool.run(Box::new(move || {
+            // The caller may have gone (a request given up): nobody is left to tell.
+            let _ = done.send(span.in_scope(work));
+        }))?;
+        result
             .instrument(tracing::Span::current())
             .await
+            .map_err(|_| HashError::Cancelled)
+    }
+}
+
+type HashJob = Box<dyn FnOnce() + Send>;
+
+/// Threads of their own for argon2, one per permit, at the lowest scheduling priority (nice
+/// 19): when the CPU is contended, request threads and the store's writer run first, so a
+/// login flood slows logins, not sign-ups or token checks. With idle CPU they run at full
+/// speed. Each thread keeps its allocator arena, so hashing does not grow memory per call.
+/// The threads end when the last `PasswordHasher` clone is dropped.
+#[derive(Debug)]
+struct HashPool {
+    jobs: std::sync::Mutex<std::sync::mpsc::Sender<HashJob>>,
+}
+
+impl HashPool {
+    fn new(threads: usize) -> Self {
+        let (jobs, queue) = std::sync::mpsc::channel::<HashJob>();
+        let queue = Arc::new(std::sync::Mutex::new(queue));
+        for index in 0..threads {
+            let queue = queue.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("argon2-{index}"))
+                .spawn(move || {
+                    if let Err(error) = thread_priority::set_current_thread_priority(
+                        thread_priority::ThreadPriority::Min,
+                    ) {
+                        tracing::debug!(?error, "hashing runs at normal priority");
+                    }
+                    loop {
+                        // A poisoned queue still hands out whole jobs.
+                        let job = queue
+                            .lock()
+                            .unwrap_or_else(|poisoned| poisoned.into_inner())
+                            .recv();
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                });
+            if let Err(error) = spawned {
+                tracing::error!(%error, "cannot start a hashing thread");
+            }
+        }
+        Self {
+            jobs: std::sync::Mutex::new(jobs),
+        }
+    }
+
+    fn run(&self, job: HashJob) -> Result<(), HashError> {
+        self.jobs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .send(job)
             .map_err(|_| HashError::Cancelled)
     }
 }

@@ -84,3 +84,51 @@ pub async fn readable_rate_limits(
     }
     Ok(response)
 }
+
+const ACCOUNT_METHODS: &str = "GET, POST, PUT, DELETE, OPTIONS";
+const ACCOUNT_HEADERS: &str = "authorization, content-type, x-app-id";
+const ACCOUNT_EXPOSED_HEADERS: &str = "x-request-id, retry-after, www-authenticate";
+
+/// The answer to `OPTIONS` on an accounts route: bearer tokens travel in `Authorization`.
+pub async fn account_preflight(request: HttpRequest) -> HttpResponse {
+    let mut response = HttpResponse::NoContent();
+    allow_origin(&mut response, request_origin(&request));
+    response
+        .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, ACCOUNT_METHODS))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, ACCOUNT_HEADERS))
+        .insert_header((header::ACCESS_CONTROL_MAX_AGE, PREFLIGHT_MAX_AGE_SECONDS))
+        .finish()
+}
+
+/// On the accounts routes, a success carries CORS headers only when the app allows the page's
+/// origin (the handler checks, once it knows the app). An error is readable by the page unless
+/// it is the refusal of that origin: a 401 for a bad token, a 429 or a 422 says nothing of an
+/// app the page may not see, and a script must read a 401 to know it should refresh.
+pub async fn readable_account_errors(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let origin = request.headers().get(header::ORIGIN).cloned();
+    let mut response = next.call(request).await?;
+    let refused = response
+        .response()
+        .error()
+        .and_then(|error| error.as_error::<crate::error::ApiError>())
+        .is_some_and(|error| error.code == "origin_not_allowed");
+    if (response.status().is_client_error() || response.status().is_server_error())
+        && !refused
+        && let Some(origin) = origin
+        && !response
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+    {
+        let headers = response.headers_mut();
+        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static(ACCOUNT_EXPOSED_HEADERS),
+        );
+    }
+    Ok(response)
+}

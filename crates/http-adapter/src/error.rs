@@ -1,7 +1,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use domain::{AppError, Forbidden, OperatorAuthError, RecordError, SubmitError};
+use domain::{AccountError, AppError, Forbidden, OperatorAuthError, RecordError, SubmitError};
 use schema_validation::{Violation, Violations};
 use serde::Serialize;
 use storage_port::StorageError;
@@ -21,6 +21,9 @@ pub struct ApiError {
     /// Close the connection after answering: what is left of the request on it cannot be
     /// trusted (a body that never finished, an ambiguous length).
     pub close_connection: bool,
+    /// Answered in the accounts routes' envelope (`"success": false` beside `error`), with
+    /// `WWW-Authenticate` on a 401 (ACCOUNTS.md §2).
+    pub accounts: bool,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -39,6 +42,14 @@ pub struct ErrorDetail {
 /// The error envelope.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
+    pub error: ErrorContent,
+}
+
+/// The error envelope of the accounts routes (`/v1/auth/*`, `/v1/users/me*`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AccountErrorBody {
+    /// Always `false`.
+    pub success: bool,
     pub error: ErrorContent,
 }
 
@@ -62,7 +73,36 @@ impl ApiError {
             retry_after: None,
             store_error: None,
             close_connection: false,
+            accounts: false,
         }
+    }
+
+    /// The same error in the accounts routes' envelope.
+    pub fn for_accounts(self) -> Self {
+        Self {
+            accounts: true,
+            ..self
+        }
+    }
+
+    /// 401: no credential at all.
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Send an access token: Authorization: Bearer <token>",
+        )
+        .for_accounts()
+    }
+
+    /// 401: a token that is malformed, forged, for a revoked session, or not ours.
+    pub fn invalid_token() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "The token is not valid; log in again",
+        )
+        .for_accounts()
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -327,7 +367,26 @@ impl ResponseError for ApiError {
         if self.close_connection {
             response.force_close();
         }
-        response.json(self.body())
+        if !self.accounts {
+            return response.json(self.body());
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            let challenge = match self.code {
+                "unauthorized" => "Bearer",
+                "token_expired" => {
+                    "Bearer error=\"invalid_token\", error_description=\"the token has expired\""
+                }
+                _ => "Bearer error=\"invalid_token\"",
+            };
+            response.insert_header((
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            ));
+        }
+        response.json(AccountErrorBody {
+            success: false,
+            error: self.body().error,
+        })
     }
 }
 
@@ -379,6 +438,51 @@ impl From<RecordError> for ApiError {
 impl From<Forbidden> for ApiError {
     fn from(_: Forbidden) -> Self {
         Self::forbidden()
+    }
+}
+
+/// Accounts' errors, in the accounts envelope (ACCOUNTS.md §2).
+impl From<AccountError> for ApiError {
+    fn from(error: AccountError) -> Self {
+        match error {
+            AccountError::Invalid(violations) => Self::validation(violations),
+            AccountError::UnknownApp => Self::unknown_app(),
+            AccountError::EmailTaken => Self::new(
+                StatusCode::CONFLICT,
+                "email_taken",
+                "An account with this email exists; log in instead",
+            ),
+            AccountError::InvalidCredentials => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "The email or password is wrong",
+            ),
+            AccountError::WrongPassword => Self::invalid_field(
+                "current_password",
+                "invalid",
+                "is not the account's password",
+            ),
+            AccountError::InvalidToken => Self::invalid_token(),
+            AccountError::TokenExpired => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "token_expired",
+                "The access token has expired; refresh it",
+            ),
+            AccountError::TenantMismatch => Self::new(
+                StatusCode::FORBIDDEN,
+                "tenant_mismatch",
+                "The credential belongs to another app",
+            ),
+            AccountError::SessionNotFound => Self::new(
+                StatusCode::NOT_FOUND,
+                "session_not_found",
+                "No session of yours has this id",
+            ),
+            AccountError::Storage(error) => Self::storage(error),
+            AccountError::Hashing(error) => Self::internal(&error),
+            AccountError::Keys(error) => Self::internal(&error),
+        }
+        .for_accounts()
     }
 }
 

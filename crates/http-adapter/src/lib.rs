@@ -9,6 +9,7 @@
 //! pieces of answers), `error` (the error envelope), `cors`, `rate_limit`, `client_ip`,
 //! `openapi`, `dashboard` (the dashboard's static files) and `metrics`.
 
+mod account_auth;
 mod body;
 mod client_ip;
 mod cors;

@@ -1,7 +1,7 @@
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::error::{ErrorBody, ErrorContent, ErrorDetail};
+use crate::error::{AccountErrorBody, ErrorBody, ErrorContent, ErrorDetail};
 use crate::requests::*;
 use crate::responses::*;
 use crate::routes;
@@ -60,24 +60,38 @@ use crate::routes;
         routes::records::get_record,
         routes::records::delete_record,
         routes::export::export_records,
+        routes::auth::register,
+        routes::auth::login,
+        routes::auth::refresh,
+        routes::auth::logout,
+        routes::me::me,
+        routes::me::update_me,
+        routes::me::change_password,
+        routes::me::sessions,
+        routes::me::end_session,
+        routes::auth::jwks,
     ),
     components(schemas(
         SubmitUserRequest, SubmittedResponse, SchemaResponse, FieldDoc, FieldKindDoc, StatusResponse,
         ErrorBody, ErrorContent, ErrorDetail, LoginRequest, LoginResponse, SessionResponse, SetupResponse,
         OkResponse, AppResponse, AppListResponse, CreatedAppResponse, CreateAppRequest,
         UpdateAppRequest, PasswordResponse, SchemaVersionResponse, SchemaVersionsResponse,
-        SchemaImpactResponse, SchemaSaveResponse, UserResponse, UserPageResponse
+        SchemaImpactResponse, SchemaSaveResponse, UserResponse, UserPageResponse,
+        AccountErrorBody, RegisterRequest, AccountLoginRequest, RefreshRequest, LogoutRequest,
+        UpdateMeRequest, ChangePasswordRequest, AccountUser, AuthData, TokensData,
+        AccountSession, AccountSessions, LoggedOut
     )),
     tags(
         (name = "public", description = "Called by static sites, identified by the x-app-id header"),
         (name = "health", description = "Liveness and readiness"),
         (name = "dashboard", description = "Dashboard sessions for app owners and admins"),
+        (name = "accounts", description = "End-user accounts of an app's site: `{\"success\": true, \"data\"}` answers, bearer access tokens (EdDSA JWTs, verifiable with `/.well-known/jwks.json`) and rotating refresh tokens"),
         (name = "management", description = "Apps, schemas and users: admins (any app) or the app's owner (own app only; 403 `forbidden` otherwise, logged)"),
     )
 )]
 pub struct ApiDoc;
 
-/// The `session_cookie` security scheme the dashboard routes name.
+/// The security schemes: `session_cookie` for the dashboard routes, `bearer` for accounts.
 #[derive(Debug)]
 struct SessionCookie;
 
@@ -90,6 +104,18 @@ impl Modify for SessionCookie {
                 crate::operator_session::COOKIE_NAME,
                 "Set by POST /auth/login",
             ))),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "An account's access token from POST /v1/auth/login, /register or /refresh",
+                    ))
+                    .build(),
+            ),
         );
     }
 }

@@ -12,12 +12,9 @@ use actix_web::dev::Payload;
 use actix_web::web::Data;
 use actix_web::{FromRequest, HttpRequest};
 use base64::Engine as _;
-use std::collections::HashMap;
-use std::sync::Mutex;
 
-use domain::{Operator, OperatorAuthError, OperatorClaims, OperatorRole, generate_password};
+use domain::{Operator, OperatorAuthError, OperatorClaims, OperatorRole};
 use futures::future::LocalBoxFuture;
-use secrecy::ExposeSecret as _;
 use serde::{Deserialize, Serialize};
 use storage_port::Timestamp;
 
@@ -135,7 +132,7 @@ struct StoredClaims {
 impl From<&OperatorClaims> for StoredClaims {
     fn from(claims: &OperatorClaims) -> Self {
         Self {
-            id: String::new(),
+            id: claims.session_id.clone(),
             role: claims.operator.role().as_str().to_owned(),
             subject: claims.operator.subject().to_owned(),
             credential_version: claims.credential_version,
@@ -158,6 +155,7 @@ impl StoredClaims {
         };
         Some(OperatorClaims {
             operator,
+            session_id: self.id,
             credential_version: self.credential_version,
             incarnation: self.incarnation,
             issued_at: Timestamp::from_unix_millis(self.issued_at),
@@ -166,60 +164,29 @@ impl StoredClaims {
     }
 }
 
-/// Starts a session for `claims` under a new session id (no fixation).
+/// Starts a session for `claims` under a new cookie (no fixation).
 pub fn start(session: &Session, claims: &OperatorClaims) -> Result<(), ApiError> {
     session.renew();
     session.clear();
-    let stored = StoredClaims {
-        id: generate_password().expose_secret().to_owned(),
-        ..StoredClaims::from(claims)
-    };
     session
-        .insert(CLAIMS_KEY, stored)
+        .insert(CLAIMS_KEY, StoredClaims::from(claims))
         .map_err(|e| ApiError::internal(&e))
 }
 
-/// Ends the session: the cookie is removed and, should a copy of it be replayed, its id is
-/// refused by this instance until it would have expired anyway.
-pub fn end(session: &Session, state: &ApiState) {
-    if let Ok(Some(stored)) = session.get::<StoredClaims>(CLAIMS_KEY) {
-        let policy = state.services.operator_sessions.policy();
-        let absolute = i64::try_from(policy.absolute_timeout.as_millis()).unwrap_or(i64::MAX);
-        state
-            .revoked
-            .revoke(stored.id, stored.issued_at.saturating_add(absolute));
-    }
+/// Ends the session: its row in the store is revoked (so a copy of the cookie replayed on any
+/// instance, before or after a restart, is refused) and the cookie removed.
+pub async fn end(session: &Session, state: &ApiState) -> Result<(), ApiError> {
+    let claims = session
+        .get::<StoredClaims>(CLAIMS_KEY)
+        .ok()
+        .flatten()
+        .filter(|stored| !stored.id.is_empty())
+        .and_then(StoredClaims::into_claims);
     session.purge();
-}
-
-/// Ids of sessions ended by logout, until their absolute expiry. Kept in this process: with
-/// several instances, a copied cookie replayed on another instance is only bounded by the
-/// session timeouts (and by the SameSite/HttpOnly cookie that makes copying it hard).
-#[derive(Debug, Default)]
-pub struct RevokedSessions {
-    until: Mutex<HashMap<String, i64>>,
-}
-
-impl RevokedSessions {
-    pub(crate) fn revoke(&self, id: String, until_millis: i64) {
-        let mut until = self.lock();
-        if until.len() >= 10_000 {
-            let now = Timestamp::now().as_unix_millis();
-            until.retain(|_, expiry| *expiry > now);
-        }
-        until.insert(id, until_millis);
+    if let Some(claims) = claims {
+        state.services.operator_sessions.logout(&claims).await?;
     }
-
-    fn is_revoked(&self, id: &str) -> bool {
-        self.lock().contains_key(id)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, i64>> {
-        // Plain inserts and removals: a poisoned map is still consistent.
-        self.until
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
+    Ok(())
 }
 
 /// Who is logged in, or 401 (and the session is purged) when nobody is, or the session has
@@ -229,7 +196,7 @@ pub async fn authenticate(session: &Session, state: &ApiState) -> Result<Operato
         .get::<StoredClaims>(CLAIMS_KEY)
         .ok()
         .flatten()
-        .filter(|stored| !stored.id.is_empty() && !state.revoked.is_revoked(&stored.id))
+        .filter(|stored| !stored.id.is_empty())
         .and_then(StoredClaims::into_claims);
     let Some(claims) = claims else {
         if !session.entries().is_empty() {

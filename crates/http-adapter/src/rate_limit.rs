@@ -39,6 +39,12 @@ pub struct RateLimitSettings {
     /// Failed logins per account from every address together, likewise.
     pub login_per_account_total_burst: u32,
     pub login_per_account_total_interval: Duration,
+    /// Account registrations per client IP: a burst, then one per interval.
+    pub register_per_ip_burst: u32,
+    pub register_per_ip_interval: Duration,
+    /// Refreshes per session: a burst, then one per interval.
+    pub refresh_per_session_burst: u32,
+    pub refresh_per_session_interval: Duration,
 }
 
 impl Default for RateLimitSettings {
@@ -55,6 +61,10 @@ impl Default for RateLimitSettings {
             login_per_account_interval: Duration::from_secs(30),
             login_per_account_total_burst: 50,
             login_per_account_total_interval: Duration::from_secs(3),
+            register_per_ip_burst: 10,
+            register_per_ip_interval: Duration::from_secs(6),
+            refresh_per_session_burst: 10,
+            refresh_per_session_interval: Duration::from_secs(1),
         }
     }
 }
@@ -144,6 +154,8 @@ type KeyedLimiter<K> =
 pub enum LoginAccount {
     Owner(String),
     Admin(String),
+    /// An end-user account: the app id, a NUL, the normalized email.
+    Account(String),
 }
 
 impl LoginAccount {
@@ -161,6 +173,12 @@ impl LoginAccount {
         Self::Admin(Self::cut(&normalized).to_owned())
     }
 
+    pub fn account(app_id: &str, email: &str) -> Self {
+        let normalized = domain::EmailAddress::parse(email)
+            .map_or_else(|| email.trim().to_lowercase(), |email| email.to_string());
+        Self::Account(Self::cut(&format!("{app_id}\0{normalized}")).to_owned())
+    }
+
     fn cut(text: &str) -> &str {
         let mut end = text.len().min(Self::MAX_KEY_BYTES);
         while !text.is_char_boundary(end) {
@@ -168,6 +186,67 @@ impl LoginAccount {
         }
         &text[..end]
     }
+}
+
+/// Limits of the accounts routes besides logins: registrations per client IP, refreshes per
+/// session (keyed by the refresh token's app and session, never its secret).
+#[derive(Debug)]
+pub struct AccountLimits {
+    limiters: Option<(KeyedLimiter<IpAddr>, KeyedLimiter<String>)>,
+}
+
+impl AccountLimits {
+    pub fn new(settings: &RateLimitSettings) -> Self {
+        let quota = |burst: u32, interval: Duration| {
+            let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
+            Quota::with_period(interval.max(MIN_INTERVAL)).map(|quota| quota.allow_burst(burst))
+        };
+        let limiters = settings.enabled.then(|| {
+            let register = quota(
+                settings.register_per_ip_burst,
+                settings.register_per_ip_interval,
+            )?;
+            let refresh = quota(
+                settings.refresh_per_session_burst,
+                settings.refresh_per_session_interval,
+            )?;
+            Some((RateLimiter::keyed(register), RateLimiter::keyed(refresh)))
+        });
+        Self {
+            limiters: limiters.flatten(),
+        }
+    }
+
+    /// One registration from `ip`, or 429.
+    pub fn register(&self, ip: Option<IpAddr>) -> Result<(), ApiError> {
+        let Some((per_ip, _)) = &self.limiters else {
+            return Ok(());
+        };
+        check_keyed(per_ip, &ip.unwrap_or(IpAddr::from([0, 0, 0, 0])))
+    }
+
+    /// One refresh of the session `refresh_token` names, or 429.
+    pub fn refresh(&self, refresh_token: &str) -> Result<(), ApiError> {
+        let Some((_, per_session)) = &self.limiters else {
+            return Ok(());
+        };
+        let session = refresh_token
+            .rsplit_once('.')
+            .map_or(refresh_token, |(session, _secret)| session);
+        check_keyed(per_session, &session.chars().take(200).collect())
+    }
+}
+
+fn check_keyed<K: Clone + Eq + Hash>(limiter: &KeyedLimiter<K>, key: &K) -> Result<(), ApiError> {
+    limiter.check_key(key).map_err(|negative| {
+        ApiError::rate_limited(seconds_up(
+            negative.wait_time_from(DefaultClock::default().now()),
+        ))
+    })?;
+    if limiter.len() > MAX_KEYS {
+        limiter.retain_recent();
+    }
+    Ok(())
 }
 
 /// Limits on `POST /auth/login`, so that guessing passwords is slow without letting a stranger

@@ -62,6 +62,34 @@ impl Members {
         }
     }
 
+    /// A text member that must be there.
+    pub fn required_text(&mut self, key: &str) -> Result<String, ApiError> {
+        self.text(key)?
+            .ok_or_else(|| ApiError::invalid_field(key, "required", "is required"))
+    }
+
+    /// An object member: absent or `null` is `None`, another type is 422.
+    pub fn object(&mut self, key: &str) -> Result<Option<Map<String, Value>>, ApiError> {
+        match self.0.remove(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Object(object)) => Ok(Some(object)),
+            Some(_) => Err(ApiError::invalid_field(key, "type", "must be an object")),
+        }
+    }
+
+    /// A true/false member: absent or `null` is `None`, another type is 422.
+    pub fn flag(&mut self, key: &str) -> Result<Option<bool>, ApiError> {
+        match self.0.remove(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(flag)) => Ok(Some(flag)),
+            Some(_) => Err(ApiError::invalid_field(
+                key,
+                "type",
+                "must be true or false",
+            )),
+        }
+    }
+
     /// 422 naming the first member that was not taken.
     pub fn refuse_unknown(self) -> Result<(), ApiError> {
         match self.0.keys().next() {
@@ -326,6 +354,152 @@ impl From<UpdateAppRequest> for AppChanges {
             thank_you_url: request.thank_you_url,
             error_url: request.error_url,
         }
+    }
+}
+
+/// `POST /v1/auth/register`.
+#[derive(Debug, ToSchema)]
+#[schema(example = json!({"email": "ada@example.com", "password": "correct horse battery staple", "name": "Ada Lovelace"}))]
+pub struct RegisterRequest {
+    pub email: String,
+    /// 8 to 128 characters; common passwords are refused (`too_common`).
+    #[schema(value_type = String)]
+    pub password: SecretString,
+    pub name: Option<String>,
+    /// Join this organization (organizations are not available yet: 403).
+    pub organization_id: Option<String>,
+    /// The app's schema fields, validated as a sign-up is.
+    #[schema(value_type = Option<Object>)]
+    pub data: Option<Map<String, Value>>,
+}
+
+impl RegisterRequest {
+    pub fn parse(bytes: &[u8]) -> Result<Self, ApiError> {
+        let mut members = Members::parse(bytes)?;
+        let request = Self {
+            email: members.required_text("email")?,
+            password: members.required_text("password")?.into(),
+            name: members.text("name")?,
+            organization_id: members.text("organization_id")?,
+            data: members.object("data")?,
+        };
+        members.refuse_unknown()?;
+        Ok(request)
+    }
+}
+
+/// `POST /v1/auth/login`.
+#[derive(Debug, ToSchema)]
+#[schema(example = json!({"email": "ada@example.com", "password": "correct horse battery staple"}))]
+pub struct AccountLoginRequest {
+    pub email: String,
+    #[schema(value_type = String)]
+    pub password: SecretString,
+    /// The organization to make active (organizations are not available yet: 403).
+    pub organization_id: Option<String>,
+}
+
+impl AccountLoginRequest {
+    pub fn parse(bytes: &[u8]) -> Result<Self, ApiError> {
+        let mut members = Members::parse(bytes)?;
+        let request = Self {
+            email: members.required_text("email")?,
+            password: members.required_text("password")?.into(),
+            organization_id: members.text("organization_id")?,
+        };
+        members.refuse_unknown()?;
+        Ok(request)
+    }
+}
+
+/// `POST /v1/auth/refresh`.
+#[derive(Debug, ToSchema)]
+pub struct RefreshRequest {
+    #[schema(value_type = String)]
+    pub refresh_token: SecretString,
+}
+
+impl RefreshRequest {
+    pub fn parse(bytes: &[u8]) -> Result<Self, ApiError> {
+        let mut members = Members::parse(bytes)?;
+        let request = Self {
+            refresh_token: members.required_text("refresh_token")?.into(),
+        };
+        members.refuse_unknown()?;
+        Ok(request)
+    }
+}
+
+/// `POST /v1/auth/logout`; the body may be empty.
+#[derive(Debug, Default, ToSchema)]
+pub struct LogoutRequest {
+    /// `true` ends every session of the account, not only this one.
+    pub all: Option<bool>,
+}
+
+impl LogoutRequest {
+    pub fn parse(bytes: &[u8]) -> Result<Self, ApiError> {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self::default());
+        }
+        let mut members = Members::parse(bytes)?;
+        let request = Self {
+            all: members.flag("all")?,
+        };
+        members.refuse_unknown()?;
+        Ok(request)
+    }
+}
+
+/// `PUT /v1/users/me`: members to change; absent ones stay, `null` clears.
+#[derive(Debug, ToSchema)]
+#[schema(example = json!({"name": "Ada Lovelace", "bio": "Mathematician", "avatar_url": "https://example.com/ada.png"}))]
+pub struct UpdateMeRequest {
+    #[schema(value_type = Option<String>)]
+    pub name: Option<Option<String>>,
+    #[schema(value_type = Option<String>)]
+    pub bio: Option<Option<String>>,
+    /// An https URL of at most 2,048 characters.
+    #[schema(value_type = Option<String>)]
+    pub avatar_url: Option<Option<String>>,
+    /// The app's schema fields, validated as a sign-up is, merged key by key.
+    #[schema(value_type = Option<Object>)]
+    pub data: Option<Map<String, Value>>,
+}
+
+impl UpdateMeRequest {
+    pub fn parse(bytes: &[u8]) -> Result<Self, ApiError> {
+        let mut members = Members::parse(bytes)?;
+        let request = Self {
+            name: members.clearable_text("name")?,
+            bio: members.clearable_text("bio")?,
+            avatar_url: members.clearable_text("avatar_url")?,
+            data: members.object("data")?,
+        };
+        members.refuse_unknown()?;
+        Ok(request)
+    }
+}
+
+/// `PUT /v1/users/me/password`.
+#[derive(Debug, ToSchema)]
+pub struct ChangePasswordRequest {
+    #[schema(value_type = String)]
+    pub current_password: SecretString,
+    /// 8 to 128 characters; common passwords are refused.
+    #[schema(value_type = String)]
+    pub new_password: SecretString,
+}
+
+impl ChangePasswordRequest {
+    pub fn parse(bytes: &[u8]) -> Result<Self, ApiError> {
+        let mut members = Members::parse(bytes)?;
+        let request = Self {
+            current_password: members.required_text("current_password")?.into(),
+            new_password: members.required_text("new_password")?.into(),
+        };
+        members.refuse_unknown()?;
+        Ok(request)
     }
 }
 

@@ -281,3 +281,123 @@ pub struct UserPageResponse {
     /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }
+
+// ---- End-user accounts: `{"success": true, "data": …}` ----
+
+/// The accounts routes' answer: `{"success": true, "data": …}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Success<T> {
+    /// Always `true`.
+    pub success: bool,
+    pub data: T,
+}
+
+impl<T> Success<T> {
+    pub fn of(data: T) -> Self {
+        Self {
+            success: true,
+            data,
+        }
+    }
+}
+
+/// An account, as it sees itself. Until its email is verified, data collected for its email
+/// before it registered is left out.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountUser {
+    #[schema(example = "01936f3c-6b1e-7cc2-9a51-3f0c2d1e4b5a")]
+    pub id: String,
+    #[schema(example = "ada@example.com")]
+    pub email: String,
+    pub name: Option<String>,
+    pub bio: Option<String>,
+    pub avatar_url: Option<String>,
+    pub email_verified: bool,
+    /// The active organization (none until organizations exist).
+    pub organization_id: Option<String>,
+    pub role: Option<String>,
+    /// The organizations the account belongs to (none until organizations exist).
+    #[schema(value_type = Vec<Object>)]
+    pub organizations: Vec<Value>,
+    /// The app's schema fields.
+    #[schema(value_type = Object)]
+    pub data: Map<String, Value>,
+    #[schema(value_type = String, example = "2026-11-23T10:53:49.123Z")]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, example = "2026-11-23T10:53:49.123Z")]
+    pub updated_at: Timestamp,
+    #[schema(value_type = Option<String>)]
+    pub last_login_at: Option<Timestamp>,
+}
+
+impl From<domain::OwnAccount> for AccountUser {
+    fn from(own: domain::OwnAccount) -> Self {
+        let record = own.0;
+        Self {
+            id: record.user.id,
+            email: record.user.email,
+            name: record.account.name,
+            bio: record.account.bio,
+            avatar_url: record.account.avatar_url,
+            email_verified: record.account.email_verified,
+            organization_id: None,
+            role: None,
+            organizations: Vec::new(),
+            data: record.user.data,
+            created_at: record.user.created_at,
+            updated_at: record.user.updated_at,
+            last_login_at: record.account.last_login_at,
+        }
+    }
+}
+
+/// What register and login answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthData {
+    pub user: AccountUser,
+    /// The access token (a JWT, EdDSA): `Authorization: Bearer <token>`.
+    pub token: String,
+    /// When the access token expires.
+    #[schema(value_type = String)]
+    pub expires_at: Timestamp,
+    /// Spent at its first use by `POST /v1/auth/refresh`, which answers the next one.
+    pub refresh_token: String,
+}
+
+/// What a refresh answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokensData {
+    pub token: String,
+    #[schema(value_type = String)]
+    pub expires_at: Timestamp,
+    pub refresh_token: String,
+}
+
+/// One of the account's sessions (a login, on one device).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountSession {
+    pub id: String,
+    /// The session of the token that asked.
+    pub current: bool,
+    #[schema(value_type = String)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String)]
+    pub last_used_at: Timestamp,
+    /// When it ends unless used again (never past 90 days after login, by default).
+    #[schema(value_type = String)]
+    pub expires_at: Timestamp,
+    pub user_agent: Option<String>,
+    pub ip_address: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountSessions {
+    pub sessions: Vec<AccountSession>,
+}
+
+/// What a logout answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoggedOut {
+    /// Whether every session of the account ended.
+    pub all: bool,
+}

@@ -9,8 +9,7 @@ use storage_port::Storage;
 use crate::client_ip::ClientIpResolver;
 use crate::metrics::Metrics;
 use crate::openapi::openapi_json;
-use crate::operator_session::RevokedSessions;
-use crate::rate_limit::{AppLimiter, LoginLimiter};
+use crate::rate_limit::{AccountLimits, AppLimiter, LoginLimiter};
 use crate::settings::HttpSettings;
 
 /// What every handler shares.
@@ -19,8 +18,10 @@ pub struct ApiState {
     pub(crate) services: Arc<Services<dyn Storage>>,
     pub(crate) app_limiter: AppLimiter,
     pub(crate) login_limiter: LoginLimiter,
+    /// Accounts' logins: the same rules as operators', in budgets of their own.
+    pub(crate) account_login_limiter: LoginLimiter,
+    pub(crate) account_limits: AccountLimits,
     pub(crate) client_ip: ClientIpResolver,
-    pub(crate) revoked: RevokedSessions,
     /// The dashboard's public origin, for the CSRF rule.
     pub(crate) public_origin: Option<String>,
     /// The public routes' body limit.
@@ -37,8 +38,9 @@ impl ApiState {
             services,
             app_limiter: AppLimiter::new(&settings.rate_limit),
             login_limiter: LoginLimiter::new(&settings.rate_limit),
+            account_login_limiter: LoginLimiter::new(&settings.rate_limit),
+            account_limits: AccountLimits::new(&settings.rate_limit),
             client_ip: ClientIpResolver::new(settings.trusted_proxies.clone()),
-            revoked: RevokedSessions::default(),
             public_origin: settings.session.public_origin.clone(),
             body_limit: settings.public_body_limit,
             body_timeout: settings.body_timeout,

@@ -6,7 +6,7 @@ use futures::TryStreamExt;
 use mongodb::bson::{Bson, Document, doc};
 use storage_port::{AppChanges, AppRecord, AppStore, AppSummary, StorageError, Timestamp};
 
-use crate::documents::{APPS, AppDoc, SCHEMA_VERSIONS, USERS, decode};
+use crate::documents::{APPS, AppDoc, SCHEMA_VERSIONS, SESSIONS, USERS, decode};
 use crate::errors::{storage_error, translate};
 use crate::{MAX_ATTEMPTS, MongoStorage};
 
@@ -155,7 +155,11 @@ impl AppStore for MongoStorage {
             return Err(StorageError::NotFound(Entity::App));
         }
         // Children first: if this stops half-way, what is left is an app without users, never
-        // users without an app that a later app of the same id would inherit.
+        // users (or their sessions) without an app that a later app of the same id would inherit.
+        self.collection::<Document>(SESSIONS)
+            .delete_many(doc! { "appId": app_id })
+            .await
+            .map_err(storage_error)?;
         self.collection::<Document>(USERS)
             .delete_many(doc! { "appId": app_id })
             .await

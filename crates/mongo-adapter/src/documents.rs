@@ -4,7 +4,10 @@
 use mongodb::bson::{self, DateTime, Document};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use storage_port::{AdminRecord, AppRecord, SchemaVersion, StorageError, Timestamp, UserRecord};
+use storage_port::{
+    AccountFields, AccountRecord, AdminRecord, AppRecord, SchemaVersion, SessionRecord,
+    SigningKeyRecord, StorageError, Timestamp, UserRecord,
+};
 
 use crate::values::{document_to_json_object, json_object_to_document};
 
@@ -12,6 +15,8 @@ pub(crate) const APPS: &str = "apps";
 pub(crate) const SCHEMA_VERSIONS: &str = "schema_versions";
 pub(crate) const USERS: &str = "users";
 pub(crate) const ADMINS: &str = "admins";
+pub(crate) const SESSIONS: &str = "sessions";
+pub(crate) const SIGNING_KEYS: &str = "signing_keys";
 
 pub(crate) fn to_bson_date(at: Timestamp) -> DateTime {
     DateTime::from_millis(at.as_unix_millis())
@@ -152,7 +157,10 @@ impl SchemaDoc {
     }
 }
 
-/// A user record; `data` is an embedded document of the schema's fields.
+/// A user record; `data` is an embedded document of the schema's fields. `account` is there
+/// once the record is an account; documents without it (every one written before accounts)
+/// are leads. Every write of the document, the phase-1 merge included, is a replace guarded
+/// by `revision` that carries `account` over, so no write can drop or resurrect it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct UserDoc {
@@ -165,9 +173,97 @@ pub(crate) struct UserDoc {
     pub created_at: DateTime,
     pub updated_at: DateTime,
     pub revision: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<AccountDoc>,
+}
+
+/// The account part of a user document.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AccountDoc {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub bio: Option<String>,
+    #[serde(default)]
+    pub avatar_url: Option<String>,
+    #[serde(default)]
+    pub password_hash: Option<String>,
+    pub email_verified: bool,
+    pub credential_version: i64,
+    pub disabled: bool,
+    #[serde(default)]
+    pub last_login_at: Option<DateTime>,
+    pub registered_at: DateTime,
+    #[serde(default)]
+    pub lead_keys: Vec<String>,
+}
+
+impl AccountDoc {
+    pub fn new(account: &AccountFields) -> Self {
+        Self {
+            name: account.name.clone(),
+            bio: account.bio.clone(),
+            avatar_url: account.avatar_url.clone(),
+            password_hash: account.password_hash.clone(),
+            email_verified: account.email_verified,
+            credential_version: account.credential_version,
+            disabled: account.disabled,
+            last_login_at: account.last_login_at.map(to_bson_date),
+            registered_at: to_bson_date(account.registered_at),
+            lead_keys: account.lead_keys.clone(),
+        }
+    }
+
+    pub fn fields(&self) -> AccountFields {
+        AccountFields {
+            name: self.name.clone(),
+            bio: self.bio.clone(),
+            avatar_url: self.avatar_url.clone(),
+            password_hash: self.password_hash.clone(),
+            email_verified: self.email_verified,
+            credential_version: self.credential_version,
+            disabled: self.disabled,
+            last_login_at: self.last_login_at.map(to_timestamp),
+            registered_at: to_timestamp(self.registered_at),
+            lead_keys: self.lead_keys.clone(),
+        }
+    }
 }
 
 impl UserDoc {
+    /// The document of `user`, with `account` when it is one, at `revision`.
+    pub fn new(
+        user: &UserRecord,
+        account: Option<&AccountFields>,
+        revision: i64,
+    ) -> Result<Self, StorageError> {
+        Ok(Self {
+            id: user.id.clone(),
+            app_id: user.app_id.clone(),
+            email: user.email.clone(),
+            data: json_object_to_document(&user.data)?,
+            schema_version: user.schema_version,
+            created_at: to_bson_date(user.created_at),
+            updated_at: to_bson_date(user.updated_at),
+            revision,
+            account: account.map(AccountDoc::new),
+        })
+    }
+
+    /// The record and its account; `None` for a lead.
+    pub fn account_record(&self) -> Result<Option<AccountRecord>, StorageError> {
+        self.account
+            .as_ref()
+            .map(|account| {
+                Ok(AccountRecord {
+                    user: self.record()?,
+                    account: account.fields(),
+                })
+            })
+            .transpose()
+    }
+
     pub fn record(&self) -> Result<UserRecord, StorageError> {
         Ok(UserRecord {
             id: self.id.clone(),
@@ -213,6 +309,114 @@ impl AdminDoc {
             email: self.email.clone(),
             password_hash: self.password_hash.clone(),
             credential_version: self.credential_version,
+            created_at: to_timestamp(self.created_at),
+        }
+    }
+}
+
+/// A login session; `_id` is the session id. Changed only by replaces guarded by `revision`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SessionDoc {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub app_id: String,
+    pub user_id: String,
+    #[serde(default)]
+    pub organization_id: Option<String>,
+    pub refresh_hash: String,
+    #[serde(default)]
+    pub previous_hash: Option<String>,
+    #[serde(default)]
+    pub rotated_at: Option<DateTime>,
+    #[serde(default)]
+    pub sealed_refresh: Option<String>,
+    pub created_at: DateTime,
+    pub last_used_at: DateTime,
+    pub idle_expires_at: DateTime,
+    pub absolute_expires_at: DateTime,
+    #[serde(default)]
+    pub user_agent: Option<String>,
+    #[serde(default)]
+    pub client_ip: Option<String>,
+    /// Always written (null while active), so that `{revokedAt: null}` finds active sessions.
+    #[serde(default)]
+    pub revoked_at: Option<DateTime>,
+    pub revision: i64,
+}
+
+impl SessionDoc {
+    pub fn new(session: &SessionRecord, revision: i64) -> Self {
+        Self {
+            id: session.id.clone(),
+            app_id: session.app_id.clone(),
+            user_id: session.user_id.clone(),
+            organization_id: session.organization_id.clone(),
+            refresh_hash: session.refresh_hash.clone(),
+            previous_hash: session.previous_hash.clone(),
+            rotated_at: session.rotated_at.map(to_bson_date),
+            sealed_refresh: session.sealed_refresh.clone(),
+            created_at: to_bson_date(session.created_at),
+            last_used_at: to_bson_date(session.last_used_at),
+            idle_expires_at: to_bson_date(session.idle_expires_at),
+            absolute_expires_at: to_bson_date(session.absolute_expires_at),
+            user_agent: session.user_agent.clone(),
+            client_ip: session.client_ip.clone(),
+            revoked_at: session.revoked_at.map(to_bson_date),
+            revision,
+        }
+    }
+
+    pub fn record(&self) -> SessionRecord {
+        SessionRecord {
+            id: self.id.clone(),
+            app_id: self.app_id.clone(),
+            user_id: self.user_id.clone(),
+            organization_id: self.organization_id.clone(),
+            refresh_hash: self.refresh_hash.clone(),
+            previous_hash: self.previous_hash.clone(),
+            rotated_at: self.rotated_at.map(to_timestamp),
+            sealed_refresh: self.sealed_refresh.clone(),
+            created_at: to_timestamp(self.created_at),
+            last_used_at: to_timestamp(self.last_used_at),
+            idle_expires_at: to_timestamp(self.idle_expires_at),
+            absolute_expires_at: to_timestamp(self.absolute_expires_at),
+            user_agent: self.user_agent.clone(),
+            client_ip: self.client_ip.clone(),
+            revoked_at: self.revoked_at.map(to_timestamp),
+        }
+    }
+}
+
+/// A key that signs access tokens; `_id` is its `kid`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SigningKeyDoc {
+    #[serde(rename = "_id")]
+    pub kid: String,
+    pub algorithm: String,
+    pub public_key: String,
+    pub sealed_private_key: String,
+    pub created_at: DateTime,
+}
+
+impl SigningKeyDoc {
+    pub fn new(key: &SigningKeyRecord) -> Self {
+        Self {
+            kid: key.kid.clone(),
+            algorithm: key.algorithm.clone(),
+            public_key: key.public_key.clone(),
+            sealed_private_key: key.sealed_private_key.clone(),
+            created_at: to_bson_date(key.created_at),
+        }
+    }
+
+    pub fn record(&self) -> SigningKeyRecord {
+        SigningKeyRecord {
+            kid: self.kid.clone(),
+            algorithm: self.algorithm.clone(),
+            public_key: self.public_key.clone(),
+            sealed_private_key: self.sealed_private_key.clone(),
             created_at: to_timestamp(self.created_at),
         }
     }

@@ -9,7 +9,7 @@ use mongodb::{Database, IndexModel};
 use storage_port::Entity;
 use storage_port::StorageError;
 
-use crate::documents::{ADMINS, APPS, AppDoc, SCHEMA_VERSIONS, USERS, decode};
+use crate::documents::{ADMINS, APPS, AppDoc, SCHEMA_VERSIONS, SESSIONS, USERS, decode};
 use crate::errors::{is_duplicate_key, storage_error, translate};
 
 fn index(keys: Document, name: &str, unique: bool) -> IndexModel {
@@ -56,6 +56,17 @@ pub(crate) async fn ensure(database: &Database) -> Result<(), StorageError> {
     database
         .collection::<Document>(ADMINS)
         .create_index(index(doc! { "email": 1 }, "email_unique", true))
+        .await
+        .map_err(storage_error)?;
+    // A user's sessions: listed, revoked all at once, deleted with the record or the app.
+    // Session ids and signing-key ids are `_id`, unique by themselves.
+    database
+        .collection::<Document>(SESSIONS)
+        .create_index(index(
+            doc! { "appId": 1, "userId": 1 },
+            "appId_userId",
+            false,
+        ))
         .await
         .map_err(storage_error)?;
     // Ids are unique regardless of case. Sparse: apps stored before the field existed have

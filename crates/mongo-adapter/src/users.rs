@@ -5,7 +5,7 @@ use storage_port::{
     StorageError, Upserted, UserPage, UserQuery, UserRecord, UserStore, UserUpsert,
 };
 
-use crate::documents::{USERS, UserDoc, decode, to_bson_date};
+use crate::documents::{SESSIONS, USERS, UserDoc, decode, to_bson_date};
 use crate::errors::{is_duplicate_key, storage_error};
 use crate::values::{check_key, escape_regex, json_object_to_document, json_to_bson};
 use crate::{MAX_ATTEMPTS, MongoStorage};
@@ -26,7 +26,8 @@ impl MongoStorage {
     }
 
     /// Merges `upsert` into the stored record, guarded by its `revision`. `None` when another
-    /// writer got there first (or the record went away): the caller starts over.
+    /// writer got there first (or the record went away): the caller starts over. The record's
+    /// `account`, when it is one, is carried over as it was read.
     async fn merge_into(
         &self,
         current: UserDoc,
@@ -77,6 +78,7 @@ impl UserStore for MongoStorage {
             created_at: now,
             updated_at: now,
             revision: 1,
+            account: None,
         };
         for _ in 0..MAX_ATTEMPTS {
             match self.collection::<UserDoc>(USERS).insert_one(&fresh).await {
@@ -176,6 +178,12 @@ impl UserStore for MongoStorage {
     }
 
     async fn delete_user(&self, app_id: &str, user_id: &str) -> Result<bool, StorageError> {
+        // Its sessions first: if this stops half-way, the account is logged out, never left
+        // with sessions that outlive it. (Its account fields are in the document.)
+        self.collection::<Document>(SESSIONS)
+            .delete_many(doc! { "appId": app_id, "userId": user_id })
+            .await
+            .map_err(storage_error)?;
         let filter = doc! { "_id": user_id, "appId": app_id };
         let deleted = self
             .collection::<Document>(USERS)

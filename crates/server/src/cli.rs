@@ -36,6 +36,9 @@ pub enum Command {
     /// Read an app's users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage the keys that sign accounts' access tokens.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Exit 0 when the local service answers GET /health (for container health checks).
     Healthcheck,
     /// Copy the SQLite database to a new file, safely while the service runs.
@@ -48,6 +51,25 @@ pub enum Command {
     (docs/deployment.md)."
     )]
     Backup(BackupArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Add a new signing key; it signs from now on (every instance picks it up within a
+    /// minute), and the previous one stays in the JWKS until the tokens it signed expire.
+    Rotate,
+}
+
+pub async fn keys(command: KeysCommand, settings: &Settings) -> Result<(), CliError> {
+    let services = services(settings).await?;
+    match command {
+        KeysCommand::Rotate => {
+            services.accounts.prepare_keys().await.map_err(failed)?;
+            let kid = services.accounts.rotate_keys().await.map_err(failed)?;
+            println!("new signing key {kid}");
+        }
+    }
+    Ok(())
 }
 
 /// `users-api backup PATH`.
@@ -167,7 +189,8 @@ async fn services(settings: &Settings) -> Result<Services<dyn Storage>, CliError
         ));
     }
     let storage = open_storage(settings).await?;
-    Services::new(storage, &settings.domain()).map_err(failed)
+    let crypto = settings.token_crypto().map_err(failed)?;
+    Services::new(storage, &settings.domain(), crypto).map_err(failed)
 }
 
 pub async fn admin(command: AdminCommand, settings: &Settings) -> Result<(), CliError> {

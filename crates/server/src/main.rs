@@ -44,6 +44,7 @@ async fn run(command: Command, settings: server::Settings) -> Result<(), CliErro
         Command::Admin(command) => cli::admin(command, &settings).await,
         Command::App(command) => cli::app(command, &settings).await,
         Command::User(command) => cli::user(command, &settings).await,
+        Command::Keys(command) => cli::keys(command, &settings).await,
         Command::Healthcheck => Ok(()),
         Command::Backup(args) => cli::backup(args, &settings).await,
     }

@@ -24,6 +24,13 @@ pub enum SettingsError {
     PublicOrigin(String),
     #[error("trusted proxy '{0}' is not an IP address or CIDR network")]
     TrustedProxy(String),
+    #[error(transparent)]
+    KeyEncryptionKey(#[from] token_adapter::KeyEncryptionKeyError),
+    #[error(
+        "tokens.key_encryption_key is required (USERS_API__TOKENS__KEY_ENCRYPTION_KEY: base64 of \
+         at least 32 random bytes, e.g. `openssl rand -base64 32`)"
+    )]
+    KeyEncryptionKeyRequired,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -66,6 +73,42 @@ pub struct Settings {
     pub dashboard: DashboardSettings,
     pub log: LogSettings,
     pub metrics: MetricsSettings,
+    pub tokens: TokensConfig,
+}
+
+/// End-user accounts' tokens (ACCOUNTS.md §1).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct TokensConfig {
+    /// Base64 of at least 32 random bytes; seals the signing keys' private halves in the store
+    /// (and refresh tokens' successors). Every instance needs the same one. Unset: a throwaway
+    /// key (every restart then adds a signing key; tokens signed before stay verifiable through
+    /// their public keys, but refresh retries across a restart fail). Required in production.
+    pub key_encryption_key: Option<SecretString>,
+    /// Refuse to start without `key_encryption_key` (set in production).
+    pub require_key_encryption_key: bool,
+    /// The tokens' `iss`: this service's public URL. Unset: `session.public_origin`, else
+    /// `http://localhost:{port}`.
+    pub issuer: Option<String>,
+    pub access_token_minutes: u64,
+    pub session_idle_days: u64,
+    pub session_absolute_days: u64,
+    /// How long a spent refresh token still gets the same successor.
+    pub refresh_grace_seconds: u64,
+}
+
+impl Default for TokensConfig {
+    fn default() -> Self {
+        Self {
+            key_encryption_key: None,
+            require_key_encryption_key: false,
+            issuer: None,
+            access_token_minutes: 15,
+            session_idle_days: 30,
+            session_absolute_days: 90,
+            refresh_grace_seconds: 10,
+        }
+    }
 }
 
 /// `GET /metrics` (Prometheus text format), off unless enabled, and then only on an address of
@@ -219,6 +262,13 @@ pub struct RateLimitConfig {
     /// Failed attempts per account from every address together, likewise.
     pub login_per_account_total_burst: u32,
     pub login_per_account_total_interval_seconds: u64,
+    /// Account registrations (`POST /v1/auth/register`) per client IP: a burst, then one per
+    /// interval.
+    pub register_per_ip_burst: u32,
+    pub register_per_ip_interval_seconds: u64,
+    /// `POST /v1/auth/refresh` per session: a burst, then one per interval.
+    pub refresh_per_session_burst: u32,
+    pub refresh_per_session_interval_seconds: u64,
     /// Addresses or CIDR networks of reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<String>,
 }
@@ -322,6 +372,10 @@ impl Default for RateLimitConfig {
             login_per_account_total_interval_seconds: limits
                 .login_per_account_total_interval
                 .as_secs(),
+            register_per_ip_burst: limits.register_per_ip_burst,
+            register_per_ip_interval_seconds: limits.register_per_ip_interval.as_secs(),
+            refresh_per_session_burst: limits.refresh_per_session_burst,
+            refresh_per_session_interval_seconds: limits.refresh_per_session_interval.as_secs(),
             trusted_proxies: Vec::new(),
         }
     }
@@ -367,6 +421,7 @@ pub fn load(dir: &Path, environment: Environment) -> Result<Settings, config::Co
     // between instances: production must be given one.
     if environment == Environment::Production {
         settings.session.require_secret_key = true;
+        settings.tokens.require_key_encryption_key = true;
     }
     // Dokku's mongo plugin and most hosts name the database this way.
     if let Some(uri) = ["MONGO_URL", "MONGODB_URI"]
@@ -393,7 +448,45 @@ impl Settings {
                 idle_timeout: Duration::from_secs(self.session.idle_timeout_minutes * 60),
                 absolute_timeout: Duration::from_secs(self.session.absolute_timeout_minutes * 60),
             },
+            accounts: self.accounts(),
         }
+    }
+
+    fn accounts(&self) -> domain::AccountSettings {
+        const DAY: u64 = 24 * 60 * 60;
+        let tokens = &self.tokens;
+        let issuer = tokens
+            .issuer
+            .clone()
+            .or_else(|| self.session.public_origin.clone())
+            .filter(|issuer| !issuer.is_empty())
+            .unwrap_or_else(|| format!("http://localhost:{}", self.application.port));
+        domain::AccountSettings {
+            issuer: issuer.trim_end_matches('/').to_owned(),
+            access_token_ttl: Duration::from_secs(tokens.access_token_minutes.max(1) * 60),
+            session_idle: Duration::from_secs(tokens.session_idle_days.max(1) * DAY),
+            session_absolute: Duration::from_secs(tokens.session_absolute_days.max(1) * DAY),
+            refresh_grace: Duration::from_secs(tokens.refresh_grace_seconds),
+            ..domain::AccountSettings::default()
+        }
+    }
+
+    /// What signs and verifies access tokens, with the configured key-encryption key.
+    pub fn token_crypto(&self) -> Result<std::sync::Arc<dyn domain::TokenCrypto>, SettingsError> {
+        let key = match &self.tokens.key_encryption_key {
+            Some(text) => token_adapter::KeyEncryptionKey::parse(text.expose_secret())?,
+            None if self.tokens.require_key_encryption_key => {
+                return Err(SettingsError::KeyEncryptionKeyRequired);
+            }
+            None => {
+                tracing::warn!(
+                    "no tokens.key_encryption_key configured: using a throwaway key; each \
+                     restart adds a signing key, and instances cannot share them"
+                );
+                token_adapter::KeyEncryptionKey::generate()
+            }
+        };
+        Ok(std::sync::Arc::new(token_adapter::Ed25519Tokens::new(key)))
     }
 
     fn session_settings(&self) -> Result<http_adapter::SessionSettings, SettingsError> {
@@ -446,6 +539,14 @@ impl Settings {
                 login_per_account_total_burst: self.rate_limit.login_per_account_total_burst,
                 login_per_account_total_interval: Duration::from_secs(
                     self.rate_limit.login_per_account_total_interval_seconds,
+                ),
+                register_per_ip_burst: self.rate_limit.register_per_ip_burst,
+                register_per_ip_interval: Duration::from_secs(
+                    self.rate_limit.register_per_ip_interval_seconds,
+                ),
+                refresh_per_session_burst: self.rate_limit.refresh_per_session_burst,
+                refresh_per_session_interval: Duration::from_secs(
+                    self.rate_limit.refresh_per_session_interval_seconds,
                 ),
             },
             session: self.session_settings()?,

@@ -237,10 +237,18 @@ impl Application {
         storage: Arc<dyn Storage>,
         metrics: Option<Arc<Metrics>>,
     ) -> Result<Self, StartupError> {
+        let crypto = settings
+            .token_crypto()
+            .map_err(|e| StartupError::Config(e.to_string()))?;
         let services = Arc::new(
-            Services::new(storage, &settings.domain())
+            Services::new(storage, &settings.domain(), crypto)
                 .map_err(|e| StartupError::Hashing(e.to_string()))?,
         );
+        services
+            .accounts
+            .prepare_keys()
+            .await
+            .map_err(|e| StartupError::Config(format!("preparing the token signing keys: {e}")))?;
         if let (Some(email), Some(password)) = (
             &settings.admin.bootstrap_email,
             &settings.admin.bootstrap_password,

@@ -2,7 +2,8 @@ use rusqlite::{ErrorCode, Row};
 use serde_json::{Map, Value};
 use storage_port::Entity;
 use storage_port::{
-    AdminRecord, AppRecord, Fault, SchemaVersion, StorageError, Timestamp, UserRecord,
+    AccountFields, AccountRecord, AdminRecord, AppRecord, Fault, SchemaVersion, SessionRecord,
+    SigningKeyRecord, StorageError, Timestamp, UserRecord,
 };
 
 /// Driver errors in port terms: constraint violations by their code, never by message text.
@@ -107,6 +108,74 @@ pub fn admin_from_row(row: &Row<'_>) -> rusqlite::Result<AdminRecord> {
         email: row.get(1)?,
         password_hash: row.get(2)?,
         credential_version: row.get(3)?,
+        created_at: Timestamp::from_unix_millis(row.get(4)?),
+    })
+}
+
+/// The account part of a user row; `registered_at` is NULL for a lead.
+pub const ACCOUNT_COLUMNS: &str = "account_name, bio, avatar_url, password_hash, email_verified, credential_version, disabled, last_login_at, registered_at, lead_keys";
+
+/// A row of `SELECT {USER_COLUMNS}, {ACCOUNT_COLUMNS}`; `None` for a lead.
+pub fn account_from_row(row: &Row<'_>) -> rusqlite::Result<Option<AccountRecord>> {
+    let user = user_from_row(row)?;
+    let Some(registered_at) = row.get::<_, Option<i64>>(15)? else {
+        return Ok(None);
+    };
+    let lead_keys: String = row.get(16)?;
+    Ok(Some(AccountRecord {
+        account: AccountFields {
+            name: row.get(7)?,
+            bio: row.get(8)?,
+            avatar_url: row.get(9)?,
+            password_hash: row.get(10)?,
+            email_verified: row.get(11)?,
+            credential_version: row.get(12)?,
+            disabled: row.get(13)?,
+            last_login_at: row
+                .get::<_, Option<i64>>(14)?
+                .map(Timestamp::from_unix_millis),
+            registered_at: Timestamp::from_unix_millis(registered_at),
+            lead_keys: serde_json::from_str(&lead_keys).map_err(|e| corrupt("lead_keys", e))?,
+        },
+        user,
+    }))
+}
+
+pub const SESSION_COLUMNS: &str = "id, app_id, user_id, organization_id, refresh_hash, previous_hash, rotated_at, sealed_refresh, created_at, last_used_at, idle_expires_at, absolute_expires_at, user_agent, client_ip, revoked_at";
+
+pub fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
+    let at = |index: usize| row.get(index).map(Timestamp::from_unix_millis);
+    let maybe_at = |index: usize| {
+        row.get::<_, Option<i64>>(index)
+            .map(|at| at.map(Timestamp::from_unix_millis))
+    };
+    Ok(SessionRecord {
+        id: row.get(0)?,
+        app_id: row.get(1)?,
+        user_id: row.get(2)?,
+        organization_id: row.get(3)?,
+        refresh_hash: row.get(4)?,
+        previous_hash: row.get(5)?,
+        rotated_at: maybe_at(6)?,
+        sealed_refresh: row.get(7)?,
+        created_at: at(8)?,
+        last_used_at: at(9)?,
+        idle_expires_at: at(10)?,
+        absolute_expires_at: at(11)?,
+        user_agent: row.get(12)?,
+        client_ip: row.get(13)?,
+        revoked_at: maybe_at(14)?,
+    })
+}
+
+pub const SIGNING_KEY_COLUMNS: &str = "kid, algorithm, public_key, sealed_private_key, created_at";
+
+pub fn signing_key_from_row(row: &Row<'_>) -> rusqlite::Result<SigningKeyRecord> {
+    Ok(SigningKeyRecord {
+        kid: row.get(0)?,
+        algorithm: row.get(1)?,
+        public_key: row.get(2)?,
+        sealed_private_key: row.get(3)?,
         created_at: Timestamp::from_unix_millis(row.get(4)?),
     })
 }

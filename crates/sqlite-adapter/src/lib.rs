@@ -7,6 +7,7 @@
 //! small pool of read-only connections through `spawn_blocking`. No SQLite call ever runs on
 //! an async worker.
 
+mod accounts;
 mod backup;
 mod checkpoint;
 mod convert;

@@ -71,6 +71,48 @@ CREATE UNIQUE INDEX apps_by_folded_id ON apps (id_folded);
 "#,
     // Where a failed plain HTML form is sent; none for existing apps.
     "ALTER TABLE apps ADD COLUMN error_url TEXT;",
+    // End-user accounts (ACCOUNTS.md): the account lives on the user row it grew from, so a
+    // lead keeps its id and data when it registers; `registered_at` NULL marks a lead, and
+    // every existing row is one. Sessions and signing keys get tables of their own.
+    r#"
+ALTER TABLE users ADD COLUMN account_name TEXT;
+ALTER TABLE users ADD COLUMN bio TEXT;
+ALTER TABLE users ADD COLUMN avatar_url TEXT;
+ALTER TABLE users ADD COLUMN password_hash TEXT;
+ALTER TABLE users ADD COLUMN email_verified INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN credential_version INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN last_login_at INTEGER;
+ALTER TABLE users ADD COLUMN registered_at INTEGER;
+ALTER TABLE users ADD COLUMN lead_keys TEXT NOT NULL DEFAULT '[]';
+
+CREATE TABLE sessions (
+    id                  TEXT PRIMARY KEY,
+    app_id              TEXT NOT NULL,
+    user_id             TEXT NOT NULL,
+    organization_id     TEXT,
+    refresh_hash        TEXT NOT NULL,
+    previous_hash       TEXT,
+    rotated_at          INTEGER,
+    sealed_refresh      TEXT,
+    created_at          INTEGER NOT NULL,
+    last_used_at        INTEGER NOT NULL,
+    idle_expires_at     INTEGER NOT NULL,
+    absolute_expires_at INTEGER NOT NULL,
+    user_agent          TEXT,
+    client_ip           TEXT,
+    revoked_at          INTEGER
+) WITHOUT ROWID;
+CREATE INDEX sessions_by_user ON sessions (app_id, user_id);
+
+CREATE TABLE signing_keys (
+    kid                TEXT PRIMARY KEY,
+    algorithm          TEXT NOT NULL,
+    public_key         TEXT NOT NULL,
+    sealed_private_key TEXT NOT NULL,
+    created_at         INTEGER NOT NULL
+) WITHOUT ROWID;
+"#,
 ];
 
 /// Refuses, before anything is written to it, a file that is not a database of ours or that a
@@ -158,6 +200,72 @@ mod tests {
                 .expect("insert");
         }
         connection
+    }
+
+    /// A database as migration 4 (the last before accounts) left it: an app and a sign-up.
+    #[test]
+    fn a_database_at_migration_4_keeps_its_rows_which_become_leads() {
+        let mut connection = Connection::open_in_memory().expect("open");
+        for sql in &MIGRATIONS[..4] {
+            connection.execute_batch(sql).expect("old schema");
+        }
+        connection
+            .pragma_update(None, "user_version", 4)
+            .expect("version");
+        connection
+            .execute_batch(
+                "INSERT INTO apps (id, name, allowed_origins, password_hash, credential_version, created_at, updated_at, incarnation, id_folded, error_url)
+                 VALUES ('site-a', 'App', '[]', 'hash', 2, 1, 2, 'inc', 'site-a', NULL);
+                 INSERT INTO users VALUES ('site-a', 'u1', 'ada@example.com', '{\"age\":40}', 1, 10, 20);",
+            )
+            .expect("old rows");
+        migrate(&mut connection).expect("migrate");
+        let version: usize = connection
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .expect("version");
+        assert_eq!(version, MIGRATIONS.len());
+        type Row = (String, String, i64, i64, Option<i64>, String, i64, i64);
+        let row: Row = connection
+            .query_row(
+                "SELECT email, data, created_at, updated_at, registered_at, lead_keys, credential_version, email_verified
+                 FROM users WHERE app_id = 'site-a' AND id = 'u1'",
+                [],
+                |row| {
+                    Ok((
+                        row.get(0)?,
+                        row.get(1)?,
+                        row.get(2)?,
+                        row.get(3)?,
+                        row.get(4)?,
+                        row.get(5)?,
+                        row.get(6)?,
+                        row.get(7)?,
+                    ))
+                },
+            )
+            .expect("the sign-up is still there");
+        assert_eq!(
+            row,
+            (
+                "ada@example.com".to_owned(),
+                r#"{"age":40}"#.to_owned(),
+                10,
+                20,
+                None,
+                "[]".to_owned(),
+                1,
+                0
+            ),
+            "kept as it was, and a lead"
+        );
+        for table in ["sessions", "signing_keys"] {
+            let rows: i64 = connection
+                .query_row(&format!("SELECT count(*) FROM {table}"), [], |row| {
+                    row.get(0)
+                })
+                .expect("the new table exists");
+            assert_eq!(rows, 0);
+        }
     }
 
     #[test]

@@ -19,9 +19,9 @@ use crate::writer::Writer;
 #[derive(Debug)]
 pub struct SqliteStorage {
     // Dropped in this order: the writer commits what it holds, then checkpoints stop.
-    writer: WatchedWriter,
+    pub(crate) writer: WatchedWriter,
     _checkpointer: Checkpointer,
-    readers: WatchedReaders,
+    pub(crate) readers: WatchedReaders,
     health: Arc<Health>,
 }
 
@@ -72,7 +72,7 @@ impl SqliteStorage {
         })
     }
 
-    async fn write<T: Send + 'static>(
+    pub(crate) async fn write<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Connection) -> rusqlite::Result<Result<T, StorageError>> + Send + 'static,
     ) -> Result<T, StorageError> {
@@ -82,7 +82,7 @@ impl SqliteStorage {
     }
 
     /// For `work` whose failure cannot leave a change behind (see `Writer::write_without_savepoint`).
-    async fn write_without_savepoint<T: Send + 'static>(
+    pub(crate) async fn write_without_savepoint<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Connection) -> rusqlite::Result<Result<T, StorageError>> + Send + 'static,
     ) -> Result<T, StorageError> {
@@ -297,6 +297,7 @@ impl AppStore for SqliteStorage {
             }
             connection.execute("DELETE FROM schema_versions WHERE app_id = ?1", [&app_id])?;
             connection.execute("DELETE FROM users WHERE app_id = ?1", [&app_id])?;
+            connection.execute("DELETE FROM sessions WHERE app_id = ?1", [&app_id])?;
             Ok(Ok(()))
         })
         .await
@@ -376,7 +377,8 @@ impl UserStore for SqliteStorage {
         // Neither RETURNING nor a conflict clause that updates: either makes SQLite keep a
         // statement journal and a temporary table for every sign-up, a measurable share of the
         // writer's time. The writer runs one job at a time, so nothing comes between the
-        // statements; only one of them changes anything, so no savepoint is needed.
+        // statements; only one of them changes anything, so no savepoint is needed. Neither
+        // names an account column: a sign-up to an account's email merges data, nothing more.
         self.write_without_savepoint(move |connection| {
             let inserted = connection
                 .prepare_cached(
@@ -479,11 +481,18 @@ impl UserStore for SqliteStorage {
 
     async fn delete_user(&self, app_id: &str, user_id: &str) -> Result<bool, StorageError> {
         let (app_id, user_id) = (app_id.to_owned(), user_id.to_owned());
+        // The account's fields are on the row; its sessions go in the same savepoint.
         self.write(move |connection| {
-            Ok(Ok(connection.execute(
+            let deleted = connection.execute(
                 "DELETE FROM users WHERE app_id = ?1 AND id = ?2",
-                [app_id, user_id],
-            )? > 0))
+                [&app_id, &user_id],
+            )? > 0;
+            if deleted {
+                connection
+                    .prepare_cached("DELETE FROM sessions WHERE app_id = ?1 AND user_id = ?2")?
+                    .execute([&app_id, &user_id])?;
+            }
+            Ok(Ok(deleted))
         })
         .await
     }

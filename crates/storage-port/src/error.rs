@@ -3,6 +3,10 @@
 pub enum Entity {
     App,
     Admin,
+    /// A user record that is an account (an email registered twice).
+    Account,
+    Session,
+    SigningKey,
     /// A row of no more precise kind (a constraint the adapter cannot attribute).
     Record,
 }
@@ -12,6 +16,9 @@ impl std::fmt::Display for Entity {
         f.write_str(match self {
             Self::App => "app",
             Self::Admin => "admin",
+            Self::Account => "account",
+            Self::Session => "session",
+            Self::SigningKey => "signing key",
             Self::Record => "record",
         })
     }

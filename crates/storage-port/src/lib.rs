@@ -1,10 +1,12 @@
-//! The storage port: one trait per aggregate (apps, schema versions, users, admins), the records
+//! The storage port: one trait per aggregate (apps, schema versions, users, admins, and for
+//! end-user accounts: accounts, sessions, signing keys), the records
 //! they speak in, [`StorageError`], an in-memory implementation, and a conformance suite that
 //! every adapter runs against itself.
 //!
 //! Every method that touches tenant data takes the app id: there is no way to ask for "a user"
 //! without saying whose.
 
+mod accounts;
 mod error;
 mod memory;
 mod records;
@@ -13,6 +15,7 @@ mod traits;
 
 pub mod conformance;
 
+pub use accounts::*;
 pub use error::{Entity, Fault, StorageError};
 pub use memory::MemoryStorage;
 pub use records::*;

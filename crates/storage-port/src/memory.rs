@@ -18,12 +18,26 @@ struct State {
     schemas: HashMap<String, Vec<SchemaVersion>>,
     users: HashMap<String, AppUsers>,
     admins: BTreeMap<String, AdminRecord>,
+    /// Per app, by session id.
+    sessions: HashMap<String, HashMap<String, SessionRecord>>,
+    signing_keys: Vec<SigningKeyRecord>,
 }
 
 #[derive(Debug, Default)]
 struct AppUsers {
     by_id: BTreeMap<String, UserRecord>,
     id_by_email: HashMap<String, String>,
+    /// The account part of the records that are accounts, by user id.
+    accounts: HashMap<String, AccountFields>,
+}
+
+impl AppUsers {
+    fn account(&self, user_id: &str) -> Option<AccountRecord> {
+        Some(AccountRecord {
+            user: self.by_id.get(user_id)?.clone(),
+            account: self.accounts.get(user_id)?.clone(),
+        })
+    }
 }
 
 impl MemoryStorage {
@@ -110,6 +124,7 @@ impl AppStore for MemoryStorage {
             .ok_or(StorageError::NotFound(Entity::App))?;
         state.schemas.remove(app_id);
         state.users.remove(app_id);
+        state.sessions.remove(app_id);
         Ok(())
     }
 }
@@ -266,6 +281,10 @@ impl UserStore for MemoryStorage {
         match users.by_id.remove(user_id) {
             Some(record) => {
                 users.id_by_email.remove(&record.email);
+                users.accounts.remove(user_id);
+                if let Some(sessions) = state.sessions.get_mut(app_id) {
+                    sessions.retain(|_, session| session.user_id != user_id);
+                }
                 Ok(true)
             }
             None => Ok(false),
@@ -337,5 +356,301 @@ impl AdminStore for MemoryStorage {
 impl Storage for MemoryStorage {
     async fn ping(&self) -> Result<(), StorageError> {
         Ok(())
+    }
+}
+
+#[async_trait]
+impl AccountStore for MemoryStorage {
+    async fn register_account(
+        &self,
+        app_id: &str,
+        new: &NewAccount,
+    ) -> Result<Registered, StorageError> {
+        let mut state = self.state();
+        let users = state.users.entry(app_id.to_owned()).or_default();
+        let account = |lead_keys: Vec<String>| AccountFields {
+            name: new.name.clone(),
+            password_hash: Some(new.password_hash.clone()),
+            credential_version: 1,
+            registered_at: new.now,
+            lead_keys,
+            ..AccountFields::default()
+        };
+        if let Some(id) = users.id_by_email.get(&new.email).cloned() {
+            if users.accounts.contains_key(&id) {
+                return Err(StorageError::Duplicate(Entity::Account));
+            }
+            let record = users
+                .by_id
+                .get_mut(&id)
+                .ok_or(StorageError::NotFound(Entity::Record))?;
+            let lead_keys = record
+                .data
+                .keys()
+                .filter(|key| !new.data.contains_key(*key))
+                .cloned()
+                .collect();
+            record
+                .data
+                .extend(new.data.iter().map(|(k, v)| (k.clone(), v.clone())));
+            record.schema_version = new.schema_version;
+            record.updated_at = new.now;
+            users.accounts.insert(id.clone(), account(lead_keys));
+            return Ok(Registered::FromLead(
+                users
+                    .account(&id)
+                    .ok_or(StorageError::NotFound(Entity::Account))?,
+            ));
+        }
+        let record = UserRecord {
+            id: new.new_id.clone(),
+            app_id: app_id.to_owned(),
+            email: new.email.clone(),
+            data: new.data.clone(),
+            schema_version: new.schema_version,
+            created_at: new.now,
+            updated_at: new.now,
+        };
+        users
+            .id_by_email
+            .insert(record.email.clone(), record.id.clone());
+        users.by_id.insert(record.id.clone(), record);
+        users
+            .accounts
+            .insert(new.new_id.clone(), account(Vec::new()));
+        Ok(Registered::Created(
+            users
+                .account(&new.new_id)
+                .ok_or(StorageError::NotFound(Entity::Account))?,
+        ))
+    }
+
+    async fn find_account(
+        &self,
+        app_id: &str,
+        user_id: &str,
+    ) -> Result<Option<AccountRecord>, StorageError> {
+        Ok(self
+            .state()
+            .users
+            .get(app_id)
+            .and_then(|users| users.account(user_id)))
+    }
+
+    async fn find_account_by_email(
+        &self,
+        app_id: &str,
+        email: &str,
+    ) -> Result<Option<AccountRecord>, StorageError> {
+        let state = self.state();
+        Ok(state.users.get(app_id).and_then(|users| {
+            users
+                .id_by_email
+                .get(email)
+                .and_then(|id| users.account(id))
+        }))
+    }
+
+    async fn update_profile(
+        &self,
+        app_id: &str,
+        user_id: &str,
+        changes: &ProfileChanges,
+        now: Timestamp,
+    ) -> Result<AccountRecord, StorageError> {
+        let mut state = self.state();
+        let users = state
+            .users
+            .get_mut(app_id)
+            .filter(|users| users.accounts.contains_key(user_id))
+            .ok_or(StorageError::NotFound(Entity::Account))?;
+        let (Some(record), Some(account)) = (
+            users.by_id.get_mut(user_id),
+            users.accounts.get_mut(user_id),
+        ) else {
+            return Err(StorageError::NotFound(Entity::Account));
+        };
+        changes.apply_to(record, account, now);
+        users
+            .account(user_id)
+            .ok_or(StorageError::NotFound(Entity::Account))
+    }
+
+    async fn replace_account_password(
+        &self,
+        app_id: &str,
+        user_id: &str,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> Result<AccountRecord, StorageError> {
+        let mut state = self.state();
+        let users = state
+            .users
+            .get_mut(app_id)
+            .ok_or(StorageError::NotFound(Entity::Account))?;
+        let (Some(record), Some(account)) = (
+            users.by_id.get_mut(user_id),
+            users.accounts.get_mut(user_id),
+        ) else {
+            return Err(StorageError::NotFound(Entity::Account));
+        };
+        account.password_hash = Some(password_hash.to_owned());
+        account.credential_version += 1;
+        record.updated_at = now;
+        users
+            .account(user_id)
+            .ok_or(StorageError::NotFound(Entity::Account))
+    }
+
+    async fn record_login(
+        &self,
+        app_id: &str,
+        user_id: &str,
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
+        let mut state = self.state();
+        let account = state
+            .users
+            .get_mut(app_id)
+            .and_then(|users| users.accounts.get_mut(user_id))
+            .ok_or(StorageError::NotFound(Entity::Account))?;
+        account.last_login_at = Some(now);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SessionStore for MemoryStorage {
+    async fn insert_session(&self, session: &SessionRecord) -> Result<(), StorageError> {
+        let mut state = self.state();
+        if state
+            .sessions
+            .values()
+            .any(|sessions| sessions.contains_key(&session.id))
+        {
+            return Err(StorageError::Duplicate(Entity::Session));
+        }
+        state
+            .sessions
+            .entry(session.app_id.clone())
+            .or_default()
+            .insert(session.id.clone(), session.clone());
+        Ok(())
+    }
+
+    async fn find_session(
+        &self,
+        app_id: &str,
+        session_id: &str,
+    ) -> Result<Option<SessionRecord>, StorageError> {
+        Ok(self
+            .state()
+            .sessions
+            .get(app_id)
+            .and_then(|sessions| sessions.get(session_id))
+            .cloned())
+    }
+
+    async fn rotate_refresh(
+        &self,
+        app_id: &str,
+        session_id: &str,
+        rotation: &Rotation,
+    ) -> Result<RotationOutcome, StorageError> {
+        let mut state = self.state();
+        let Some(session) = state
+            .sessions
+            .get_mut(app_id)
+            .and_then(|sessions| sessions.get_mut(session_id))
+        else {
+            return Ok(RotationOutcome::Unknown);
+        };
+        Ok(rotation.apply_to(session))
+    }
+
+    async fn revoke_session(
+        &self,
+        app_id: &str,
+        session_id: &str,
+        now: Timestamp,
+    ) -> Result<bool, StorageError> {
+        let mut state = self.state();
+        let session = state
+            .sessions
+            .get_mut(app_id)
+            .and_then(|sessions| sessions.get_mut(session_id))
+            .filter(|session| session.revoked_at.is_none());
+        Ok(match session {
+            Some(session) => {
+                session.revoked_at = Some(now);
+                true
+            }
+            None => false,
+        })
+    }
+
+    async fn revoke_user_sessions(
+        &self,
+        app_id: &str,
+        user_id: &str,
+        keep: Option<&str>,
+        now: Timestamp,
+    ) -> Result<u64, StorageError> {
+        let mut state = self.state();
+        let mut revoked = 0;
+        for session in state
+            .sessions
+            .get_mut(app_id)
+            .into_iter()
+            .flat_map(|s| s.values_mut())
+        {
+            if session.user_id == user_id
+                && session.revoked_at.is_none()
+                && Some(session.id.as_str()) != keep
+            {
+                session.revoked_at = Some(now);
+                revoked += 1;
+            }
+        }
+        Ok(revoked)
+    }
+
+    async fn list_user_sessions(
+        &self,
+        app_id: &str,
+        user_id: &str,
+        now: Timestamp,
+    ) -> Result<Vec<SessionRecord>, StorageError> {
+        let state = self.state();
+        let mut sessions: Vec<SessionRecord> = state
+            .sessions
+            .get(app_id)
+            .into_iter()
+            .flat_map(|sessions| sessions.values())
+            .filter(|session| session.user_id == user_id && session.is_active(now))
+            .cloned()
+            .collect();
+        crate::sort_newest_first(&mut sessions);
+        Ok(sessions)
+    }
+}
+
+#[async_trait]
+impl SigningKeyStore for MemoryStorage {
+    async fn insert_signing_key(&self, key: &SigningKeyRecord) -> Result<(), StorageError> {
+        let mut state = self.state();
+        if state.signing_keys.iter().any(|known| known.kid == key.kid) {
+            return Err(StorageError::Duplicate(Entity::SigningKey));
+        }
+        state.signing_keys.push(key.clone());
+        Ok(())
+    }
+
+    async fn list_signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StorageError> {
+        let mut keys = self.state().signing_keys.clone();
+        keys.sort_by(|a, b| {
+            (b.created_at.as_unix_millis(), &b.kid).cmp(&(a.created_at.as_unix_millis(), &a.kid))
+        });
+        Ok(keys)
     }
 }

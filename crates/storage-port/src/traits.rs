@@ -33,7 +33,7 @@ pub trait AppStore: Send + Sync {
         now: Timestamp,
     ) -> Result<AppRecord, StorageError>;
 
-    /// Deletes the app with all its schema versions and users. MUST return `NotFound(Entity::App)`
+    /// Deletes the app with all its schema versions, users and sessions. MUST return `NotFound(Entity::App)`
     /// for an unknown id.
     async fn delete_app(&self, app_id: &str) -> Result<(), StorageError>;
 }
@@ -86,7 +86,8 @@ pub trait UserStore: Send + Sync {
     /// pages, even while records are inserted between pages.
     async fn list_users(&self, app_id: &str, query: &UserQuery) -> Result<UserPage, StorageError>;
 
-    /// Erases one record; `false` when the app has no record with that id.
+    /// Erases one record (and, for an account, its sessions); `false` when the app has no
+    /// record with that id.
     async fn delete_user(&self, app_id: &str, user_id: &str) -> Result<bool, StorageError>;
 
     async fn count_users(&self, app_id: &str) -> Result<u64, StorageError>;
@@ -115,9 +116,138 @@ pub trait AdminStore: Send + Sync {
     ) -> Result<AdminRecord, StorageError>;
 }
 
+/// End-user accounts: the account part of user records (ACCOUNTS.md §1).
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Registers `new.email` in one atomic step: a new record and account when the app has no
+    /// record for the email; the same record turned into an account when it is a lead (its
+    /// data kept, `new.data` merged over it key by key, the keys it held before and
+    /// `new.data` did not set listed in `lead_keys`). MUST return `Duplicate(Entity::Account)`
+    /// when the email is already an account, also when two registrations race (exactly one
+    /// wins).
+    async fn register_account(
+        &self,
+        app_id: &str,
+        new: &NewAccount,
+    ) -> Result<Registered, StorageError>;
+
+    /// The account with this id; `None` for an unknown id or a lead.
+    async fn find_account(
+        &self,
+        app_id: &str,
+        user_id: &str,
+    ) -> Result<Option<AccountRecord>, StorageError>;
+
+    /// The account for `email` (normalized as stored); `None` for none or a lead.
+    async fn find_account_by_email(
+        &self,
+        app_id: &str,
+        email: &str,
+    ) -> Result<Option<AccountRecord>, StorageError>;
+
+    /// Applies `changes` and sets `updated_at`. MUST return `NotFound(Entity::Account)` for an
+    /// unknown id or a lead.
+    async fn update_profile(
+        &self,
+        app_id: &str,
+        user_id: &str,
+        changes: &ProfileChanges,
+        now: Timestamp,
+    ) -> Result<AccountRecord, StorageError>;
+
+    /// Replaces the password hash and raises `credential_version` by one, in one step. MUST
+    /// return `NotFound(Entity::Account)` for an unknown id or a lead.
+    async fn replace_account_password(
+        &self,
+        app_id: &str,
+        user_id: &str,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> Result<AccountRecord, StorageError>;
+
+    /// Sets `last_login_at`. MUST return `NotFound(Entity::Account)` for an unknown id.
+    async fn record_login(
+        &self,
+        app_id: &str,
+        user_id: &str,
+        now: Timestamp,
+    ) -> Result<(), StorageError>;
+}
+
+/// Login sessions of accounts, each with its rotating refresh token. Deleting a user record or
+/// an app deletes its sessions too (`UserStore::delete_user`, `AppStore::delete_app`).
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// MUST return `Duplicate(Entity::Session)` when the id is taken.
+    async fn insert_session(&self, session: &SessionRecord) -> Result<(), StorageError>;
+
+    /// The session, active or not; `None` for an unknown id or another app's session.
+    async fn find_session(
+        &self,
+        app_id: &str,
+        session_id: &str,
+    ) -> Result<Option<SessionRecord>, StorageError>;
+
+    /// Rotates the session's refresh token in one atomic step (see [`RotationOutcome`]): a
+    /// compare-and-swap on `refresh_hash`, so that of any number of concurrent rotations with
+    /// one token exactly one is `Rotated` and the others, within the grace window, are
+    /// `WithinGrace` with that same successor; a replay after the window revokes the session
+    /// in the same step. An expired or revoked session is `Unknown`.
+    async fn rotate_refresh(
+        &self,
+        app_id: &str,
+        session_id: &str,
+        rotation: &Rotation,
+    ) -> Result<RotationOutcome, StorageError>;
+
+    /// Revokes one session; `false` when it does not exist or was already revoked.
+    async fn revoke_session(
+        &self,
+        app_id: &str,
+        session_id: &str,
+        now: Timestamp,
+    ) -> Result<bool, StorageError>;
+
+    /// Revokes every active session of the user but `keep`; returns how many.
+    async fn revoke_user_sessions(
+        &self,
+        app_id: &str,
+        user_id: &str,
+        keep: Option<&str>,
+        now: Timestamp,
+    ) -> Result<u64, StorageError>;
+
+    /// The user's sessions active at `now`, newest first.
+    async fn list_user_sessions(
+        &self,
+        app_id: &str,
+        user_id: &str,
+        now: Timestamp,
+    ) -> Result<Vec<SessionRecord>, StorageError>;
+}
+
+/// The keys that sign access tokens, shared by every instance.
+#[async_trait]
+pub trait SigningKeyStore: Send + Sync {
+    /// MUST return `Duplicate(Entity::SigningKey)` when the `kid` is taken.
+    async fn insert_signing_key(&self, key: &SigningKeyRecord) -> Result<(), StorageError>;
+
+    /// Every key, newest first (by `created_at`, then `kid`).
+    async fn list_signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StorageError>;
+}
+
 /// Everything the service stores, in one place.
 #[async_trait]
-pub trait Storage: AppStore + SchemaStore + UserStore + AdminStore + std::fmt::Debug {
+pub trait Storage:
+    AppStore
+    + SchemaStore
+    + UserStore
+    + AdminStore
+    + AccountStore
+    + SessionStore
+    + SigningKeyStore
+    + std::fmt::Debug
+{
     /// The readiness check: succeeds when the store answers and can take writes. MUST fail
     /// while writes are known to fail, and with `Corrupt` once the store reported damaged
     /// data. A reason meant for clients goes in a [`Fault`] (see `StorageError::public_reason`).

@@ -1,7 +1,9 @@
 //! The domain services against the in-memory store and against mockall mocks.
 
+mod accounts;
 mod admins;
 mod apps;
+mod fake_crypto;
 mod mocks;
 mod submission;
 
@@ -20,7 +22,16 @@ pub fn settings() -> DomainSettings {
 }
 
 pub fn services() -> Services<MemoryStorage> {
-    Services::new(Arc::new(MemoryStorage::new()), &settings()).expect("services")
+    services_on(Arc::new(MemoryStorage::new()))
+}
+
+pub fn services_on(storage: Arc<MemoryStorage>) -> Services<MemoryStorage> {
+    Services::new(
+        storage,
+        &settings(),
+        Arc::new(fake_crypto::FakeCrypto::default()),
+    )
+    .expect("services")
 }
 
 /// The tests act as the server's command line: an admin of every app.

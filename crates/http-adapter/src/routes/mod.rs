@@ -5,9 +5,11 @@
 //! segments to the API ([`is_api_path`]).
 
 pub mod apps;
+pub mod auth;
 pub mod docs;
 pub mod export;
 pub mod health;
+pub mod me;
 pub mod operators;
 pub mod public;
 pub mod records;
@@ -61,6 +63,16 @@ pub const API_ROUTES: &[ApiRoute] = &[
     route("/v1/apps/{appId}/users", &["GET"]),
     route("/v1/apps/{appId}/users/export", &["GET"]),
     route("/v1/apps/{appId}/users/{userId}", &["GET", "DELETE"]),
+    // End-user accounts: bearer tokens (`/v1/auth/*` with `x-app-id`).
+    route("/v1/auth/register", &["POST"]),
+    route("/v1/auth/login", &["POST"]),
+    route("/v1/auth/refresh", &["POST"]),
+    route("/v1/auth/logout", &["POST"]),
+    route("/v1/users/me", &["GET", "PUT"]),
+    route("/v1/users/me/password", &["PUT"]),
+    route("/v1/users/me/sessions", &["GET"]),
+    route("/v1/users/me/sessions/{id}", &["DELETE"]),
+    route("/.well-known/jwks.json", &["GET"]),
     // The document and its viewer.
     route("/openapi.json", &["GET"]),
     route("/docs", &["GET"]),
@@ -105,6 +117,7 @@ pub struct Wiring {
 /// Registers every route of [`API_ROUTES`].
 pub fn configure(config: &mut web::ServiceConfig, wiring: &Wiring) {
     public_routes(config, wiring);
+    account_routes(config);
     operator_routes(config, wiring);
     management_routes(config, wiring);
     config.route("/openapi.json", web::get().to(docs::openapi_document));
@@ -155,6 +168,35 @@ fn public_routes(config: &mut web::ServiceConfig, wiring: &Wiring) {
         .service(
             web::resource("/ready")
                 .route(web::get().to(health::ready))
+                .default_service(web::to(method_not_allowed)),
+        );
+}
+
+/// The accounts routes: bearer tokens (no cookie, so no CSRF rule), the app's CORS rule, and
+/// errors readable by the page (see `cors::readable_account_errors`).
+fn account_routes(config: &mut web::ServiceConfig) {
+    let resource = |path: &str| {
+        web::resource(path)
+            .wrap(from_fn(cors::readable_account_errors))
+            .route(web::method(Method::OPTIONS).to(cors::account_preflight))
+            .default_service(web::to(method_not_allowed))
+    };
+    config
+        .service(resource("/v1/auth/register").route(web::post().to(auth::register)))
+        .service(resource("/v1/auth/login").route(web::post().to(auth::login)))
+        .service(resource("/v1/auth/refresh").route(web::post().to(auth::refresh)))
+        .service(resource("/v1/auth/logout").route(web::post().to(auth::logout)))
+        .service(
+            resource("/v1/users/me")
+                .route(web::get().to(me::me))
+                .route(web::put().to(me::update_me)),
+        )
+        .service(resource("/v1/users/me/password").route(web::put().to(me::change_password)))
+        .service(resource("/v1/users/me/sessions").route(web::get().to(me::sessions)))
+        .service(resource("/v1/users/me/sessions/{id}").route(web::delete().to(me::end_session)))
+        .service(
+            web::resource("/.well-known/jwks.json")
+                .route(web::get().to(auth::jwks))
                 .default_service(web::to(method_not_allowed)),
         );
 }
@@ -298,7 +340,10 @@ mod tests {
             ..DomainSettings::default()
         };
         let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
-        let services = Arc::new(Services::new(storage, &settings).expect("services"));
+        let crypto = Arc::new(token_adapter::Ed25519Tokens::new(
+            token_adapter::KeyEncryptionKey::generate(),
+        ));
+        let services = Arc::new(Services::new(storage, &settings, crypto).expect("services"));
         let state = Data::new(ApiState::new(services, &HttpSettings::default()));
         let wiring = Wiring {
             governor: ip_governor(

@@ -147,7 +147,8 @@ pub async fn setup(state: Data<ApiState>) -> Result<HttpResponse, ApiError> {
     Ok(no_store(HttpResponse::Ok()).json(SetupResponse { needs_admin }))
 }
 
-/// Ends the session (also when there is none).
+/// Ends the session (also when there is none), on every instance: its row in the store is
+/// revoked.
 #[utoipa::path(
     post,
     path = "/auth/logout",
@@ -155,11 +156,12 @@ pub async fn setup(state: Data<ApiState>) -> Result<HttpResponse, ApiError> {
     responses(
         (status = 200, description = "Logged out; the cookie is removed", body = OkResponse),
         (status = 403, description = "`csrf_rejected`", body = ErrorBody),
+        (status = 503, description = "Storage unavailable: the session could not be revoked (the cookie is removed anyway)", body = ErrorBody),
     )
 )]
-pub async fn logout(session: Session, state: Data<ApiState>) -> HttpResponse {
-    operator_session::end(&session, &state);
-    no_store(HttpResponse::Ok()).json(OkResponse { ok: true })
+pub async fn logout(session: Session, state: Data<ApiState>) -> Result<HttpResponse, ApiError> {
+    operator_session::end(&session, &state).await?;
+    Ok(no_store(HttpResponse::Ok()).json(OkResponse { ok: true }))
 }
 
 /// The logged-in app owner's users: the same as `GET /v1/apps/{own id}/users`.

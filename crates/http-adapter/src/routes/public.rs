@@ -93,7 +93,7 @@ fn render_json(request: &HttpRequest, outcome: Result<HttpResponse, Failure>) ->
 }
 
 /// The app id from the `x-app-id` header, with the original service's messages.
-fn header_app_id(request: &HttpRequest) -> Result<AppId, ApiError> {
+pub(crate) fn header_app_id(request: &HttpRequest) -> Result<AppId, ApiError> {
     // A `HeaderName`, not a `&str`: looking up by string would lower-case it into a new
     // allocation on every request.
     const X_APP_ID: header::HeaderName = header::HeaderName::from_static("x-app-id");
@@ -108,7 +108,10 @@ fn header_app_id(request: &HttpRequest) -> Result<AppId, ApiError> {
         .ok_or_else(|| ApiError::bad_request("Invalid x-app-id header"))
 }
 
-async fn app_context(state: &ApiState, app_id: &AppId) -> Result<Arc<AppContext>, ApiError> {
+pub(crate) async fn app_context(
+    state: &ApiState,
+    app_id: &AppId,
+) -> Result<Arc<AppContext>, ApiError> {
     Ok(state.services.submissions.app_context(app_id).await?)
 }
 

@@ -76,6 +76,13 @@ async fn connect_is_idempotent_and_leaves_the_unique_and_range_indexes() {
             .any(|(keys, unique)| field_names(keys) == ["email"] && *unique),
         "{admins:?}"
     );
+    let sessions = indexes_of(&fresh, "sessions").await;
+    assert!(
+        sessions
+            .iter()
+            .any(|(keys, unique)| field_names(keys) == ["appId", "userId"] && !*unique),
+        "{sessions:?}"
+    );
     fresh.drop_database().await;
 }
 
@@ -99,6 +106,13 @@ async fn indexes_have_exactly_the_mongodb_keys() {
         versions
             .iter()
             .any(|(keys, unique)| same_keys(keys, &doc! { "appId": 1, "version": -1 }) && *unique)
+    );
+    let sessions = indexes_of(&fresh, "sessions").await;
+    assert!(
+        sessions
+            .iter()
+            .any(|(keys, _)| same_keys(keys, &doc! { "appId": 1, "userId": 1 })),
+        "{sessions:?}"
     );
     fresh.drop_database().await;
 }

@@ -91,6 +91,7 @@ mod conformance {
     );
 }
 
+mod accounts;
 mod documents;
 mod indexes;
 mod outages;

@@ -12,6 +12,7 @@ const OURS: &[&str] = &[
     "domain",
     "sqlite-adapter",
     "mongo-adapter",
+    "token-adapter",
     "http-adapter",
     "server",
 ];
@@ -58,6 +59,12 @@ fn rules() -> Vec<Rule> {
             krate: "mongo-adapter",
             may_use: &["storage-port", "schema-validation"],
             never: [WEB, &["rusqlite"]].concat(),
+        },
+        // Crypto only: it fills in the domain's TokenCrypto with records of the port.
+        Rule {
+            krate: "token-adapter",
+            may_use: &["domain", "storage-port"],
+            never: web_and_drivers.clone(),
         },
         Rule {
             krate: "http-adapter",

@@ -320,6 +320,7 @@ async fn production_logs_are_json_and_sigterm_stops_gracefully() {
         .env("USERS_API_ENVIRONMENT", "production")
         .env("USERS_API_CONFIG_DIR", repository_config)
         .env("USERS_API__SESSION__SECRET_KEY", SESSION_KEY)
+        .env("USERS_API__TOKENS__KEY_ENCRYPTION_KEY", KEY_ENCRYPTION_KEY)
         .env("USERS_API__LOG__LEVEL", "info");
     let server = start(command).await;
     let (exit, logs) = operating::stop(server, "TERM").await;
@@ -339,6 +340,7 @@ fn production_refuses_to_start_without_a_session_key() {
     let mut command = users_api(folder.path());
     command
         .env("USERS_API_ENVIRONMENT", "production")
+        .env("USERS_API__TOKENS__KEY_ENCRYPTION_KEY", KEY_ENCRYPTION_KEY)
         .env("PORT", free_port().to_string())
         .arg("serve");
     let output = run(command, "");
@@ -351,6 +353,54 @@ fn production_refuses_to_start_without_a_session_key() {
         "{}",
         text(&output.stderr)
     );
+}
+
+/// 32 bytes, base64: a key-encryption key for tests.
+const KEY_ENCRYPTION_KEY: &str = "a2V5IGVuY3J5cHRpb24ga2V5IGZvciB0aGUgdGVzdHMh";
+
+#[test]
+fn production_refuses_to_start_without_a_key_encryption_key() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let mut command = users_api(folder.path());
+    command
+        .env("USERS_API_ENVIRONMENT", "production")
+        .env("USERS_API__SESSION__SECRET_KEY", SESSION_KEY)
+        .env("PORT", free_port().to_string())
+        .arg("serve");
+    let output = run(command, "");
+    assert!(
+        !output.status.success(),
+        "production started without a key-encryption key"
+    );
+    assert!(
+        text(&output.stderr).contains("tokens.key_encryption_key"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn keys_rotate_adds_a_signing_key_that_the_next_start_uses() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let rotate = |folder: &Path| {
+        let mut command = users_api(folder);
+        command
+            .env("USERS_API__TOKENS__KEY_ENCRYPTION_KEY", KEY_ENCRYPTION_KEY)
+            .args(["keys", "rotate"]);
+        run(command, "")
+    };
+    let first = rotate(folder.path());
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let second = rotate(folder.path());
+    assert!(second.status.success(), "{}", text(&second.stderr));
+    let kid = |output: &std::process::Output| {
+        text(&output.stdout)
+            .trim()
+            .strip_prefix("new signing key ")
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("{}", text(&output.stdout)))
+    };
+    assert_ne!(kid(&first), kid(&second), "each rotation adds a key");
 }
 
 #[test]

@@ -244,3 +244,112 @@ async fn damage_found_while_serving_keeps_the_readiness_check_failing() {
         assert!(matches!(ping, Err(StorageError::Corrupt(_))), "{ping:?}");
     }
 }
+
+/// The schema as migrations 1 to 4 left it, the last release before accounts: a file of that
+/// release, frozen here as it was written, not derived from the current migrations.
+const SCHEMA_AT_MIGRATION_4: &str = r#"
+CREATE TABLE apps (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, allowed_origins TEXT NOT NULL, honeypot_field TEXT,
+    thank_you_url TEXT, password_hash TEXT NOT NULL, credential_version INTEGER NOT NULL,
+    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+    incarnation TEXT NOT NULL DEFAULT '', id_folded TEXT, error_url TEXT
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX apps_by_folded_id ON apps (id_folded);
+CREATE TABLE schema_versions (
+    app_id TEXT NOT NULL, version INTEGER NOT NULL, definition TEXT NOT NULL,
+    created_at INTEGER NOT NULL, PRIMARY KEY (app_id, version)
+) WITHOUT ROWID;
+CREATE TABLE users (
+    app_id TEXT NOT NULL, id TEXT NOT NULL, email TEXT NOT NULL, data TEXT NOT NULL,
+    schema_version INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+    PRIMARY KEY (app_id, id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX users_by_email ON users (app_id, email);
+CREATE INDEX users_by_creation ON users (app_id, created_at);
+CREATE TABLE admins (
+    email TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,
+    credential_version INTEGER NOT NULL, created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO apps VALUES ('site-a', 'Site', '["https://example.com"]', NULL, NULL, '$argon2id$app', 3,
+    1700000000000, 1700000000001, 'incarnation-a', 'site-a', NULL);
+INSERT INTO users VALUES ('site-a', '0190b7d2-0000-7000-8000-000000000001', 'ada@example.com',
+    '{"age":40,"city":"Paris"}', 1, 1700000000100, 1700000000200);
+INSERT INTO users VALUES ('site-a', '0190b7d2-0000-7000-8000-000000000002', 'bob@example.com',
+    '{}', 1, 1700000000300, 1700000000300);
+INSERT INTO admins VALUES ('root@example.com', 'admin-1', '$argon2id$admin', 1, 1700000000000);
+PRAGMA user_version = 4;
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_of_the_release_before_accounts_migrates_and_keeps_its_rows_as_leads() {
+    use storage_port::{AccountStore, AdminStore, NewAccount, Registered, Timestamp};
+
+    let folder = tempfile::tempdir().expect("temp dir");
+    let path = folder.path().join("users.db");
+    let connection = Connection::open(&path).expect("create");
+    connection
+        .execute_batch(SCHEMA_AT_MIGRATION_4)
+        .expect("a file of migration 4");
+    connection
+        .pragma_update(None, "application_id", APPLICATION_ID)
+        .expect("mark");
+    drop(connection);
+
+    let store = SqliteStorage::open(&SqliteSettings::at(&path)).expect("migrates");
+    assert!(pragma(&path, "user_version") > 4);
+    let app = store.find_app("site-a").await.expect("find").expect("kept");
+    assert_eq!(app.credential_version, 3);
+    assert_eq!(store.count_admins().await.expect("count"), 1);
+    let users = store
+        .list_users("site-a", &UserQuery::first(10))
+        .await
+        .expect("list")
+        .users;
+    assert_eq!(users.len(), 2);
+    let ada = &users[0];
+    assert_eq!(ada.email, "ada@example.com");
+    assert_eq!(
+        serde_json::Value::Object(ada.data.clone()),
+        serde_json::json!({"age": 40, "city": "Paris"})
+    );
+    assert_eq!(
+        ada.created_at,
+        Timestamp::from_unix_millis(1_700_000_000_100)
+    );
+    assert_eq!(
+        ada.updated_at,
+        Timestamp::from_unix_millis(1_700_000_000_200)
+    );
+    for user in &users {
+        assert_eq!(
+            store.find_account("site-a", &user.id).await.expect("find"),
+            None,
+            "a sign-up of before is a lead"
+        );
+    }
+
+    let registered = store
+        .register_account(
+            "site-a",
+            &NewAccount {
+                new_id: "unused".to_owned(),
+                email: "ada@example.com".to_owned(),
+                password_hash: "$argon2id$ada".to_owned(),
+                name: None,
+                data: serde_json::Map::new(),
+                schema_version: 1,
+                now: Timestamp::from_unix_millis(1_800_000_000_000),
+            },
+        )
+        .await
+        .expect("register");
+    let Registered::FromLead(account) = registered else {
+        panic!("the old row is the lead: {registered:?}")
+    };
+    assert_eq!(account.user.id, ada.id);
+    assert_eq!(account.account.lead_keys, ["age", "city"]);
+    assert_eq!(
+        store.find_account("site-a", &ada.id).await.expect("find"),
+        Some(account)
+    );
+}

@@ -151,3 +151,99 @@ mod group_commit {
         assert!((1..=40).contains(&batches), "{batches} batches");
     }
 }
+
+mod accounts {
+    use serde_json::json;
+    use storage_port::{
+        AccountStore, AppStore, NewAccount, ProfileChanges, Timestamp, UserStore, UserUpsert,
+    };
+
+    use super::*;
+
+    /// The phase-1 upsert names only its own columns: a sign-up to an account's email merges
+    /// its data and leaves every account column as it was.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_sign_up_to_an_accounts_email_keeps_the_account() {
+        let (store, _folder) = fresh().await;
+        let at = Timestamp::from_unix_millis;
+        store
+            .insert_app(&storage_port::AppRecord {
+                id: "site".into(),
+                name: "Site".into(),
+                allowed_origins: vec![],
+                honeypot_field: None,
+                thank_you_url: None,
+                error_url: None,
+                password_hash: "$argon2id$app".into(),
+                credential_version: 1,
+                incarnation: "inc".into(),
+                created_at: at(0),
+                updated_at: at(0),
+            })
+            .await
+            .expect("app");
+        let account = store
+            .register_account(
+                "site",
+                &NewAccount {
+                    new_id: "0190b7d2-0000-7000-8000-00000000000a".into(),
+                    email: "ada@example.com".into(),
+                    password_hash: "$argon2id$ada".into(),
+                    name: Some("Ada".into()),
+                    data: json!({"plan": "pro"})
+                        .as_object()
+                        .cloned()
+                        .unwrap_or_default(),
+                    schema_version: 1,
+                    now: at(1_000),
+                },
+            )
+            .await
+            .expect("register")
+            .into_record();
+        let changes = ProfileChanges {
+            bio: Some(Some("Mathematician".into())),
+            ..ProfileChanges::default()
+        };
+        store
+            .update_profile("site", &account.user.id, &changes, at(2_000))
+            .await
+            .expect("profile");
+        store
+            .record_login("site", &account.user.id, at(3_000))
+            .await
+            .expect("login");
+        let before = store
+            .find_account("site", &account.user.id)
+            .await
+            .expect("find")
+            .expect("account");
+
+        let upserted = store
+            .upsert_user_by_email(
+                "site",
+                &UserUpsert {
+                    new_id: "0190b7d2-0000-7000-8000-00000000000b".into(),
+                    email: "ada@example.com".into(),
+                    data: json!({"age": 36}).as_object().cloned().unwrap_or_default(),
+                    schema_version: 2,
+                    now: at(4_000),
+                },
+            )
+            .await
+            .expect("sign-up");
+        assert!(!upserted.created);
+        assert_eq!(upserted.id, account.user.id);
+        let after = store
+            .find_account("site", &account.user.id)
+            .await
+            .expect("find")
+            .expect("still an account");
+        assert_eq!(after.account, before.account, "every account field kept");
+        assert_eq!(
+            serde_json::Value::Object(after.user.data),
+            json!({"plan": "pro", "age": 36})
+        );
+        assert_eq!(after.user.updated_at, at(4_000));
+    }
+}

@@ -24,6 +24,10 @@ use serde_json::{Map, Value, json};
 
 use crate::*;
 
+mod accounts;
+
+pub use accounts::*;
+
 /// Expands to one `#[tokio::test]` per conformance check. The calling crate needs `tokio` with
 /// the `macros` and `rt-multi-thread` features among its dev-dependencies.
 #[macro_export]
@@ -50,7 +54,15 @@ macro_rules! conformance_tests {
             stored_data_round_trips_exactly,
             admins_insert_find_and_refuse_duplicates,
             admins_list_by_email_and_reset_passwords,
-            ping_answers
+            ping_answers,
+            accounts_register_new_emails_and_turn_leads_into_accounts,
+            an_email_registers_once_even_when_registrations_race,
+            accounts_change_their_profile_password_and_last_login,
+            refresh_tokens_rotate_then_get_a_grace_then_a_replay_revokes,
+            concurrent_rotations_of_one_token_make_one_successor,
+            sessions_are_listed_and_revoked_per_user_and_app,
+            deleting_a_record_or_an_app_deletes_its_sessions,
+            signing_keys_are_kept_newest_first
         );
     };
     // The attributes and the cleanup travel as one token tree each, so that they can be
