@@ -168,15 +168,19 @@ impl LoginAccount {
     }
 
     pub fn admin(email: &str) -> Self {
-        let normalized = domain::EmailAddress::parse(email)
-            .map_or_else(|| email.trim().to_lowercase(), |email| email.to_string());
-        Self::Admin(Self::cut(&normalized).to_owned())
+        Self::Admin(Self::cut(&Self::normalized(email)).to_owned())
     }
 
     pub fn account(app_id: &str, email: &str) -> Self {
-        let normalized = domain::EmailAddress::parse(email)
-            .map_or_else(|| email.trim().to_lowercase(), |email| email.to_string());
-        Self::Account(Self::cut(&format!("{app_id}\0{normalized}")).to_owned())
+        let key = format!("{app_id}\0{}", Self::normalized(email));
+        Self::Account(Self::cut(&key).to_owned())
+    }
+
+    /// The email as stored, or trimmed and lower-cased when it is none (it then matches no
+    /// account, but repeats of it still share a key).
+    fn normalized(email: &str) -> String {
+        domain::EmailAddress::parse(email)
+            .map_or_else(|| email.trim().to_lowercase(), |email| email.to_string())
     }
 
     fn cut(text: &str) -> &str {
@@ -311,14 +315,7 @@ impl LoginLimiter {
             });
         };
         let ip = ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
-        limiters.per_ip.check_key(&ip).map_err(|negative| {
-            ApiError::rate_limited(seconds_up(
-                negative.wait_time_from(DefaultClock::default().now()),
-            ))
-        })?;
-        if limiters.per_ip.len() > MAX_KEYS {
-            limiters.per_ip.retain_recent();
-        }
+        check_keyed(&limiters.per_ip, &ip)?;
         let now = Instant::now();
         let pair = (account.clone(), ip);
         limiters
