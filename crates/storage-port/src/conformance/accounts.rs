@@ -8,24 +8,26 @@ use crate::*;
 
 const T0: i64 = 1_700_000_000_000;
 
-fn at(offset_millis: i64) -> Timestamp {
+pub(super) fn at(offset_millis: i64) -> Timestamp {
     Timestamp::from_unix_millis(T0 + offset_millis)
 }
 
-fn new_account(email: &str, value: Value) -> NewAccount {
+pub(super) fn new_account(email: &str, value: Value) -> NewAccount {
     NewAccount {
         new_id: uuid::Uuid::now_v7().to_string(),
         email: email.to_owned(),
-        password_hash: "$argon2id$first".to_owned(),
+        password_hash: Some("$argon2id$first".to_owned()),
         name: Some("Ada".to_owned()),
         data: data(value),
         schema_version: 1,
+        tenant_admin: false,
+        joining: None,
         now: at(0),
     }
 }
 
 /// A session of `user_id` created at T0, lasting a day idle and a week in all.
-fn session(app_id: &str, id: &str, user_id: &str, refresh_hash: &str) -> SessionRecord {
+pub(super) fn session(app_id: &str, id: &str, user_id: &str, refresh_hash: &str) -> SessionRecord {
     SessionRecord {
         id: id.to_owned(),
         app_id: app_id.to_owned(),
