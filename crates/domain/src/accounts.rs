@@ -802,13 +802,7 @@ fn parse_refresh_token(token: &str) -> Option<(String, String)> {
 }
 
 fn sha256_hex(text: &str) -> String {
-    let digest = Sha256::digest(text.as_bytes());
-    let mut hex = String::with_capacity(64);
-    for byte in digest {
-        use std::fmt::Write as _;
-        let _ = write!(hex, "{byte:02x}");
-    }
-    hex
+    crate::ids::lower_hex(&Sha256::digest(text.as_bytes()))
 }
 
 /// Access tokens whose signature and header were verified, with their claims, so that a token

@@ -36,12 +36,31 @@ pub fn new_incarnation() -> String {
     // The OS random source failing is not something the service can run without.
     #[allow(clippy::expect_used)]
     getrandom::fill(&mut bytes).expect("the operating system's random source is available");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    lower_hex(&bytes)
+}
+
+/// Bytes as lower-case hex digits.
+pub fn lower_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        text.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    text
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{AppId, new_incarnation};
+    use super::{AppId, lower_hex, new_incarnation};
+
+    #[test]
+    fn lower_hex_writes_two_digits_per_byte() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        let expected: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(lower_hex(&bytes), expected);
+        assert_eq!(lower_hex(&[]), "");
+    }
 
     #[test]
     fn incarnations_are_128_random_bits() {
