@@ -133,6 +133,7 @@ impl<S: AppStore + SchemaStore + UserStore + ?Sized> AppService<S> {
             password_hash,
             credential_version: 1,
             incarnation: new_incarnation(),
+            account_settings: storage_port::AccountSettings::default(),
             created_at: now,
             updated_at: now,
         };

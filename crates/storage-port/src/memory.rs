@@ -399,23 +399,24 @@ impl AccountStore for MemoryStorage {
             lead_keys,
             ..AccountFields::default()
         };
-        let join = |memberships: &mut HashMap<String, BTreeMap<(String, String), MembershipRecord>>,
-                    user_id: &str| {
-            if let Some(joining) = &new.joining {
-                memberships.entry(app_id.to_owned()).or_default().insert(
-                    (joining.organization_id.clone(), user_id.to_owned()),
-                    MembershipRecord {
-                        app_id: app_id.to_owned(),
-                        organization_id: joining.organization_id.clone(),
-                        user_id: user_id.to_owned(),
-                        role: joining.role,
-                        permissions: joining.permissions.clone(),
-                        created_at: new.now,
-                        updated_at: new.now,
-                    },
-                );
-            }
-        };
+        let join =
+            |memberships: &mut HashMap<String, BTreeMap<(String, String), MembershipRecord>>,
+             user_id: &str| {
+                if let Some(joining) = &new.joining {
+                    memberships.entry(app_id.to_owned()).or_default().insert(
+                        (joining.organization_id.clone(), user_id.to_owned()),
+                        MembershipRecord {
+                            app_id: app_id.to_owned(),
+                            organization_id: joining.organization_id.clone(),
+                            user_id: user_id.to_owned(),
+                            role: joining.role,
+                            permissions: joining.permissions.clone(),
+                            created_at: new.now,
+                            updated_at: new.now,
+                        },
+                    );
+                }
+            };
         if let Some(id) = users.id_by_email.get(&new.email).cloned() {
             if users.accounts.contains_key(&id) {
                 return Err(StorageError::Duplicate(Entity::Account));
@@ -565,7 +566,12 @@ impl AccountStore for MemoryStorage {
         };
         changes.apply_to(record, account, now);
         if changes.disables() {
-            for session in state.sessions.entry(app_id.to_owned()).or_default().values_mut() {
+            for session in state
+                .sessions
+                .entry(app_id.to_owned())
+                .or_default()
+                .values_mut()
+            {
                 if session.user_id == user_id && session.revoked_at.is_none() {
                     session.revoked_at = Some(now);
                 }
@@ -606,7 +612,9 @@ impl AccountStore for MemoryStorage {
             let Some(account) = users.accounts.get(id) else {
                 continue;
             };
-            if query.tenant_admin.is_some_and(|want| account.tenant_admin != want)
+            if query
+                .tenant_admin
+                .is_some_and(|want| account.tenant_admin != want)
                 || !in_organization(id)
                 || !query.text.as_deref().is_none_or(|text| {
                     record.email.to_ascii_lowercase().contains(text)
@@ -619,7 +627,9 @@ impl AccountStore for MemoryStorage {
                 continue;
             }
             if accounts.len() == limit {
-                next_cursor = accounts.last().map(|last: &AccountRecord| last.user.id.clone());
+                next_cursor = accounts
+                    .last()
+                    .map(|last: &AccountRecord| last.user.id.clone());
                 break;
             }
             accounts.push(AccountRecord {
@@ -805,10 +815,14 @@ impl OrganizationStore for MemoryStorage {
         creator: Option<&MembershipRecord>,
     ) -> Result<(), StorageError> {
         let mut state = self.state();
-        let taken = state.organizations.values().flat_map(|orgs| orgs.values()).any(|org| {
-            org.id == organization.id
-                || (org.app_id == organization.app_id && org.slug == organization.slug)
-        });
+        let taken = state
+            .organizations
+            .values()
+            .flat_map(|orgs| orgs.values())
+            .any(|org| {
+                org.id == organization.id
+                    || (org.app_id == organization.app_id && org.slug == organization.slug)
+            });
         if taken {
             return Err(StorageError::Duplicate(Entity::Organization));
         }
@@ -908,13 +922,12 @@ impl OrganizationStore for MemoryStorage {
             .get_mut(app_id)
             .filter(|orgs| orgs.contains_key(organization_id))
             .ok_or(StorageError::NotFound(Entity::Organization))?;
-        if let Some(slug) = &changes.slug {
-            if orgs
+        if let Some(slug) = &changes.slug
+            && orgs
                 .values()
                 .any(|org| org.id != organization_id && &org.slug == slug)
-            {
-                return Err(StorageError::Duplicate(Entity::Organization));
-            }
+        {
+            return Err(StorageError::Duplicate(Entity::Organization));
         }
         let org = orgs
             .get_mut(organization_id)
@@ -1000,7 +1013,11 @@ impl MembershipStore for MemoryStorage {
             .filter(|m| m.user_id == user_id)
             .filter_map(|m| {
                 Some(Joined {
-                    organization: state.organizations.get(app_id)?.get(&m.organization_id)?.clone(),
+                    organization: state
+                        .organizations
+                        .get(app_id)?
+                        .get(&m.organization_id)?
+                        .clone(),
                     membership: m.clone(),
                 })
             })
@@ -1046,7 +1063,9 @@ impl MembershipStore for MemoryStorage {
                 continue;
             };
             if members.len() == query.limit as usize {
-                next_cursor = members.last().map(|m: &Member| m.membership.user_id.clone());
+                next_cursor = members
+                    .last()
+                    .map(|m: &Member| m.membership.user_id.clone());
                 break;
             }
             members.push(Member {
