@@ -279,6 +279,18 @@ impl SessionStore for FlakyStorage {
             .rotate_refresh(app_id, session_id, rotation)
             .await
     }
+    async fn set_session_organization(
+        &self,
+        app_id: &str,
+        session_id: &str,
+        organization_id: Option<&str>,
+    ) -> Result<bool, StorageError> {
+        self.check()?;
+        self.inner
+            .set_session_organization(app_id, session_id, organization_id)
+            .await
+    }
+
     async fn revoke_session(
         &self,
         app_id: &str,

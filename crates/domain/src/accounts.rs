@@ -529,10 +529,32 @@ impl<S: Storage + ?Sized> AccountService<S> {
     /// A new access token and refresh token for a refresh token, which is spent. The same
     /// token presented again within the grace window gets the same successor; later, it ends
     /// the session (reuse detection).
-    pub async fn refresh(&self, refresh: &SecretString) -> Result<Tokens, AccountError> {
+    ///
+    /// With `organization_id`, the session's active organization becomes that one (a member's
+    /// own, checked before the token is spent: else `OrganizationAccessDenied`, token intact).
+    pub async fn refresh(
+        &self,
+        refresh: &SecretString,
+        organization_id: Option<&str>,
+    ) -> Result<Tokens, AccountError> {
         let Some((app_id, session_id)) = parse_refresh_token(refresh.expose_secret()) else {
             return Err(AccountError::InvalidToken);
         };
+        if let Some(wanted) = organization_id {
+            let session = self
+                .storage
+                .find_session(&app_id, &session_id)
+                .await?
+                .ok_or(AccountError::InvalidToken)?;
+            let member = self
+                .storage
+                .find_membership(&app_id, wanted, &session.user_id)
+                .await?
+                .is_some();
+            if !member {
+                return Err(AccountError::OrganizationAccessDenied);
+            }
+        }
         let now = Timestamp::now();
         let next = refresh_token(&app_id, &session_id);
         let rotation = Rotation {
@@ -570,6 +592,21 @@ impl<S: Storage + ?Sized> AccountService<S> {
             }
             RotationOutcome::Unknown => return Err(AccountError::InvalidToken),
         };
+        let mut session = session;
+        if let Some(wanted) = organization_id
+            && session.organization_id.as_deref() != Some(wanted)
+        {
+            if !self
+                .storage
+                .set_session_organization(&session.app_id, &session.id, Some(wanted))
+                .await?
+            {
+                return Err(AccountError::InvalidToken);
+            }
+            session.organization_id = Some(wanted.to_owned());
+            // The account's memberships may be newer than the cached view.
+            self.accounts_read.forget(&session.app_id, &session.user_id);
+        }
         let view = self
             .account(&session.app_id, &session.user_id)
             .await?

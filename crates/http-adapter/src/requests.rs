@@ -442,6 +442,9 @@ impl AccountLoginRequest {
 pub struct RefreshRequest {
     #[schema(value_type = String)]
     pub refresh_token: SecretString,
+    /// Switch the session's active organization to this one (a member's own; else 403
+    /// `organization_access_denied`, and the refresh token is not spent).
+    pub organization_id: Option<String>,
 }
 
 impl RefreshRequest {
@@ -449,6 +452,7 @@ impl RefreshRequest {
         let mut members = Members::parse(bytes)?;
         let request = Self {
             refresh_token: members.required_text("refresh_token")?.into(),
+            organization_id: members.text("organization_id")?,
         };
         members.refuse_unknown()?;
         Ok(request)

@@ -493,6 +493,31 @@ impl SessionStore for MongoStorage {
         )))
     }
 
+    /// A replace guarded by the session's `revision`, retried when another change won.
+    async fn set_session_organization(
+        &self,
+        app_id: &str,
+        session_id: &str,
+        organization_id: Option<&str>,
+    ) -> Result<bool, StorageError> {
+        for _ in 0..MAX_ATTEMPTS {
+            let Some(current) = self.find_session_doc(app_id, session_id).await? else {
+                return Ok(false);
+            };
+            if current.revoked_at.is_some() {
+                return Ok(false);
+            }
+            let mut session = current.record();
+            session.organization_id = organization_id.map(str::to_owned);
+            if self.replace_session(&session, current.revision).await? {
+                return Ok(true);
+            }
+        }
+        Err(StorageError::unexpected(format!(
+            "session {session_id} kept changing under {MAX_ATTEMPTS} attempts to switch its organization"
+        )))
+    }
+
     async fn revoke_session(
         &self,
         app_id: &str,

@@ -523,6 +523,29 @@ impl SessionStore for SqliteStorage {
         .await
     }
 
+    async fn set_session_organization(
+        &self,
+        app_id: &str,
+        session_id: &str,
+        organization_id: Option<&str>,
+    ) -> Result<bool, StorageError> {
+        let (app_id, session_id, organization_id) = (
+            app_id.to_owned(),
+            session_id.to_owned(),
+            organization_id.map(str::to_owned),
+        );
+        self.write_without_savepoint(move |connection| {
+            connection
+                .prepare_cached(
+                    "UPDATE sessions SET organization_id = ?3
+                     WHERE id = ?1 AND app_id = ?2 AND revoked_at IS NULL",
+                )?
+                .execute(params![session_id, app_id, organization_id])
+                .map(|changed| Ok(changed > 0))
+        })
+        .await
+    }
+
     async fn revoke_session(
         &self,
         app_id: &str,

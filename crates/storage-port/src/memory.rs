@@ -709,6 +709,27 @@ impl SessionStore for MemoryStorage {
         Ok(rotation.apply_to(session))
     }
 
+    async fn set_session_organization(
+        &self,
+        app_id: &str,
+        session_id: &str,
+        organization_id: Option<&str>,
+    ) -> Result<bool, StorageError> {
+        let mut state = self.state();
+        match state
+            .sessions
+            .get_mut(app_id)
+            .and_then(|sessions| sessions.get_mut(session_id))
+            .filter(|session| session.revoked_at.is_none())
+        {
+            Some(session) => {
+                session.organization_id = organization_id.map(str::to_owned);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
     async fn revoke_session(
         &self,
         app_id: &str,

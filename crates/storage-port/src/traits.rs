@@ -222,6 +222,15 @@ pub trait SessionStore: Send + Sync {
         rotation: &Rotation,
     ) -> Result<RotationOutcome, StorageError>;
 
+    /// Makes `organization_id` the session's active organization (the caller has checked the
+    /// membership); `false` when the session does not exist or is revoked.
+    async fn set_session_organization(
+        &self,
+        app_id: &str,
+        session_id: &str,
+        organization_id: Option<&str>,
+    ) -> Result<bool, StorageError>;
+
     /// Revokes one session; `false` when it does not exist or was already revoked.
     async fn revoke_session(
         &self,

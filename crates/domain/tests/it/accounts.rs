@@ -185,7 +185,7 @@ async fn refresh_tokens_rotate_with_a_grace_and_a_replay_ends_the_session() {
     let first = register(&services, "ada@example.com").await.tokens;
     let second = services
         .accounts
-        .refresh(&first.refresh_token)
+        .refresh(&first.refresh_token, None)
         .await
         .expect("refresh");
     assert_ne!(
@@ -195,7 +195,7 @@ async fn refresh_tokens_rotate_with_a_grace_and_a_replay_ends_the_session() {
     // Within the grace window the spent token gets the same successor.
     let retried = services
         .accounts
-        .refresh(&first.refresh_token)
+        .refresh(&first.refresh_token, None)
         .await
         .expect("retry within the grace window");
     assert_eq!(
@@ -204,13 +204,13 @@ async fn refresh_tokens_rotate_with_a_grace_and_a_replay_ends_the_session() {
     );
     let third = services
         .accounts
-        .refresh(&second.refresh_token)
+        .refresh(&second.refresh_token, None)
         .await
         .expect("refresh");
     // `second` was replaced just now, so it is within its grace; `first` is two rotations
     // old and unknown.
     assert!(matches!(
-        services.accounts.refresh(&first.refresh_token).await,
+        services.accounts.refresh(&first.refresh_token, None).await,
         Err(AccountError::InvalidToken)
     ));
     services
@@ -221,7 +221,7 @@ async fn refresh_tokens_rotate_with_a_grace_and_a_replay_ends_the_session() {
     for garbage in ["", "x.y.z", "a.b"] {
         let token: SecretString = garbage.into();
         assert!(matches!(
-            services.accounts.refresh(&token).await,
+            services.accounts.refresh(&token, None).await,
             Err(AccountError::InvalidToken)
         ));
     }
@@ -247,17 +247,17 @@ async fn a_replay_after_the_grace_window_revokes_the_session() {
     let first = register(&services, "ada@example.com").await.tokens;
     let second = services
         .accounts
-        .refresh(&first.refresh_token)
+        .refresh(&first.refresh_token, None)
         .await
         .expect("refresh");
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     assert!(matches!(
-        services.accounts.refresh(&first.refresh_token).await,
+        services.accounts.refresh(&first.refresh_token, None).await,
         Err(AccountError::InvalidToken)
     ));
     assert!(
         matches!(
-            services.accounts.refresh(&second.refresh_token).await,
+            services.accounts.refresh(&second.refresh_token, None).await,
             Err(AccountError::InvalidToken)
         ),
         "the whole session ended, the thief's successor with it"
@@ -304,7 +304,10 @@ async fn logout_ends_this_session_or_all() {
         Err(AccountError::InvalidToken)
     ));
     assert!(matches!(
-        services.accounts.refresh(&one.tokens.refresh_token).await,
+        services
+            .accounts
+            .refresh(&one.tokens.refresh_token, None)
+            .await,
         Err(AccountError::InvalidToken)
     ));
     let caller = services
@@ -408,7 +411,7 @@ async fn a_password_change_ends_every_other_session() {
     assert!(
         services
             .accounts
-            .refresh(&other.tokens.refresh_token)
+            .refresh(&other.tokens.refresh_token, None)
             .await
             .is_err()
     );
@@ -617,7 +620,7 @@ async fn an_expired_access_token_is_told_apart() {
     ));
     let fresh = services
         .accounts
-        .refresh(&tokens.refresh_token)
+        .refresh(&tokens.refresh_token, None)
         .await
         .expect("the refresh token outlives it");
     assert!(!fresh.access_token.is_empty());

@@ -229,7 +229,11 @@ pub async fn refresh(
             .refresh(token)
             .map_err(ApiError::for_accounts)?;
         let origin = allowed_origin(&state, &request, &app_id).await?;
-        let tokens = state.services.accounts.refresh(&body.refresh_token).await?;
+        let tokens = state
+            .services
+            .accounts
+            .refresh(&body.refresh_token, body.organization_id.as_deref())
+            .await?;
         return Ok(success(
             HttpResponse::Ok(),
             origin,

@@ -625,3 +625,62 @@ pub async fn signing_keys_are_kept_newest_first<S: Storage>(store: &S) {
         vec![key("k3", 2_000), key("k2", 1_000), key("k1", 0)]
     );
 }
+
+pub async fn a_session_switches_its_active_organization<S: Storage>(store: &S) {
+    with_app(store, "site").await;
+    with_app(store, "other").await;
+    let user = registered(store, "site", "ada@example.com").await.user.id;
+    store
+        .insert_session(&session("site", "s1", &user, "h1"))
+        .await
+        .expect("insert");
+    assert!(
+        store
+            .set_session_organization("site", "s1", Some("org_a"))
+            .await
+            .expect("switch")
+    );
+    let found = store
+        .find_session("site", "s1")
+        .await
+        .expect("find")
+        .expect("kept");
+    assert_eq!(found.organization_id.as_deref(), Some("org_a"));
+    assert_eq!(found.refresh_hash, "h1", "nothing else changes");
+    assert!(
+        !store
+            .set_session_organization("other", "s1", Some("org_b"))
+            .await
+            .expect("another app's"),
+        "another app cannot reach it"
+    );
+    assert!(
+        store
+            .set_session_organization("site", "s1", None)
+            .await
+            .expect("clear")
+    );
+    let cleared = store
+        .find_session("site", "s1")
+        .await
+        .expect("find")
+        .expect("kept");
+    assert_eq!(cleared.organization_id, None);
+    store
+        .revoke_session("site", "s1", at(5))
+        .await
+        .expect("revoke");
+    assert!(
+        !store
+            .set_session_organization("site", "s1", Some("org_a"))
+            .await
+            .expect("revoked"),
+        "a revoked session stays as it was"
+    );
+    assert!(
+        !store
+            .set_session_organization("site", "nope", Some("org_a"))
+            .await
+            .expect("unknown")
+    );
+}

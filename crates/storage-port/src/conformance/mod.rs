@@ -65,6 +65,7 @@ macro_rules! conformance_tests {
             sessions_are_listed_and_revoked_per_user_and_app,
             deleting_a_record_or_an_app_deletes_its_sessions,
             signing_keys_are_kept_newest_first,
+            a_session_switches_its_active_organization,
             organizations_are_created_with_their_admin_and_unique_slugs,
             organizations_update_list_and_delete_with_their_memberships,
             memberships_are_unique_even_when_added_together,
