@@ -356,12 +356,20 @@ impl<S: Storage + ?Sized> AccountService<S> {
             // Until invitations exist, only an address of one of the organization's domains
             // may name it; the membership starts when the address is verified (an unverified
             // address proves nothing).
-            let domain = email.as_ref().rsplit('@').next().unwrap_or_default();
-            let allowed = self
-                .storage
-                .find_organization(&context.app.id, organization_id)
-                .await?
-                .is_some_and(|org| org.allowed_email_domains.iter().any(|d| d == domain));
+            // Compared in the ASCII (IDNA) form the organization stores.
+            let domain = email
+                .as_ref()
+                .rsplit('@')
+                .next()
+                .and_then(crate::normalize_domain);
+            let allowed = match domain {
+                Some(domain) => self
+                    .storage
+                    .find_organization(&context.app.id, organization_id)
+                    .await?
+                    .is_some_and(|org| org.allowed_email_domains.contains(&domain)),
+                None => false,
+            };
             if !allowed {
                 return Err(AccountError::OrganizationAccessDenied);
             }

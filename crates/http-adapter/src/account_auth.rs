@@ -143,6 +143,11 @@ impl AppManager {
     ) -> Result<domain::AppAccess, ApiError> {
         match self {
             Self::Operator(operator) => Ok(operator.app_access(app_id)?),
+            Self::ApiKey(key) if key.app_id() != app_id => Err(ApiError::new(
+                actix_web::http::StatusCode::FORBIDDEN,
+                "tenant_mismatch",
+                "The API key belongs to another app",
+            )),
             Self::ApiKey(key) => Ok(key.app_access(app_id, needs)?),
         }
     }

@@ -240,7 +240,7 @@ impl ApiError {
         Self::new(
             StatusCode::FORBIDDEN,
             "organization_access_denied",
-            "Not a member of this organization",
+            "Not a member of this organization (or, registering, it cannot be joined with this address)",
         )
         .for_accounts()
     }
