@@ -163,20 +163,20 @@ doomed-keys = { values = [$doomed_keys] }
 include-operation-id = "delete_app"
 parameters = { "path.appId" = { dictionary = "doomed-app", probability = 1.0 } }
 # The coverage and examples phases do not use the dictionaries: they would change fuzz-site.
-phases = { coverage = { enabled = false }, examples = { enabled = false } }
+phases = { coverage = { enabled = false }, examples = { enabled = false }, stateful = { enabled = false } }
 
 [[operations]]
 include-operation-id = "update_app"
 parameters = { "path.appId" = { dictionary = "patched-app", probability = 1.0 } }
 # The coverage and examples phases do not use the dictionaries: they would change fuzz-site.
-phases = { coverage = { enabled = false }, examples = { enabled = false } }
+phases = { coverage = { enabled = false }, examples = { enabled = false }, stateful = { enabled = false } }
 
 [[operations]]
 include-path = "/v1/apps/{appId}/password"
 parameters = { "path.appId" = { dictionary = "rotated-app", probability = 1.0 } }
 # The coverage and examples phases do not use the dictionaries: they would end fuzz-site's
 # owner session.
-phases = { coverage = { enabled = false }, examples = { enabled = false } }
+phases = { coverage = { enabled = false }, examples = { enabled = false }, stateful = { enabled = false } }
 
 [[operations]]
 include-operation-id = "put_schema"
@@ -247,11 +247,15 @@ parameters = { "path.org" = { dictionary = "patched-org", probability = 0.9 } }
 include-operation-id = "delete_organization"
 headers = { "X-API-Key" = "$api_key", Origin = "$base" }
 parameters = { "path.org" = { dictionary = "doomed-orgs", probability = 1.0 } }
+phases = { coverage = { enabled = false }, examples = { enabled = false }, stateful = { enabled = false } }
 
 [[operations]]
 include-path = "/v1/organizations/{org}/users/{user}"
 headers = { "X-API-Key" = "$api_key", Origin = "$base" }
 parameters = { "path.org" = { dictionary = "kept-org", probability = 0.9 }, "path.user" = { dictionary = "removed-members", probability = 0.9 } }
+# Not in the phases that ignore the dictionaries or follow links (the stateful phase would
+# take the shared fixtures' ids from the listings).
+phases = { coverage = { enabled = false }, examples = { enabled = false }, stateful = { enabled = false } }
 
 [[operations]]
 include-operation-id = "list_accounts"
@@ -266,15 +270,20 @@ parameters = { "path.id" = { dictionary = "kept-member", probability = 0.9 } }
 include-operation-id = "update_account"
 headers = { "X-API-Key" = "$api_key", Origin = "$base" }
 parameters = { "path.id" = { dictionary = "changed-account", probability = 0.9 } }
+phases = { coverage = { enabled = false }, examples = { enabled = false }, stateful = { enabled = false } }
 
 [[operations]]
 include-operation-id = "delete_account"
 headers = { "X-API-Key" = "$api_key", Origin = "$base" }
 parameters = { "path.id" = { dictionary = "erased-accounts", probability = 1.0 } }
+phases = { coverage = { enabled = false }, examples = { enabled = false }, stateful = { enabled = false } }
 
 [[operations]]
 include-path = "/v1/apps/{appId}/api-keys/{keyId}"
 parameters = { "path.appId" = { dictionary = "site", probability = 1.0 }, "path.keyId" = { dictionary = "doomed-keys", probability = 0.9 } }
+# Not in the phases that ignore the dictionaries or follow links (the stateful phase would
+# take the shared fixtures' ids from the listings).
+phases = { coverage = { enabled = false }, examples = { enabled = false }, stateful = { enabled = false } }
 TOML
 
 .venv/bin/schemathesis --config-file "$work/schemathesis.toml" run "$base/openapi.json" \

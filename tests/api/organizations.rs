@@ -577,7 +577,8 @@ const MATRIX: [(Route, [Expect; 10]); 13] = {
             ],
         ),
         // A user outside the caller's readable organizations is "not found" (the guest lacks
-        // `users:read`); another app's account finds no such user in its app.
+        // `users:read`); another app's account finds no such user in its app. Changing or
+        // erasing a user in none of the caller's organizations is "not found" too.
         (
             GetUser,
             [OK, OK, OK, HIDDEN, HIDDEN, MISMATCH, HIDDEN, OK, BAD, NONE],
@@ -585,13 +586,13 @@ const MATRIX: [(Route, [Expect; 10]); 13] = {
         (
             PutUser,
             [
-                OK, OK, LACKS, LACKS, NOT_MEMBER, MISMATCH, HIDDEN, OK, BAD, NONE,
+                OK, OK, LACKS, LACKS, HIDDEN, MISMATCH, HIDDEN, OK, BAD, NONE,
             ],
         ),
         (
             DeleteUser,
             [
-                OK, LACKS, LACKS, LACKS, NOT_MEMBER, MISMATCH, HIDDEN, OK, BAD, NONE,
+                OK, LACKS, LACKS, LACKS, HIDDEN, MISMATCH, HIDDEN, OK, BAD, NONE,
             ],
         ),
     ]

@@ -952,7 +952,8 @@ fn cut(text: &str, max_bytes: usize) -> String {
 }
 
 /// `bytes` random bytes from the OS, as base64url text.
-fn random_text(bytes: usize) -> String {
+/// `bytes` from the OS CSPRNG as URL-safe base64 without padding.
+pub(crate) fn random_text(bytes: usize) -> String {
     let mut buffer = vec![0_u8; bytes];
     getrandom::fill(&mut buffer).expect("the OS random number generator works");
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buffer)

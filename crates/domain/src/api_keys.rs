@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use sha2::{Digest as _, Sha256};
 use storage_port::{ApiKeyRecord, Storage, StorageError, Timestamp};
 
 use crate::access::{AppAccess, ManagementPermission};
+use crate::accounts::random_text;
 use crate::ids::lower_hex;
 use crate::permissions::{self, Authority, PermissionProblem, Role};
 use crate::{AccountError, Forbidden};
@@ -327,11 +327,4 @@ pub(crate) fn check_permissions(field: &str, list: &[String]) -> Vec<Violation> 
 
 fn hash(key: &str) -> String {
     lower_hex(&Sha256::digest(key.as_bytes()))
-}
-
-fn random_text(bytes: usize) -> String {
-    let mut buffer = vec![0_u8; bytes];
-    #[allow(clippy::expect_used)]
-    getrandom::fill(&mut buffer).expect("the OS random number generator works");
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buffer)
 }

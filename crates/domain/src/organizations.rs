@@ -8,7 +8,6 @@
 
 use std::sync::Arc;
 
-use base64::Engine as _;
 use schema_validation::{Violation, Violations};
 use storage_port::{
     AccountChanges, AccountPage, AccountQuery, AccountRecord, Joined, Joining, MemberPage,
@@ -16,6 +15,7 @@ use storage_port::{
     OrganizationCreation, OrganizationQuery, OrganizationRecord, Storage, StorageError, Timestamp,
 };
 
+use crate::accounts::random_text;
 use crate::api_keys::{ApiKeyCaller, check_permissions};
 use crate::permissions::{
     Authority, ORGANIZATIONS_READ, ORGANIZATIONS_WRITE, ROLES_WRITE, Role, USERS_DELETE,
@@ -850,7 +850,16 @@ impl<S: Storage + ?Sized> OrganizationService<S> {
             }
             return Ok(());
         }
-        if memberships.is_empty() {
+        let mut authorities = Vec::with_capacity(memberships.len());
+        for joined in memberships {
+            authorities.push(
+                self.in_organization(acting, &joined.organization.id)
+                    .await
+                    .ok(),
+            );
+        }
+        if authorities.iter().all(Option::is_none) {
+            // In none of the caller's organizations: as if it did not exist (as reading it).
             return Err(DirectoryError::NotFound("user"));
         }
         if target.account.tenant_admin {
@@ -858,11 +867,9 @@ impl<S: Storage + ?Sized> OrganizationService<S> {
                 "the role tenant_admin".to_owned(),
             ));
         }
-        for joined in memberships {
-            let authority = self
-                .in_organization(acting, &joined.organization.id)
-                .await
-                .map_err(|_| DirectoryError::OrganizationAccessDenied)?;
+        for (joined, authority) in memberships.iter().zip(authorities) {
+            // Also in an organization the caller is not in: out of its reach.
+            let authority = authority.ok_or(DirectoryError::OrganizationAccessDenied)?;
             require(&authority, permission)?;
             let theirs = Role::from(joined.membership.role);
             if !authority.may_act_on(Some(theirs)) {
@@ -1214,13 +1221,6 @@ pub fn normalize_domain(text: &str) -> Option<String> {
                 && !label.ends_with('-')
         });
     valid.then_some(ascii)
-}
-
-fn random_text(bytes: usize) -> String {
-    let mut buffer = vec![0_u8; bytes];
-    #[allow(clippy::expect_used)]
-    getrandom::fill(&mut buffer).expect("the OS random number generator works");
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buffer)
 }
 
 #[cfg(test)]
