@@ -91,6 +91,34 @@ ended_sessions="$(curl -fsS -H "authorization: Bearer $ender_bearer" "$base/v1/u
 refresh_tokens="$(for _ in 1 2 3 4 5; do login_account refresher@example.com 2>/dev/null || account refresher@example.com; echo; done |
   .venv/bin/python -c 'import json, sys; print(", ".join(json.dumps(json.loads(line)["data"]["refresh_token"]) for line in sys.stdin if line.strip()))')"
 
+# Organizations, admin-managed accounts and API keys on fuzz-site: an API key holding every
+# built-in permission for the organization and user routes; an organization and a member the
+# reads use, and ones of their own for what deletes or changes them.
+api PATCH /v1/apps/fuzz-site '{"organizationCreation": "any_account"}' >/dev/null
+api_key="$(api POST /v1/apps/fuzz-site/api-keys '{"name": "fuzz", "role": "tenant_admin"}' | json_field key)"
+doomed_keys="$(for n in 1 2 3; do api POST /v1/apps/fuzz-site/api-keys "{\"name\": \"doomed $n\", \"permissions\": [\"records:read\"]}" | json_field id; done |
+  .venv/bin/python -c 'import sys; print(", ".join(f"\"{line.strip()}\"" for line in sys.stdin if line.strip()))')"
+keyed() { # METHOD PATH [JSON]: an accounts-API request with the key; prints the answer
+  curl -fsS -H "x-api-key: $api_key" -H 'x-app-id: fuzz-site' -H 'content-type: application/json' -X "$1" \
+    ${3:+-d "$3"} "$base$2"
+}
+organization() { keyed POST /v1/organizations "{\"name\": \"$1\"}" | data_field id; }
+member() { # EMAIL ORG: an admin-created account in ORG; prints its id
+  keyed POST /v1/users "{\"email\": \"$1\", \"organization_id\": \"$2\", \"role\": \"member\"}" |
+    .venv/bin/python -c 'import json, sys; print(json.load(sys.stdin)["data"]["user"]["id"])'
+}
+kept_org="$(organization 'Fuzz kept')"
+doomed_orgs="$(for n in 1 2 3; do organization "Fuzz doomed $n"; done |
+  .venv/bin/python -c 'import sys; print(", ".join(f"\"{line.strip()}\"" for line in sys.stdin if line.strip()))')"
+patched_org="$(organization 'Fuzz patched')"
+kept_member="$(member kept-member@example.com "$kept_org")"
+quoted_ids() { .venv/bin/python -c 'import sys; print(", ".join(f"\"{line.strip()}\"" for line in sys.stdin if line.strip()))'; }
+removed_members="$(for n in 1 2 3; do member "removed-$n@example.com" "$kept_org"; done | quoted_ids)"
+erased_accounts="$(for n in 1 2 3; do member "erased-$n@example.com" "$kept_org"; done | quoted_ids)"
+changed_account="$(member changed@example.com "$kept_org")"
+
+# Each [[operations]] entry names its operations with one filter only (an operation id): two
+# filters in one entry (a path and a method) match an operation that passes either.
 # Path parameters and the x-app-id header come from these dictionaries 4 times out of 5 (the
 # rest stays random, for the 404 and 400 paths). Each state-changing operation gets an app or
 # record of its own, always: schemathesis also draws dictionary values as random strings, and
@@ -117,6 +145,14 @@ account-password = { values = ["$account_password"] }
 new-account-emails = { values = ["fuzz-1@example.com", "fuzz-2@example.com", "fuzz-3@example.com", "fuzz-4@example.com"] }
 refresh-tokens = { values = [$refresh_tokens] }
 ended-sessions = { values = [$ended_sessions] }
+kept-org = { values = ["$kept_org"] }
+doomed-orgs = { values = [$doomed_orgs] }
+patched-org = { values = ["$patched_org"] }
+kept-member = { values = ["$kept_member"] }
+removed-members = { values = [$removed_members] }
+erased-accounts = { values = [$erased_accounts] }
+changed-account = { values = ["$changed_account"] }
+doomed-keys = { values = [$doomed_keys] }
 
 [parameters]
 "path.appId" = { dictionary = "site", probability = 0.8 }
@@ -124,27 +160,30 @@ ended-sessions = { values = [$ended_sessions] }
 "path.userId" = { dictionary = "kept-user", probability = 0.8 }
 
 [[operations]]
-include-path = "/v1/apps/{appId}"
-include-method = "DELETE"
+include-operation-id = "delete_app"
 parameters = { "path.appId" = { dictionary = "doomed-app", probability = 1.0 } }
+# The coverage and examples phases do not use the dictionaries: they would change fuzz-site.
+phases = { coverage = { enabled = false }, examples = { enabled = false }, stateful = { enabled = false } }
 
 [[operations]]
-include-path = "/v1/apps/{appId}"
-include-method = "PATCH"
+include-operation-id = "update_app"
 parameters = { "path.appId" = { dictionary = "patched-app", probability = 1.0 } }
+# The coverage and examples phases do not use the dictionaries: they would change fuzz-site.
+phases = { coverage = { enabled = false }, examples = { enabled = false }, stateful = { enabled = false } }
 
 [[operations]]
 include-path = "/v1/apps/{appId}/password"
 parameters = { "path.appId" = { dictionary = "rotated-app", probability = 1.0 } }
+# The coverage and examples phases do not use the dictionaries: they would end fuzz-site's
+# owner session.
+phases = { coverage = { enabled = false }, examples = { enabled = false }, stateful = { enabled = false } }
 
 [[operations]]
-include-path = "/v1/apps/{appId}/schema"
-include-method = "PUT"
+include-operation-id = "put_schema"
 parameters = { "path.appId" = { dictionary = "schema-app", probability = 1.0 } }
 
 [[operations]]
-include-path = "/v1/apps/{appId}/users/{userId}"
-include-method = "DELETE"
+include-operation-id = "delete_user"
 parameters = { "path.userId" = { dictionary = "doomed-user", probability = 1.0 } }
 
 [[operations]]
@@ -153,8 +192,7 @@ headers = { Cookie = "$owner_cookie", Origin = "$base" }
 
 # Valid app settings half the time, so creating an app can succeed (fresh ids: each once).
 [[operations]]
-include-path = "/v1/apps"
-include-method = "POST"
+include-operation-id = "create_app"
 parameters = { "body.sourceAppId" = { dictionary = "new-app-ids", probability = 0.8 }, "body.honeypotField" = { dictionary = "honeypots", probability = 0.5 }, "body.thankYouUrl" = { dictionary = "thank-you-urls", probability = 0.5 }, "body.allowedOrigins[*]" = { dictionary = "origins", probability = 0.5 } }
 
 # The fuzzer cannot guess a password: offer the admin's credentials to generated logins.
@@ -192,6 +230,60 @@ parameters = { "body.email" = { dictionary = "new-account-emails", probability =
 [[operations]]
 include-path = "/v1/auth/refresh"
 parameters = { "body.refresh_token" = { dictionary = "refresh-tokens", probability = 0.9 } }
+
+# Organizations and the accounts admins manage: the API key, and fixtures of their own for
+# what deletes or changes them.
+[[operations]]
+include-operation-id-regex = "^(list_organizations|create_organization|get_organization|list_members)$"
+headers = { "X-API-Key" = "$api_key", Origin = "$base" }
+parameters = { "path.org" = { dictionary = "kept-org", probability = 0.8 } }
+
+[[operations]]
+include-operation-id = "update_organization"
+headers = { "X-API-Key" = "$api_key", Origin = "$base" }
+parameters = { "path.org" = { dictionary = "patched-org", probability = 0.9 } }
+
+[[operations]]
+include-operation-id = "delete_organization"
+headers = { "X-API-Key" = "$api_key", Origin = "$base" }
+parameters = { "path.org" = { dictionary = "doomed-orgs", probability = 1.0 } }
+phases = { coverage = { enabled = false }, examples = { enabled = false }, stateful = { enabled = false } }
+
+[[operations]]
+include-path = "/v1/organizations/{org}/users/{user}"
+headers = { "X-API-Key" = "$api_key", Origin = "$base" }
+parameters = { "path.org" = { dictionary = "kept-org", probability = 0.9 }, "path.user" = { dictionary = "removed-members", probability = 0.9 } }
+# Not in the phases that ignore the dictionaries or follow links (the stateful phase would
+# take the shared fixtures' ids from the listings).
+phases = { coverage = { enabled = false }, examples = { enabled = false }, stateful = { enabled = false } }
+
+[[operations]]
+include-operation-id = "list_accounts"
+headers = { "X-API-Key" = "$api_key", Origin = "$base" }
+
+[[operations]]
+include-operation-id = "get_account"
+headers = { "X-API-Key" = "$api_key", Origin = "$base" }
+parameters = { "path.id" = { dictionary = "kept-member", probability = 0.9 } }
+
+[[operations]]
+include-operation-id = "update_account"
+headers = { "X-API-Key" = "$api_key", Origin = "$base" }
+parameters = { "path.id" = { dictionary = "changed-account", probability = 0.9 } }
+phases = { coverage = { enabled = false }, examples = { enabled = false }, stateful = { enabled = false } }
+
+[[operations]]
+include-operation-id = "delete_account"
+headers = { "X-API-Key" = "$api_key", Origin = "$base" }
+parameters = { "path.id" = { dictionary = "erased-accounts", probability = 1.0 } }
+phases = { coverage = { enabled = false }, examples = { enabled = false }, stateful = { enabled = false } }
+
+[[operations]]
+include-path = "/v1/apps/{appId}/api-keys/{keyId}"
+parameters = { "path.appId" = { dictionary = "site", probability = 1.0 }, "path.keyId" = { dictionary = "doomed-keys", probability = 0.9 } }
+# Not in the phases that ignore the dictionaries or follow links (the stateful phase would
+# take the shared fixtures' ids from the listings).
+phases = { coverage = { enabled = false }, examples = { enabled = false }, stateful = { enabled = false } }
 TOML
 
 .venv/bin/schemathesis --config-file "$work/schemathesis.toml" run "$base/openapi.json" \

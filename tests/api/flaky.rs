@@ -223,6 +223,26 @@ impl AccountStore for FlakyStorage {
             .replace_account_password(app_id, user_id, password_hash, now)
             .await
     }
+    async fn update_account(
+        &self,
+        app_id: &str,
+        user_id: &str,
+        changes: &AccountChanges,
+        now: Timestamp,
+    ) -> Result<AccountRecord, StorageError> {
+        self.check()?;
+        self.inner
+            .update_account(app_id, user_id, changes, now)
+            .await
+    }
+    async fn list_accounts(
+        &self,
+        app_id: &str,
+        query: &AccountQuery,
+    ) -> Result<AccountPage, StorageError> {
+        self.check()?;
+        self.inner.list_accounts(app_id, query).await
+    }
     async fn record_login(
         &self,
         app_id: &str,
@@ -259,6 +279,18 @@ impl SessionStore for FlakyStorage {
             .rotate_refresh(app_id, session_id, rotation)
             .await
     }
+    async fn set_session_organization(
+        &self,
+        app_id: &str,
+        session_id: &str,
+        organization_id: Option<&str>,
+    ) -> Result<bool, StorageError> {
+        self.check()?;
+        self.inner
+            .set_session_organization(app_id, session_id, organization_id)
+            .await
+    }
+
     async fn revoke_session(
         &self,
         app_id: &str,
@@ -300,6 +332,163 @@ impl SigningKeyStore for FlakyStorage {
     async fn list_signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StorageError> {
         self.check()?;
         self.inner.list_signing_keys().await
+    }
+}
+
+#[async_trait]
+impl OrganizationStore for FlakyStorage {
+    async fn insert_organization(
+        &self,
+        organization: &OrganizationRecord,
+        creator: Option<&MembershipRecord>,
+    ) -> Result<(), StorageError> {
+        self.check()?;
+        self.inner.insert_organization(organization, creator).await
+    }
+    async fn find_organization(
+        &self,
+        app_id: &str,
+        organization_id: &str,
+    ) -> Result<Option<OrganizationRecord>, StorageError> {
+        self.check()?;
+        self.inner.find_organization(app_id, organization_id).await
+    }
+    async fn list_organizations(
+        &self,
+        app_id: &str,
+        query: &OrganizationQuery,
+    ) -> Result<OrganizationPage, StorageError> {
+        self.check()?;
+        self.inner.list_organizations(app_id, query).await
+    }
+    async fn organizations_for_domain(
+        &self,
+        app_id: &str,
+        domain: &str,
+    ) -> Result<Vec<OrganizationRecord>, StorageError> {
+        self.check()?;
+        self.inner.organizations_for_domain(app_id, domain).await
+    }
+    async fn update_organization(
+        &self,
+        app_id: &str,
+        organization_id: &str,
+        changes: &OrganizationChanges,
+        now: Timestamp,
+    ) -> Result<OrganizationRecord, StorageError> {
+        self.check()?;
+        self.inner
+            .update_organization(app_id, organization_id, changes, now)
+            .await
+    }
+    async fn delete_organization(
+        &self,
+        app_id: &str,
+        organization_id: &str,
+    ) -> Result<bool, StorageError> {
+        self.check()?;
+        self.inner
+            .delete_organization(app_id, organization_id)
+            .await
+    }
+}
+
+#[async_trait]
+impl MembershipStore for FlakyStorage {
+    async fn add_membership(&self, membership: &MembershipRecord) -> Result<(), StorageError> {
+        self.check()?;
+        self.inner.add_membership(membership).await
+    }
+    async fn find_membership(
+        &self,
+        app_id: &str,
+        organization_id: &str,
+        user_id: &str,
+    ) -> Result<Option<MembershipRecord>, StorageError> {
+        self.check()?;
+        self.inner
+            .find_membership(app_id, organization_id, user_id)
+            .await
+    }
+    async fn list_user_memberships(
+        &self,
+        app_id: &str,
+        user_id: &str,
+    ) -> Result<Vec<Joined>, StorageError> {
+        self.check()?;
+        self.inner.list_user_memberships(app_id, user_id).await
+    }
+    async fn list_members(
+        &self,
+        app_id: &str,
+        organization_id: &str,
+        query: &MemberQuery,
+    ) -> Result<MemberPage, StorageError> {
+        self.check()?;
+        self.inner
+            .list_members(app_id, organization_id, query)
+            .await
+    }
+    async fn update_membership(
+        &self,
+        app_id: &str,
+        organization_id: &str,
+        user_id: &str,
+        changes: &MembershipChanges,
+        now: Timestamp,
+    ) -> Result<MembershipRecord, StorageError> {
+        self.check()?;
+        self.inner
+            .update_membership(app_id, organization_id, user_id, changes, now)
+            .await
+    }
+    async fn remove_membership(
+        &self,
+        app_id: &str,
+        organization_id: &str,
+        user_id: &str,
+    ) -> Result<bool, StorageError> {
+        self.check()?;
+        self.inner
+            .remove_membership(app_id, organization_id, user_id)
+            .await
+    }
+}
+
+#[async_trait]
+impl ApiKeyStore for FlakyStorage {
+    async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StorageError> {
+        self.check()?;
+        self.inner.insert_api_key(key).await
+    }
+    async fn find_api_key_by_hash(
+        &self,
+        key_hash: &str,
+    ) -> Result<Option<ApiKeyRecord>, StorageError> {
+        self.check()?;
+        self.inner.find_api_key_by_hash(key_hash).await
+    }
+    async fn list_api_keys(&self, app_id: &str) -> Result<Vec<ApiKeyRecord>, StorageError> {
+        self.check()?;
+        self.inner.list_api_keys(app_id).await
+    }
+    async fn revoke_api_key(
+        &self,
+        app_id: &str,
+        key_id: &str,
+        now: Timestamp,
+    ) -> Result<bool, StorageError> {
+        self.check()?;
+        self.inner.revoke_api_key(app_id, key_id, now).await
+    }
+    async fn touch_api_key(
+        &self,
+        app_id: &str,
+        key_id: &str,
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
+        self.check()?;
+        self.inner.touch_api_key(app_id, key_id, now).await
     }
 }
 

@@ -16,6 +16,7 @@ mod health;
 mod hostile_input;
 mod management;
 mod metrics;
+mod organizations;
 mod outage;
 mod rate_limits;
 mod schema_route;

@@ -14,6 +14,10 @@ use crate::Operator;
 pub struct Forbidden(&'static str);
 
 impl Forbidden {
+    pub(crate) fn new(reason: &'static str) -> Self {
+        Self(reason)
+    }
+
     /// Why, for the log (never shown to the caller beyond "forbidden").
     pub fn reason(&self) -> &'static str {
         self.0
@@ -69,6 +73,15 @@ impl AppAccess {
     /// The admin's email or the owner's app id, for logs.
     pub fn subject(&self) -> &str {
         &self.subject
+    }
+
+    /// An API key's access to its own app (see `ApiKeyCaller::app_access`).
+    pub(crate) fn for_api_key(app_id: &str, key_id: &str) -> Self {
+        Self {
+            app_id: app_id.to_owned(),
+            subject: format!("API key {key_id}"),
+            admin: false,
+        }
     }
 
     /// Admins may change every setting; owners only their app's name and allowed origins.
@@ -197,6 +210,33 @@ mod tests {
         for changes in &admin_only {
             assert!(own.check_changes(changes).is_err(), "{changes:?}");
             assert!(any.check_changes(changes).is_ok(), "{changes:?}");
+        }
+    }
+}
+
+/// What a management route of an app (`/v1/apps/{appId}/…`) needs from an API key; operators
+/// need none of these (their session is the app's owner or an admin).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManagementPermission {
+    /// List, search, read and export records.
+    ReadRecords,
+    /// Erase a record.
+    DeleteRecords,
+    /// Read the schema and its versions.
+    ReadSchema,
+    /// Replace the schema.
+    WriteSchema,
+}
+
+impl ManagementPermission {
+    /// The permissions any one of which lets a key through.
+    pub fn accepted(self) -> &'static [&'static str] {
+        use crate::permissions::{RECORDS_DELETE, RECORDS_READ, SCHEMA_WRITE};
+        match self {
+            Self::ReadRecords => &[RECORDS_READ],
+            Self::DeleteRecords => &[RECORDS_DELETE],
+            Self::ReadSchema => &[SCHEMA_WRITE, RECORDS_READ],
+            Self::WriteSchema => &[SCHEMA_WRITE],
         }
     }
 }

@@ -17,12 +17,13 @@ use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
 use storage_port::{
-    AccountRecord, NewAccount, ProfileChanges, Rotation, RotationOutcome, SessionRecord, Storage,
-    StorageError, Timestamp,
+    AccountRecord, Joined, NewAccount, ProfileChanges, Rotation, RotationOutcome, SessionRecord,
+    Storage, StorageError, Timestamp,
 };
 
 use crate::password::HashError;
 use crate::password_policy::check_new_password;
+use crate::permissions::{Authority, Role};
 use crate::tokens::{AccessClaims, TokenCrypto, TokenError};
 use crate::{AppCache, AppContext, AppId, EmailAddress, PasswordHasher};
 
@@ -83,6 +84,12 @@ pub enum AccountError {
     TenantMismatch,
     #[error("no session has this id")]
     SessionNotFound,
+    /// The account is not a member of the organization it named.
+    #[error("not a member of this organization")]
+    OrganizationAccessDenied,
+    /// A guest's profile is read-only.
+    #[error("this needs {0}")]
+    Forbidden(&'static str),
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error(transparent)]
@@ -107,6 +114,9 @@ pub struct Registration {
     pub name: Option<String>,
     /// The app's schema fields, validated as a submission is; `None` stores none.
     pub data: Option<Map<String, Value>>,
+    /// An organization to join: allowed for an address of one of its
+    /// `allowed_email_domains` (joined once the email is verified), else 403.
+    pub organization_id: Option<String>,
 }
 
 /// A profile change as the client sent it; `None` keeps a member.
@@ -127,19 +137,76 @@ pub struct Tokens {
 }
 
 /// What the account sees of itself: until its email is verified, the data a lead held before
-/// registration is left out.
+/// registration is left out. With its organizations and the active one (chosen at login, else
+/// the first joined) and its role and permissions there.
 #[derive(Debug, Clone, PartialEq)]
-pub struct OwnAccount(pub AccountRecord);
+pub struct OwnAccount {
+    pub record: AccountRecord,
+    pub memberships: Vec<Joined>,
+    pub organization_id: Option<String>,
+    pub role: Option<Role>,
+    pub permissions: Vec<String>,
+}
 
 impl OwnAccount {
-    fn of(mut record: AccountRecord) -> Self {
+    fn of(mut record: AccountRecord, memberships: Vec<Joined>, active: Option<&str>) -> Self {
         if !record.account.email_verified {
             for key in &record.account.lead_keys {
                 record.user.data.remove(key);
             }
         }
-        Self(record)
+        let grants = Grants::of(&record, &memberships, active);
+        Self {
+            record,
+            memberships,
+            organization_id: grants.organization_id,
+            role: grants.role,
+            permissions: grants.permissions,
+        }
     }
+}
+
+/// What an account holds in its active organization, as its access token says.
+#[derive(Debug, Clone, PartialEq)]
+struct Grants {
+    organization_id: Option<String>,
+    role: Option<Role>,
+    permissions: Vec<String>,
+}
+
+impl Grants {
+    /// In `active` when the account is still a member there; app-wide grants count too.
+    fn of(record: &AccountRecord, memberships: &[Joined], active: Option<&str>) -> Self {
+        let app_wide = Authority::of(
+            record.account.tenant_admin.then_some(Role::TenantAdmin),
+            record.account.permissions.iter().cloned(),
+        );
+        let joined = active.and_then(|org| {
+            memberships
+                .iter()
+                .find(|joined| joined.organization.id == org)
+        });
+        let authority = match joined {
+            Some(joined) => Authority::of(
+                Some(Role::from(joined.membership.role)),
+                joined.membership.permissions.iter().cloned(),
+            )
+            .joined(&app_wide),
+            None => app_wide,
+        };
+        Self {
+            organization_id: joined.map(|joined| joined.organization.id.clone()),
+            role: authority.role(),
+            permissions: authority.permissions().map(str::to_owned).collect(),
+        }
+    }
+}
+
+/// An account with its memberships, as the token routes read it.
+#[derive(Debug, Clone)]
+struct AccountView {
+    record: AccountRecord,
+    memberships: Vec<Joined>,
 }
 
 /// A successful login or registration.
@@ -285,7 +352,29 @@ impl<S: Storage + ?Sized> AccountService<S> {
         let Some(email) = email.filter(|_| problems.is_empty()) else {
             return Err(AccountError::Invalid(Violations(problems)));
         };
-        let password_hash = self.hasher.hash(registration.password).await?;
+        if let Some(organization_id) = &registration.organization_id {
+            // Until invitations exist, only an address of one of the organization's domains
+            // may name it; the membership starts when the address is verified (an unverified
+            // address proves nothing).
+            // Compared in the ASCII (IDNA) form the organization stores.
+            let domain = email
+                .as_ref()
+                .rsplit('@')
+                .next()
+                .and_then(crate::normalize_domain);
+            let allowed = match domain {
+                Some(domain) => self
+                    .storage
+                    .find_organization(&context.app.id, organization_id)
+                    .await?
+                    .is_some_and(|org| org.allowed_email_domains.contains(&domain)),
+                None => false,
+            };
+            if !allowed {
+                return Err(AccountError::OrganizationAccessDenied);
+            }
+        }
+        let password_hash = Some(self.hasher.hash(registration.password).await?);
         let now = Timestamp::now();
         let new = NewAccount {
             new_id: uuid::Uuid::now_v7().to_string(),
@@ -294,6 +383,8 @@ impl<S: Storage + ?Sized> AccountService<S> {
             name: name.filter(|name| !name.is_empty()),
             data,
             schema_version: context.schema_version,
+            tenant_admin: false,
+            joining: None,
             now,
         };
         let record = match self.storage.register_account(&context.app.id, &new).await {
@@ -302,7 +393,11 @@ impl<S: Storage + ?Sized> AccountService<S> {
             Err(other) => return Err(other.into()),
         };
         tracing::info!(app_id = %context.app.id, user_id = %record.user.id, "account registered");
-        self.start_session(record, None, client, now).await
+        let view = AccountView {
+            record,
+            memberships: Vec::new(),
+        };
+        self.start_session(view, None, client, now).await
     }
 
     /// Logs an account in. Unknown emails, leads, wrong passwords and disabled accounts get
@@ -312,6 +407,7 @@ impl<S: Storage + ?Sized> AccountService<S> {
         app_id: &str,
         email: &str,
         password: SecretString,
+        organization_id: Option<&str>,
         client: ClientInfo,
     ) -> Result<LoggedIn, AccountError> {
         let context = self.app(app_id).await?;
@@ -339,16 +435,34 @@ impl<S: Storage + ?Sized> AccountService<S> {
             .await?;
         record.account.last_login_at = Some(now);
         self.accounts_read.forget(&context.app.id, &record.user.id);
-        self.start_session(record, None, client, now).await
+        let memberships = self
+            .storage
+            .list_user_memberships(&context.app.id, &record.user.id)
+            .await?;
+        let active = match organization_id {
+            Some(wanted) => {
+                if !memberships.iter().any(|j| j.organization.id == wanted) {
+                    return Err(AccountError::OrganizationAccessDenied);
+                }
+                Some(wanted.to_owned())
+            }
+            None => memberships.first().map(|j| j.organization.id.clone()),
+        };
+        let view = AccountView {
+            record,
+            memberships,
+        };
+        self.start_session(view, active, client, now).await
     }
 
     async fn start_session(
         &self,
-        record: AccountRecord,
+        view: AccountView,
         organization_id: Option<String>,
         client: ClientInfo,
         now: Timestamp,
     ) -> Result<LoggedIn, AccountError> {
+        let record = &view.record;
         let session_id = random_text(16);
         let refresh = refresh_token(&record.user.app_id, &session_id);
         let session = SessionRecord {
@@ -369,9 +483,13 @@ impl<S: Storage + ?Sized> AccountService<S> {
             revoked_at: None,
         };
         self.storage.insert_session(&session).await?;
-        let (access_token, expires_at) = self.access_token(&record, &session, now).await?;
+        let (access_token, expires_at) = self.access_token(&view, &session, now).await?;
         Ok(LoggedIn {
-            account: OwnAccount::of(record),
+            account: OwnAccount::of(
+                view.record,
+                view.memberships,
+                session.organization_id.as_deref(),
+            ),
             tokens: Tokens {
                 access_token,
                 expires_at,
@@ -382,10 +500,16 @@ impl<S: Storage + ?Sized> AccountService<S> {
 
     async fn access_token(
         &self,
-        record: &AccountRecord,
+        view: &AccountView,
         session: &SessionRecord,
         now: Timestamp,
     ) -> Result<(String, Timestamp), AccountError> {
+        let record = &view.record;
+        let grants = Grants::of(
+            record,
+            &view.memberships,
+            session.organization_id.as_deref(),
+        );
         let issued = now.as_unix_millis() / 1000;
         let ttl = i64::try_from(self.settings.access_token_ttl.as_secs()).unwrap_or(i64::MAX);
         let claims = AccessClaims {
@@ -393,9 +517,9 @@ impl<S: Storage + ?Sized> AccountService<S> {
             aud: record.user.app_id.clone(),
             sub: record.user.id.clone(),
             sid: session.id.clone(),
-            org: session.organization_id.clone(),
-            role: None,
-            permissions: Vec::new(),
+            org: grants.organization_id,
+            role: grants.role.map(|role| role.as_str().to_owned()),
+            permissions: grants.permissions,
             email: record.user.email.clone(),
             email_verified: record.account.email_verified,
             iat: issued,
@@ -413,10 +537,32 @@ impl<S: Storage + ?Sized> AccountService<S> {
     /// A new access token and refresh token for a refresh token, which is spent. The same
     /// token presented again within the grace window gets the same successor; later, it ends
     /// the session (reuse detection).
-    pub async fn refresh(&self, refresh: &SecretString) -> Result<Tokens, AccountError> {
+    ///
+    /// With `organization_id`, the session's active organization becomes that one (a member's
+    /// own, checked before the token is spent: else `OrganizationAccessDenied`, token intact).
+    pub async fn refresh(
+        &self,
+        refresh: &SecretString,
+        organization_id: Option<&str>,
+    ) -> Result<Tokens, AccountError> {
         let Some((app_id, session_id)) = parse_refresh_token(refresh.expose_secret()) else {
             return Err(AccountError::InvalidToken);
         };
+        if let Some(wanted) = organization_id {
+            let session = self
+                .storage
+                .find_session(&app_id, &session_id)
+                .await?
+                .ok_or(AccountError::InvalidToken)?;
+            let member = self
+                .storage
+                .find_membership(&app_id, wanted, &session.user_id)
+                .await?
+                .is_some();
+            if !member {
+                return Err(AccountError::OrganizationAccessDenied);
+            }
+        }
         let now = Timestamp::now();
         let next = refresh_token(&app_id, &session_id);
         let rotation = Rotation {
@@ -454,12 +600,27 @@ impl<S: Storage + ?Sized> AccountService<S> {
             }
             RotationOutcome::Unknown => return Err(AccountError::InvalidToken),
         };
-        let record = self
+        let mut session = session;
+        if let Some(wanted) = organization_id
+            && session.organization_id.as_deref() != Some(wanted)
+        {
+            if !self
+                .storage
+                .set_session_organization(&session.app_id, &session.id, Some(wanted))
+                .await?
+            {
+                return Err(AccountError::InvalidToken);
+            }
+            session.organization_id = Some(wanted.to_owned());
+            // The account's memberships may be newer than the cached view.
+            self.accounts_read.forget(&session.app_id, &session.user_id);
+        }
+        let view = self
             .account(&session.app_id, &session.user_id)
             .await?
-            .filter(|record| !record.account.disabled)
+            .filter(|view| !view.record.account.disabled)
             .ok_or(AccountError::InvalidToken)?;
-        let (access_token, expires_at) = self.access_token(&record, &session, now).await?;
+        let (access_token, expires_at) = self.access_token(&view, &session, now).await?;
         Ok(Tokens {
             access_token,
             expires_at,
@@ -544,7 +705,13 @@ impl<S: Storage + ?Sized> AccountService<S> {
     pub async fn me(&self, caller: &AccountCaller) -> Result<OwnAccount, AccountError> {
         self.account(caller.app_id(), caller.user_id())
             .await?
-            .map(OwnAccount::of)
+            .map(|view| {
+                OwnAccount::of(
+                    view.record,
+                    view.memberships,
+                    caller.claims().org.as_deref(),
+                )
+            })
             .ok_or(AccountError::InvalidToken)
     }
 
@@ -555,16 +722,21 @@ impl<S: Storage + ?Sized> AccountService<S> {
         &self,
         app_id: &str,
         user_id: &str,
-    ) -> Result<Option<AccountRecord>, AccountError> {
+    ) -> Result<Option<AccountView>, AccountError> {
         let ttl = self.settings.session_check_ttl;
-        if let Some(record) = self.accounts_read.get(app_id, user_id, ttl) {
-            return Ok(Some(record));
+        if let Some(view) = self.accounts_read.get(app_id, user_id, ttl) {
+            return Ok(Some(view));
         }
-        let record = self.storage.find_account(app_id, user_id).await?;
-        if let Some(record) = &record {
-            self.accounts_read.put(record.clone());
-        }
-        Ok(record)
+        let Some(record) = self.storage.find_account(app_id, user_id).await? else {
+            return Ok(None);
+        };
+        let memberships = self.storage.list_user_memberships(app_id, user_id).await?;
+        let view = AccountView {
+            record,
+            memberships,
+        };
+        self.accounts_read.put(view.clone());
+        Ok(Some(view))
     }
 
     /// Changes the caller's profile: `name` (1 to 200 characters), `bio` (at most 2,000),
@@ -575,6 +747,14 @@ impl<S: Storage + ?Sized> AccountService<S> {
         caller: &AccountCaller,
         update: ProfileUpdate,
     ) -> Result<OwnAccount, AccountError> {
+        let view = self
+            .account(caller.app_id(), caller.user_id())
+            .await?
+            .ok_or(AccountError::InvalidToken)?;
+        let active = caller.claims().org.as_deref();
+        if Grants::of(&view.record, &view.memberships, active).role == Some(Role::Guest) {
+            return Err(AccountError::Forbidden("a role above guest"));
+        }
         let mut problems = Vec::new();
         let trimmed = |value: Option<Option<String>>| {
             value.map(|text| {
@@ -643,7 +823,10 @@ impl<S: Storage + ?Sized> AccountService<S> {
             )
             .await
         {
-            Ok(record) => Ok(OwnAccount::of(record)),
+            Ok(record) => {
+                self.accounts_read.forget(caller.app_id(), caller.user_id());
+                Ok(OwnAccount::of(record, view.memberships, active))
+            }
             Err(StorageError::NotFound(_)) => Err(AccountError::InvalidToken),
             Err(other) => Err(other.into()),
         }
@@ -769,7 +952,8 @@ fn cut(text: &str, max_bytes: usize) -> String {
 }
 
 /// `bytes` random bytes from the OS, as base64url text.
-fn random_text(bytes: usize) -> String {
+/// `bytes` from the OS CSPRNG as URL-safe base64 without padding.
+pub(crate) fn random_text(bytes: usize) -> String {
     let mut buffer = vec![0_u8; bytes];
     getrandom::fill(&mut buffer).expect("the OS random number generator works");
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buffer)
@@ -849,31 +1033,29 @@ impl VerifiedTokens {
 /// Accounts read for tokens' requests, each reused for a short time.
 #[derive(Debug, Default)]
 struct AccountReads {
-    records: Mutex<HashMap<(String, String), (Instant, AccountRecord)>>,
+    records: Mutex<HashMap<(String, String), (Instant, AccountView)>>,
 }
 
 impl AccountReads {
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<(String, String), (Instant, AccountRecord)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), (Instant, AccountView)>> {
         self.records
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn get(&self, app_id: &str, user_id: &str, ttl: Duration) -> Option<AccountRecord> {
+    fn get(&self, app_id: &str, user_id: &str, ttl: Duration) -> Option<AccountView> {
         let records = self.lock();
-        let (at, record) = records.get(&(app_id.to_owned(), user_id.to_owned()))?;
-        (at.elapsed() < ttl).then(|| record.clone())
+        let (at, view) = records.get(&(app_id.to_owned(), user_id.to_owned()))?;
+        (at.elapsed() < ttl).then(|| view.clone())
     }
 
-    fn put(&self, record: AccountRecord) {
+    fn put(&self, view: AccountView) {
         let mut records = self.lock();
         if records.len() >= 50_000 {
             records.clear();
         }
-        let key = (record.user.app_id.clone(), record.user.id.clone());
-        records.insert(key, (Instant::now(), record));
+        let key = (view.record.user.app_id.clone(), view.record.user.id.clone());
+        records.insert(key, (Instant::now(), view));
     }
 
     fn forget(&self, app_id: &str, user_id: &str) {
@@ -1195,11 +1377,21 @@ mod tests {
             },
         };
         assert_eq!(
-            Value::Object(OwnAccount::of(record(false)).0.user.data),
+            Value::Object(
+                OwnAccount::of(record(false), Vec::new(), None)
+                    .record
+                    .user
+                    .data
+            ),
             serde_json::json!({"plan": "pro"})
         );
         assert_eq!(
-            Value::Object(OwnAccount::of(record(true)).0.user.data),
+            Value::Object(
+                OwnAccount::of(record(true), Vec::new(), None)
+                    .record
+                    .user
+                    .data
+            ),
             serde_json::json!({"age": 40, "plan": "pro"})
         );
     }

@@ -133,6 +133,7 @@ impl<S: AppStore + SchemaStore + UserStore + ?Sized> AppService<S> {
             password_hash,
             credential_version: 1,
             incarnation: new_incarnation(),
+            account_settings: storage_port::AccountSettings::default(),
             created_at: now,
             updated_at: now,
         };
@@ -161,6 +162,11 @@ impl<S: AppStore + SchemaStore + UserStore + ?Sized> AppService<S> {
         if !problems.is_empty() {
             return Err(AppError::Invalid(Violations(problems)));
         }
+        // Account settings are closed enums: nothing to check.
+        let checked = AppChanges {
+            account_settings: changes.account_settings,
+            ..checked
+        };
         let updated = self
             .storage
             .update_app(app_id, &checked, Timestamp::now())

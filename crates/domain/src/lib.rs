@@ -4,24 +4,30 @@
 
 mod access;
 mod accounts;
+mod api_keys;
 mod app_cache;
 mod apps;
 mod email;
 mod ids;
 mod operators;
+mod organizations;
 mod origins;
 mod password;
 mod password_policy;
+pub mod permissions;
 mod records;
 mod submission;
 mod tokens;
 
 pub mod admins;
 
-pub use access::{AdminAccess, AppAccess, Forbidden};
+pub use access::{AdminAccess, AppAccess, Forbidden, ManagementPermission};
 pub use accounts::{
     AccountCaller, AccountError, AccountService, AccountSettings, ClientInfo, LoggedIn, OwnAccount,
     ProfileUpdate, Registration, Tokens, refresh_token_app,
+};
+pub use api_keys::{
+    ApiKeyCaller, ApiKeyError, ApiKeyService, CreatedApiKey, KEY_PREFIX, NewApiKey,
 };
 pub use app_cache::{AppCache, AppContext};
 pub use apps::{AppError, AppService, NewApp, SchemaChange, SchemaSave};
@@ -30,6 +36,11 @@ pub use ids::{AppId, new_incarnation};
 pub use operators::{
     OPERATOR_SESSIONS, Operator, OperatorAuthError, OperatorClaims, OperatorCredentials,
     OperatorRole, OperatorSessionPolicy, OperatorSessions,
+};
+pub use organizations::{
+    Caller, DirectoryError, ManagedUser, NewOrganization, NewUser, OrganizationList,
+    OrganizationService, OrganizationUpdate, OrganizationView, UserListing, UserUpdate,
+    normalize_domain, slug_of,
 };
 pub use origins::{AllowedOrigins, NotAnOrigin, normalize_origin};
 pub use password::{HashingSettings, PasswordHasher, generate_password};
@@ -81,6 +92,8 @@ pub struct Services<S: ?Sized> {
     pub operator_sessions: OperatorSessions<S>,
     pub records: RecordService<S>,
     pub accounts: AccountService<S>,
+    pub organizations: OrganizationService<S>,
+    pub api_keys: ApiKeyService<S>,
     pub hasher: PasswordHasher,
 }
 
@@ -103,6 +116,8 @@ impl<S: Storage + ?Sized> Services<S> {
                 settings.operator_sessions,
             ),
             records: RecordService::new(storage.clone()),
+            organizations: OrganizationService::new(storage.clone(), cache.clone()),
+            api_keys: ApiKeyService::new(storage.clone()),
             accounts: AccountService::new(
                 storage.clone(),
                 cache,

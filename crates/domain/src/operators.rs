@@ -372,6 +372,7 @@ mod tests {
                 password_hash: hasher.hash(password.into()).await.expect("hash"),
                 credential_version: 1,
                 incarnation: incarnation.into(),
+                account_settings: storage_port::AccountSettings::default(),
                 created_at: now,
                 updated_at: now,
             })

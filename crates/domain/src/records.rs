@@ -278,6 +278,7 @@ mod tests {
             password_hash: "x".into(),
             credential_version: 1,
             incarnation: "i".into(),
+            account_settings: storage_port::AccountSettings::default(),
             created_at: Timestamp::now(),
             updated_at: Timestamp::now(),
         };

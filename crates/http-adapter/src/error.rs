@@ -1,7 +1,10 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use domain::{AccountError, AppError, Forbidden, OperatorAuthError, RecordError, SubmitError};
+use domain::{
+    AccountError, ApiKeyError, AppError, DirectoryError, Forbidden, OperatorAuthError, RecordError,
+    SubmitError,
+};
 use schema_validation::{Violation, Violations};
 use serde::Serialize;
 use storage_port::StorageError;
@@ -212,6 +215,34 @@ impl ApiError {
             "invalid_credentials",
             "Invalid credentials",
         )
+    }
+
+    /// 403 for an account or key that lacks a permission or role, naming it (in the message
+    /// and as `details[0].field = "permission"`).
+    pub fn forbidden_needs(needs: impl Into<String>) -> Self {
+        let needs = needs.into();
+        Self {
+            details: vec![ErrorDetail {
+                field: "permission".to_owned(),
+                code: "missing".to_owned(),
+                message: needs.clone(),
+            }],
+            ..Self::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                format!("This needs {needs}"),
+            )
+        }
+        .for_accounts()
+    }
+
+    pub fn organization_access_denied() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "organization_access_denied",
+            "Not a member of this organization (or, registering, it cannot be joined with this address)",
+        )
+        .for_accounts()
     }
 
     pub fn forbidden() -> Self {
@@ -478,6 +509,8 @@ impl From<AccountError> for ApiError {
                 "session_not_found",
                 "No session of yours has this id",
             ),
+            AccountError::OrganizationAccessDenied => Self::organization_access_denied(),
+            AccountError::Forbidden(needs) => Self::forbidden_needs(needs),
             AccountError::Storage(error) => Self::storage(error),
             AccountError::Hashing(error) => Self::internal(&error),
             AccountError::Keys(error) => Self::internal(&error),
@@ -493,6 +526,65 @@ impl From<OperatorAuthError> for ApiError {
             OperatorAuthError::SessionEnded => Self::unauthenticated(),
             OperatorAuthError::Storage(error) => Self::storage(error),
             OperatorAuthError::Hashing(error) => Self::internal(&error),
+        }
+    }
+}
+
+impl From<DirectoryError> for ApiError {
+    fn from(error: DirectoryError) -> Self {
+        match error {
+            DirectoryError::Invalid(violations) => Self::validation(violations),
+            DirectoryError::UnknownApp => Self::unknown_app(),
+            DirectoryError::Unauthenticated => Self::invalid_token(),
+            DirectoryError::Forbidden(needs) => Self::forbidden_needs(needs),
+            DirectoryError::OrganizationAccessDenied => Self::organization_access_denied(),
+            DirectoryError::EmailNotVerified => Self::new(
+                StatusCode::FORBIDDEN,
+                "email_not_verified",
+                "Verify your email address first",
+            ),
+            DirectoryError::NotFound(what) => Self::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("No {what} has this id"),
+            ),
+            DirectoryError::SlugTaken => Self::new(
+                StatusCode::CONFLICT,
+                "slug_taken",
+                "Another organization of this app has this slug",
+            ),
+            DirectoryError::EmailTaken => Self::new(
+                StatusCode::CONFLICT,
+                "email_taken",
+                "An account with this email exists",
+            ),
+            DirectoryError::AlreadyMember => Self::new(
+                StatusCode::CONFLICT,
+                "already_member",
+                "The user is already a member of this organization",
+            ),
+            DirectoryError::LastAdmin => Self::new(
+                StatusCode::CONFLICT,
+                "last_admin",
+                "An organization must keep at least one admin",
+            ),
+            DirectoryError::Storage(error) => Self::storage(error),
+        }
+        .for_accounts()
+    }
+}
+
+impl From<ApiKeyError> for ApiError {
+    fn from(error: ApiKeyError) -> Self {
+        match error {
+            ApiKeyError::Invalid(violations) => Self::validation(violations),
+            ApiKeyError::UnknownApp => Self::unknown_app(),
+            ApiKeyError::NotFound => Self::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "This app has no such API key",
+            ),
+            ApiKeyError::Storage(error) => Self::storage(error),
         }
     }
 }

@@ -227,7 +227,7 @@ pub(crate) fn store_error_kind(error: &StorageError) -> Option<&'static str> {
         StorageError::Corrupt(_) => Some("corrupt"),
         StorageError::Unexpected(_) => Some("unexpected"),
         StorageError::Incompatible(_) => Some("incompatible"),
-        StorageError::Duplicate(_) | StorageError::NotFound(_) => None,
+        StorageError::Duplicate(_) | StorageError::NotFound(_) | StorageError::LastAdmin => None,
     }
 }
 

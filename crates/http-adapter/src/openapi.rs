@@ -70,6 +70,20 @@ use crate::routes;
         routes::me::sessions,
         routes::me::end_session,
         routes::auth::jwks,
+        routes::users::list_users,
+        routes::users::get_user,
+        routes::users::update_user,
+        routes::users::delete_user,
+        routes::organizations::list_organizations,
+        routes::organizations::create_organization,
+        routes::organizations::get_organization,
+        routes::organizations::update_organization,
+        routes::organizations::delete_organization,
+        routes::organizations::list_members,
+        routes::organizations::remove_member,
+        routes::api_keys::list_api_keys,
+        routes::api_keys::create_api_key,
+        routes::api_keys::revoke_api_key,
     ),
     components(schemas(
         SubmitUserRequest, SubmittedResponse, SchemaResponse, FieldDoc, FieldKindDoc, StatusResponse,
@@ -79,13 +93,18 @@ use crate::routes;
         SchemaImpactResponse, SchemaSaveResponse, UserResponse, UserPageResponse,
         AccountErrorBody, RegisterRequest, AccountLoginRequest, RefreshRequest, LogoutRequest,
         UpdateMeRequest, ChangePasswordRequest, AccountUser, AuthData, TokensData,
-        AccountSession, AccountSessions, LoggedOut
+        AccountSession, AccountSessions, LoggedOut, CreateUserRequest, CreatedUser,
+        UpdateUserRequest, ManagedUserBody, UsersPage, UserOrganization, OrganizationBody,
+        OrganizationsPage, MemberBody, MembersPage, CreateOrganizationRequest,
+        UpdateOrganizationRequest, CreateApiKeyRequest, ApiKeyResponse, ApiKeyList, Deleted, Removed
     )),
     tags(
         (name = "public", description = "Called by static sites, identified by the x-app-id header"),
         (name = "health", description = "Liveness and readiness"),
         (name = "dashboard", description = "Dashboard sessions for app owners and admins"),
         (name = "accounts", description = "End-user accounts of an app's site: `{\"success\": true, \"data\"}` answers, bearer access tokens (EdDSA JWTs, verifiable with `/.well-known/jwks.json`) and rotating refresh tokens"),
+        (name = "users", description = "The accounts an app's admins manage: a bearer access token with the permission, or an API key (`Authorization: Bearer uak_…` or `X-API-Key`). `POST /v1/users` with one of these creates an account (see the public operation of that path)"),
+        (name = "organizations", description = "Organizations and their members: roles `admin` > `member` > `guest` in each, `tenant_admin` app-wide; 403 `forbidden` names the missing permission, `organization_access_denied` a non-member"),
         (name = "management", description = "Apps, schemas and users: admins (any app) or the app's owner (own app only; 403 `forbidden` otherwise, logged)"),
     )
 )]
@@ -112,10 +131,17 @@ impl Modify for SessionCookie {
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
                     .description(Some(
-                        "An account's access token from POST /v1/auth/login, /register or /refresh",
+                        "An account's access token from POST /v1/auth/login, /register or /refresh, or an app's API key (uak_…)",
                     ))
                     .build(),
             ),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-API-Key",
+                "An app's API key (uak_…), created at POST /v1/apps/{appId}/api-keys",
+            ))),
         );
     }
 }

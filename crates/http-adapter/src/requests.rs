@@ -327,18 +327,35 @@ pub struct UpdateAppRequest {
     pub thank_you_url: Option<Option<String>>,
     #[schema(value_type = Option<String>)]
     pub error_url: Option<Option<String>>,
+    /// Who may create organizations: `verified_accounts` (the default), `any_account` or
+    /// `tenant_admins`. Owners may change it.
+    #[schema(value_type = Option<String>)]
+    pub organization_creation: Option<storage_port::OrganizationCreation>,
 }
 
 impl UpdateAppRequest {
     /// Unknown members are 422.
     pub fn parse(bytes: &[u8]) -> Result<Self, ApiError> {
         let mut members = Members::parse(bytes)?;
+        let organization_creation = match members.text("organizationCreation")? {
+            None => None,
+            Some(text) => Some(storage_port::OrganizationCreation::parse(&text).ok_or_else(
+                || {
+                    ApiError::invalid_field(
+                        "organizationCreation",
+                        "enum",
+                        "must be verified_accounts, any_account or tenant_admins",
+                    )
+                },
+            )?),
+        };
         let request = Self {
             name: members.text("name")?,
             allowed_origins: members.texts("allowedOrigins")?,
             honeypot_field: members.clearable_text("honeypotField")?,
             thank_you_url: members.clearable_text("thankYouUrl")?,
             error_url: members.clearable_text("errorUrl")?,
+            organization_creation,
         };
         members.refuse_unknown()?;
         Ok(request)
@@ -353,6 +370,11 @@ impl From<UpdateAppRequest> for AppChanges {
             honeypot_field: request.honeypot_field,
             thank_you_url: request.thank_you_url,
             error_url: request.error_url,
+            account_settings: request.organization_creation.map(|organization_creation| {
+                storage_port::AccountSettings {
+                    organization_creation,
+                }
+            }),
         }
     }
 }
@@ -366,7 +388,9 @@ pub struct RegisterRequest {
     #[schema(value_type = String)]
     pub password: SecretString,
     pub name: Option<String>,
-    /// Join this organization (organizations are not available yet: 403).
+    /// Join this organization: allowed for an address of one of its `allowed_email_domains`
+    /// (the membership starts once the email is verified), else 403
+    /// `organization_access_denied`.
     pub organization_id: Option<String>,
     /// The app's schema fields, validated as a sign-up is.
     #[schema(value_type = Option<Object>)]
@@ -395,7 +419,8 @@ pub struct AccountLoginRequest {
     pub email: String,
     #[schema(value_type = String)]
     pub password: SecretString,
-    /// The organization to make active (organizations are not available yet: 403).
+    /// The organization to make active (a member's own; else 403 `organization_access_denied`).
+    /// Without it, the first organization joined.
     pub organization_id: Option<String>,
 }
 
@@ -417,6 +442,9 @@ impl AccountLoginRequest {
 pub struct RefreshRequest {
     #[schema(value_type = String)]
     pub refresh_token: SecretString,
+    /// Switch the session's active organization to this one (a member's own; else 403
+    /// `organization_access_denied`, and the refresh token is not spent).
+    pub organization_id: Option<String>,
 }
 
 impl RefreshRequest {
@@ -424,6 +452,7 @@ impl RefreshRequest {
         let mut members = Members::parse(bytes)?;
         let request = Self {
             refresh_token: members.required_text("refresh_token")?.into(),
+            organization_id: members.text("organization_id")?,
         };
         members.refuse_unknown()?;
         Ok(request)
@@ -497,6 +526,147 @@ impl ChangePasswordRequest {
         let request = Self {
             current_password: members.required_text("current_password")?.into(),
             new_password: members.required_text("new_password")?.into(),
+        };
+        members.refuse_unknown()?;
+        Ok(request)
+    }
+}
+
+/// `POST /v1/organizations`.
+#[derive(Debug, ToSchema)]
+#[schema(example = json!({"name": "Acme, Inc.", "allowed_email_domains": ["acme.example"]}))]
+pub struct CreateOrganizationRequest {
+    /// 1 to 100 characters.
+    pub name: String,
+    /// Lower-case letters, digits and inner hyphens, unique in the app; derived from the name
+    /// when absent.
+    pub slug: Option<String>,
+    /// Addresses of these domains may name the organization at registration (they join once
+    /// verified). Stored in their ASCII (IDNA) form.
+    pub allowed_email_domains: Option<Vec<String>>,
+}
+
+impl CreateOrganizationRequest {
+    pub fn parse(bytes: &[u8]) -> Result<Self, ApiError> {
+        let mut members = Members::parse(bytes)?;
+        let request = Self {
+            name: members.required_text("name")?,
+            slug: members.text("slug")?,
+            allowed_email_domains: members.texts("allowed_email_domains")?,
+        };
+        members.refuse_unknown()?;
+        Ok(request)
+    }
+}
+
+/// `PATCH /v1/organizations/{org}`: absent members stay.
+#[derive(Debug, ToSchema)]
+pub struct UpdateOrganizationRequest {
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    pub allowed_email_domains: Option<Vec<String>>,
+}
+
+impl UpdateOrganizationRequest {
+    pub fn parse(bytes: &[u8]) -> Result<Self, ApiError> {
+        let mut members = Members::parse(bytes)?;
+        let request = Self {
+            name: members.text("name")?,
+            slug: members.text("slug")?,
+            allowed_email_domains: members.texts("allowed_email_domains")?,
+        };
+        members.refuse_unknown()?;
+        Ok(request)
+    }
+}
+
+/// `POST /v1/users` with a bearer credential: an admin creates an account.
+#[derive(Debug, ToSchema)]
+#[schema(example = json!({"email": "grace@example.com", "name": "Grace", "role": "member", "organization_id": "org_3gM1c2L0bq2kX8w1Yw4Hqg", "send_invite": true}))]
+pub struct CreateUserRequest {
+    pub email: String,
+    pub name: Option<String>,
+    /// `tenant_admin`, `admin`, `member` (the default) or `guest`.
+    pub role: Option<String>,
+    /// The organization the user joins (an organization admin's active one by default).
+    pub organization_id: Option<String>,
+    /// Extra permissions (`resource:action`).
+    pub permissions: Option<Vec<String>>,
+    /// Send the set-password invitation e-mail.
+    pub send_invite: Option<bool>,
+}
+
+impl CreateUserRequest {
+    pub fn parse(bytes: &[u8]) -> Result<Self, ApiError> {
+        let mut members = Members::parse(bytes)?;
+        let request = Self {
+            email: members.required_text("email")?,
+            name: members.text("name")?,
+            role: members.text("role")?,
+            organization_id: members.text("organization_id")?,
+            permissions: members.texts("permissions")?,
+            send_invite: members.flag("send_invite")?,
+        };
+        members.refuse_unknown()?;
+        Ok(request)
+    }
+}
+
+/// `PUT /v1/users/{id}`: absent members stay.
+#[derive(Debug, ToSchema)]
+pub struct UpdateUserRequest {
+    #[schema(value_type = Option<String>)]
+    pub name: Option<Option<String>>,
+    /// `tenant_admin` (app-wide), or `admin`, `member`, `guest` in `organization_id`.
+    pub role: Option<String>,
+    /// Extra permissions in `organization_id` (app-wide for a tenant admin's change without one).
+    pub permissions: Option<Vec<String>>,
+    /// Disabling ends every session of the user.
+    pub disabled: Option<bool>,
+    /// The organization `role` and `permissions` are about (default: the caller's active one,
+    /// or the user's only one).
+    pub organization_id: Option<String>,
+}
+
+impl UpdateUserRequest {
+    pub fn parse(bytes: &[u8]) -> Result<Self, ApiError> {
+        let mut members = Members::parse(bytes)?;
+        let request = Self {
+            name: members.clearable_text("name")?,
+            role: members.text("role")?,
+            permissions: members.texts("permissions")?,
+            disabled: members.flag("disabled")?,
+            organization_id: members.text("organization_id")?,
+        };
+        members.refuse_unknown()?;
+        Ok(request)
+    }
+}
+
+/// `POST /v1/apps/{appId}/api-keys`.
+#[derive(Debug, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({"name": "CRM sync", "permissions": ["records:read"]}))]
+pub struct CreateApiKeyRequest {
+    /// 1 to 100 characters, to tell keys apart.
+    pub name: String,
+    /// A role whose default permissions the key gets (`tenant_admin`: every built-in one).
+    pub role: Option<String>,
+    /// Permissions the key holds (with the role's, if any): e.g. `records:read`,
+    /// `records:delete`, `schema:write`, `users:read`.
+    pub permissions: Option<Vec<String>>,
+    /// RFC 3339; the key stops working then. Never, when absent.
+    pub expires_at: Option<String>,
+}
+
+impl CreateApiKeyRequest {
+    pub fn parse(bytes: &[u8]) -> Result<Self, ApiError> {
+        let mut members = Members::parse(bytes)?;
+        let request = Self {
+            name: members.required_text("name")?,
+            role: members.text("role")?,
+            permissions: members.texts("permissions")?,
+            expires_at: members.text("expiresAt")?,
         };
         members.refuse_unknown()?;
         Ok(request)

@@ -142,6 +142,9 @@ pub struct AppResponse {
     /// `field=<key>` per field at fault added to its query.
     #[schema(example = "https://my-site.example/signup-problem")]
     pub error_url: Option<String>,
+    /// Who may create organizations: `verified_accounts`, `any_account` or `tenant_admins`.
+    #[schema(example = "verified_accounts")]
+    pub organization_creation: String,
     pub created_at: String,
     pub updated_at: String,
     /// The app's number of user records: in `GET /v1/apps` and `GET /v1/apps/{appId}`.
@@ -158,6 +161,11 @@ impl AppResponse {
             honeypot_field: app.honeypot_field,
             thank_you_url: app.thank_you_url,
             error_url: app.error_url,
+            organization_creation: app
+                .account_settings
+                .organization_creation
+                .as_str()
+                .to_owned(),
             created_at: app.created_at.to_rfc3339(),
             updated_at: app.updated_at.to_rfc3339(),
             user_count,
@@ -313,12 +321,15 @@ pub struct AccountUser {
     pub bio: Option<String>,
     pub avatar_url: Option<String>,
     pub email_verified: bool,
-    /// The active organization (none until organizations exist).
+    /// The active organization: chosen at login, else the first joined.
     pub organization_id: Option<String>,
+    /// The role there (`tenant_admin` for an app-wide administrator).
+    #[schema(example = "member")]
     pub role: Option<String>,
-    /// The organizations the account belongs to (none until organizations exist).
-    #[schema(value_type = Vec<Object>)]
-    pub organizations: Vec<Value>,
+    /// The effective permissions there.
+    pub permissions: Vec<String>,
+    /// Every organization the account belongs to, with its role in each.
+    pub organizations: Vec<UserOrganization>,
     /// The app's schema fields.
     #[schema(value_type = Object)]
     pub data: Map<String, Value>,
@@ -332,7 +343,7 @@ pub struct AccountUser {
 
 impl From<domain::OwnAccount> for AccountUser {
     fn from(own: domain::OwnAccount) -> Self {
-        let record = own.0;
+        let record = own.record;
         Self {
             id: record.user.id,
             email: record.user.email,
@@ -340,9 +351,14 @@ impl From<domain::OwnAccount> for AccountUser {
             bio: record.account.bio,
             avatar_url: record.account.avatar_url,
             email_verified: record.account.email_verified,
-            organization_id: None,
-            role: None,
-            organizations: Vec::new(),
+            organization_id: own.organization_id,
+            role: own.role.map(|role| role.as_str().to_owned()),
+            permissions: own.permissions,
+            organizations: own
+                .memberships
+                .into_iter()
+                .map(UserOrganization::from)
+                .collect(),
             data: record.user.data,
             created_at: record.user.created_at,
             updated_at: record.user.updated_at,
@@ -400,4 +416,253 @@ pub struct AccountSessions {
 pub struct LoggedOut {
     /// Whether every session of the account ended.
     pub all: bool,
+}
+
+/// An organization a user belongs to, with the user's role and extra permissions there.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserOrganization {
+    #[schema(example = "org_3gM1c2L0bq2kX8w1Yw4Hqg")]
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    #[schema(example = "admin")]
+    pub role: String,
+    /// Extra permissions beyond the role's defaults.
+    pub permissions: Vec<String>,
+    #[schema(value_type = String, example = "2026-11-23T10:53:49.123Z")]
+    pub joined_at: Timestamp,
+}
+
+impl From<storage_port::Joined> for UserOrganization {
+    fn from(joined: storage_port::Joined) -> Self {
+        Self {
+            id: joined.organization.id,
+            name: joined.organization.name,
+            slug: joined.organization.slug,
+            role: joined.membership.role.as_str().to_owned(),
+            permissions: joined.membership.permissions,
+            joined_at: joined.membership.created_at,
+        }
+    }
+}
+
+/// An organization. `role` and `permissions` are the caller's there (absent for a tenant admin
+/// or an API key that is not a member).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganizationBody {
+    #[schema(example = "org_3gM1c2L0bq2kX8w1Yw4Hqg")]
+    pub id: String,
+    #[schema(example = "Acme, Inc.")]
+    pub name: String,
+    #[schema(example = "acme-inc")]
+    pub slug: String,
+    pub allowed_email_domains: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Vec<String>>,
+    #[schema(value_type = String, example = "2026-11-23T10:53:49.123Z")]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, example = "2026-11-23T10:53:49.123Z")]
+    pub updated_at: Timestamp,
+}
+
+impl From<domain::OrganizationView> for OrganizationBody {
+    fn from(view: domain::OrganizationView) -> Self {
+        let organization = view.organization;
+        Self {
+            id: organization.id,
+            name: organization.name,
+            slug: organization.slug,
+            allowed_email_domains: organization.allowed_email_domains,
+            role: view.membership.as_ref().map(|m| m.role.as_str().to_owned()),
+            permissions: view.membership.map(|m| m.permissions),
+            created_at: organization.created_at,
+            updated_at: organization.updated_at,
+        }
+    }
+}
+
+/// A page of organizations; `next_cursor` goes into `cursor` for the next page.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganizationsPage {
+    pub organizations: Vec<OrganizationBody>,
+    pub next_cursor: Option<String>,
+}
+
+/// A member of an organization.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberBody {
+    #[schema(example = "01936f3c-6b1e-7cc2-9a51-3f0c2d1e4b5a")]
+    pub id: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub avatar_url: Option<String>,
+    pub email_verified: bool,
+    pub disabled: bool,
+    /// `admin`, `member` or `guest`.
+    #[schema(example = "member")]
+    pub role: String,
+    /// Extra permissions beyond the role's defaults.
+    pub permissions: Vec<String>,
+    #[schema(value_type = String, example = "2026-11-23T10:53:49.123Z")]
+    pub joined_at: Timestamp,
+}
+
+impl From<storage_port::Member> for MemberBody {
+    fn from(member: storage_port::Member) -> Self {
+        Self {
+            id: member.account.user.id,
+            email: member.account.user.email,
+            name: member.account.account.name,
+            avatar_url: member.account.account.avatar_url,
+            email_verified: member.account.account.email_verified,
+            disabled: member.account.account.disabled,
+            role: member.membership.role.as_str().to_owned(),
+            permissions: member.membership.permissions,
+            joined_at: member.membership.created_at,
+        }
+    }
+}
+
+/// A page of an organization's members.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MembersPage {
+    pub users: Vec<MemberBody>,
+    pub next_cursor: Option<String>,
+}
+
+/// An account as its admins see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ManagedUserBody {
+    #[schema(example = "01936f3c-6b1e-7cc2-9a51-3f0c2d1e4b5a")]
+    pub id: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub bio: Option<String>,
+    pub avatar_url: Option<String>,
+    pub email_verified: bool,
+    pub disabled: bool,
+    /// `tenant_admin` for an app-wide administrator, else none (roles in organizations are in
+    /// `organizations`).
+    pub role: Option<String>,
+    /// App-wide extra permissions.
+    pub permissions: Vec<String>,
+    /// False for an account created by an admin that has not set its password yet.
+    pub has_password: bool,
+    /// The organizations the caller may see it in (all of them for a tenant admin).
+    pub organizations: Vec<UserOrganization>,
+    /// The app's schema fields (all of them: admins see what a sign-up collected).
+    #[schema(value_type = Object)]
+    pub data: Map<String, Value>,
+    #[schema(value_type = String, example = "2026-11-23T10:53:49.123Z")]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, example = "2026-11-23T10:53:49.123Z")]
+    pub updated_at: Timestamp,
+    #[schema(value_type = Option<String>)]
+    pub last_login_at: Option<Timestamp>,
+}
+
+impl ManagedUserBody {
+    pub fn of(record: storage_port::AccountRecord, memberships: Vec<storage_port::Joined>) -> Self {
+        Self {
+            id: record.user.id,
+            email: record.user.email,
+            name: record.account.name,
+            bio: record.account.bio,
+            avatar_url: record.account.avatar_url,
+            email_verified: record.account.email_verified,
+            disabled: record.account.disabled,
+            role: record
+                .account
+                .tenant_admin
+                .then(|| "tenant_admin".to_owned()),
+            permissions: record.account.permissions,
+            has_password: record.account.password_hash.is_some(),
+            organizations: memberships
+                .into_iter()
+                .map(UserOrganization::from)
+                .collect(),
+            data: record.user.data,
+            created_at: record.user.created_at,
+            updated_at: record.user.updated_at,
+            last_login_at: record.account.last_login_at,
+        }
+    }
+}
+
+impl From<domain::ManagedUser> for ManagedUserBody {
+    fn from(user: domain::ManagedUser) -> Self {
+        Self::of(user.record, user.memberships)
+    }
+}
+
+/// `{"user": …}`, as `POST /v1/users` answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedUser {
+    pub user: ManagedUserBody,
+}
+
+/// A page of the app's accounts (without their organizations; read one for those).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UsersPage {
+    pub users: Vec<ManagedUserBody>,
+    pub next_cursor: Option<String>,
+}
+
+/// An API key as listed: never the key itself.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyResponse {
+    #[schema(example = "key_V1StGXR8Z5jdHi6B")]
+    pub id: String,
+    pub name: String,
+    /// The key's first characters.
+    #[schema(example = "uak_Xy3k9QpL")]
+    pub prefix: String,
+    pub role: Option<String>,
+    pub permissions: Vec<String>,
+    pub expires_at: Option<String>,
+    pub last_used_at: Option<String>,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+    /// The key itself: only in the answer that created it, never again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+}
+
+impl From<storage_port::ApiKeyRecord> for ApiKeyResponse {
+    fn from(key: storage_port::ApiKeyRecord) -> Self {
+        Self {
+            id: key.id,
+            name: key.name,
+            prefix: key.prefix,
+            role: key.role,
+            permissions: key.permissions,
+            expires_at: key.expires_at.map(|at| at.to_rfc3339()),
+            last_used_at: key.last_used_at.map(|at| at.to_rfc3339()),
+            created_at: key.created_at.to_rfc3339(),
+            revoked_at: key.revoked_at.map(|at| at.to_rfc3339()),
+            key: None,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyList {
+    pub keys: Vec<ApiKeyResponse>,
+}
+
+/// A deletion's answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Deleted {
+    /// Always `true`.
+    pub deleted: bool,
+}
+
+/// A membership's removal's answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Removed {
+    /// Always `true`.
+    pub removed: bool,
 }

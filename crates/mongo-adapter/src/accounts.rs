@@ -16,6 +16,7 @@ use crate::documents::{
     SESSIONS, SIGNING_KEYS, SessionDoc, SigningKeyDoc, USERS, UserDoc, decode, to_bson_date,
 };
 use crate::errors::{is_duplicate_key, storage_error, translate};
+use crate::values::escape_regex;
 use crate::{MAX_ATTEMPTS, MongoStorage};
 
 impl MongoStorage {
@@ -122,6 +123,21 @@ impl MongoStorage {
             "session {session_id} kept changing under {MAX_ATTEMPTS} attempts to revoke it"
         )))
     }
+
+    /// The second step of registering with `joining` (see `register_account`): the membership.
+    async fn joined(
+        &self,
+        app_id: &str,
+        new: &NewAccount,
+        registered: Registered,
+    ) -> Result<Registered, StorageError> {
+        if let Some(joining) = &new.joining {
+            let (Registered::Created(record) | Registered::FromLead(record)) = &registered;
+            self.join_registered(app_id, &record.user.id, joining, new.now)
+                .await?;
+        }
+        Ok(registered)
+    }
 }
 
 #[async_trait]
@@ -129,14 +145,27 @@ impl AccountStore for MongoStorage {
     /// A lead becomes the account through a replace guarded by its `revision` and by having no
     /// `account` yet; a new email is an insert, which the unique `{appId, email}` index lets
     /// through once. Whoever loses either race reads again and finds the account: `Duplicate`.
+    ///
+    /// With `joining`, two steps: the organization is looked up first (`NotFound`, nothing
+    /// stored), the account registered, then the membership inserted. A failure or crash
+    /// between the last two leaves the account registered without the membership (see
+    /// ARCHITECTURE.md).
     async fn register_account(
         &self,
         app_id: &str,
         new: &NewAccount,
     ) -> Result<Registered, StorageError> {
+        if let Some(joining) = &new.joining
+            && !self
+                .organization_exists(app_id, &joining.organization_id)
+                .await?
+        {
+            return Err(StorageError::NotFound(Entity::Organization));
+        }
         let account = |lead_keys: Vec<String>| AccountFields {
             name: new.name.clone(),
-            password_hash: Some(new.password_hash.clone()),
+            password_hash: new.password_hash.clone(),
+            tenant_admin: new.tenant_admin,
             registered_at: new.now,
             lead_keys,
             ..AccountFields::default()
@@ -182,7 +211,7 @@ impl AccountStore for MongoStorage {
                         .await
                         .map_err(storage_error)?;
                     if replaced.matched_count == 1 {
-                        return Ok(Registered::FromLead(record));
+                        return self.joined(app_id, new, Registered::FromLead(record)).await;
                     }
                     // A sign-up merged into the lead, or a registration won: look again.
                 }
@@ -201,7 +230,9 @@ impl AccountStore for MongoStorage {
                     };
                     let fresh = UserDoc::new(&record.user, Some(&record.account), 1)?;
                     match self.collection::<UserDoc>(USERS).insert_one(fresh).await {
-                        Ok(_) => return Ok(Registered::Created(record)),
+                        Ok(_) => {
+                            return self.joined(app_id, new, Registered::Created(record)).await;
+                        }
                         // Another registration or a sign-up took the email: look again.
                         Err(error) if is_duplicate_key(&error) => {}
                         Err(error) => return Err(storage_error(error)),
@@ -270,6 +301,105 @@ impl AccountStore for MongoStorage {
         .await
     }
 
+    /// One guarded replace of the account, then, when it disables, every active session revoked
+    /// (each by a guarded replace, as `revoke_user_sessions` does: `update_many` with `$set`
+    /// would store the date as a string on the test server). The flag comes first, so a login
+    /// after it is refused and a crash in between leaves a disabled account whose sessions end
+    /// at their next check of the account.
+    async fn update_account(
+        &self,
+        app_id: &str,
+        user_id: &str,
+        changes: &AccountChanges,
+        now: Timestamp,
+    ) -> Result<AccountRecord, StorageError> {
+        let changed = self
+            .change_account(app_id, user_id, |user, account| {
+                changes.apply_to(user, account, now);
+            })
+            .await?;
+        if changes.disables() {
+            self.revoke_user_sessions(app_id, user_id, None, now)
+                .await?;
+        }
+        Ok(changed)
+    }
+
+    /// One query of the users, or, for an organization's members, a page of memberships from
+    /// the `{appId, organizationId, userId}` index and their accounts by `$in`, repeated only
+    /// while the account filters leave the page short.
+    async fn list_accounts(
+        &self,
+        app_id: &str,
+        query: &AccountQuery,
+    ) -> Result<AccountPage, StorageError> {
+        let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
+        let wanted = i64::from(query.limit) + 1;
+        let filters = account_filters(query);
+        let mut accounts = Vec::new();
+        match &query.organization_id {
+            None => {
+                let mut filter = doc! { "appId": app_id };
+                if let Some(after) = &query.after_id {
+                    filter.insert("_id", doc! { "$gt": after });
+                }
+                filter.extend(filters);
+                let mut cursor = self
+                    .collection::<Document>(USERS)
+                    .find(filter)
+                    .sort(doc! { "_id": 1 })
+                    .limit(wanted)
+                    .await
+                    .map_err(storage_error)?;
+                while let Some(raw) = cursor.try_next().await.map_err(storage_error)? {
+                    if let Some(account) = decode::<UserDoc>(raw, USERS)?.account_record()? {
+                        accounts.push(account);
+                    }
+                }
+            }
+            Some(organization_id) => {
+                let mut after = query.after_id.clone();
+                while accounts.len() <= limit {
+                    let memberships = self
+                        .member_page(
+                            app_id,
+                            organization_id,
+                            after.as_deref(),
+                            query.role,
+                            wanted,
+                        )
+                        .await?;
+                    let Some(last) = memberships.last() else {
+                        break;
+                    };
+                    let exhausted = memberships.len() < usize::try_from(wanted).unwrap_or(0);
+                    after = Some(last.user_id.clone());
+                    let ids = memberships.iter().map(|m| m.user_id.clone()).collect();
+                    let mut found = self.accounts_by_id(app_id, ids, filters.clone()).await?;
+                    accounts.extend(
+                        memberships
+                            .iter()
+                            .filter_map(|membership| found.remove(&membership.user_id)),
+                    );
+                    if exhausted {
+                        break;
+                    }
+                }
+            }
+        }
+        let more = accounts.len() > limit;
+        accounts.truncate(limit);
+        let next_cursor = if more {
+            accounts.last().map(|account| account.user.id.clone())
+        } else {
+            None
+        };
+        Ok(AccountPage {
+            accounts,
+            next_cursor,
+        })
+    }
+
     async fn record_login(
         &self,
         app_id: &str,
@@ -282,6 +412,33 @@ impl AccountStore for MongoStorage {
         .await
         .map(|_| ())
     }
+}
+
+/// The filters of an account query on user documents, the organization aside: accounts only
+/// (`$type`, because the test server lets `$ne: null` match a missing field), the app-wide
+/// role (missing in older accounts: not one), and the text, quoted so it matches literally.
+fn account_filters(query: &AccountQuery) -> Document {
+    let mut filter = doc! { "account": { "$type": "object" } };
+    match query.tenant_admin {
+        Some(true) => {
+            filter.insert("account.tenantAdmin", true);
+        }
+        Some(false) => {
+            filter.insert("account.tenantAdmin", doc! { "$ne": true });
+        }
+        None => {}
+    }
+    if let Some(text) = &query.text {
+        let pattern = escape_regex(text);
+        filter.insert(
+            "$or",
+            vec![
+                doc! { "email": { "$regex": &pattern, "$options": "i" } },
+                doc! { "account.name": { "$regex": &pattern, "$options": "i" } },
+            ],
+        );
+    }
+    filter
 }
 
 #[async_trait]
@@ -333,6 +490,31 @@ impl SessionStore for MongoStorage {
         }
         Err(StorageError::unexpected(format!(
             "session {session_id} kept changing under {MAX_ATTEMPTS} attempts to rotate it"
+        )))
+    }
+
+    /// A replace guarded by the session's `revision`, retried when another change won.
+    async fn set_session_organization(
+        &self,
+        app_id: &str,
+        session_id: &str,
+        organization_id: Option<&str>,
+    ) -> Result<bool, StorageError> {
+        for _ in 0..MAX_ATTEMPTS {
+            let Some(current) = self.find_session_doc(app_id, session_id).await? else {
+                return Ok(false);
+            };
+            if current.revoked_at.is_some() {
+                return Ok(false);
+            }
+            let mut session = current.record();
+            session.organization_id = organization_id.map(str::to_owned);
+            if self.replace_session(&session, current.revision).await? {
+                return Ok(true);
+            }
+        }
+        Err(StorageError::unexpected(format!(
+            "session {session_id} kept changing under {MAX_ATTEMPTS} attempts to switch its organization"
         )))
     }
 

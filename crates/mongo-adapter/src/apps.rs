@@ -6,7 +6,9 @@ use futures::TryStreamExt;
 use mongodb::bson::{Bson, Document, doc};
 use storage_port::{AppChanges, AppRecord, AppStore, AppSummary, StorageError, Timestamp};
 
-use crate::documents::{APPS, AppDoc, SCHEMA_VERSIONS, SESSIONS, USERS, decode};
+use crate::documents::{
+    API_KEYS, APPS, AppDoc, MEMBERSHIPS, ORGANIZATIONS, SCHEMA_VERSIONS, SESSIONS, USERS, decode,
+};
 use crate::errors::{storage_error, translate};
 use crate::{MAX_ATTEMPTS, MongoStorage};
 
@@ -33,12 +35,19 @@ impl MongoStorage {
                 .await?
                 .ok_or(StorageError::NotFound(Entity::App))?;
             let mut record = current.record();
+            let settings_before = record.account_settings.clone();
             change(&mut record);
-            let changed = AppDoc {
+            let mut changed = AppDoc {
                 // Kept as it is: an old app without it may share its folded id with another.
                 id_folded: current.id_folded.clone(),
-                ..AppDoc::new(&record, current.revision + 1)
+                ..AppDoc::new(&record, current.revision + 1)?
             };
+            if record.account_settings == settings_before {
+                // Unchanged settings stay as stored: members a newer release wrote are kept.
+                changed
+                    .account_settings
+                    .clone_from(&current.account_settings);
+            }
             let replaced = self
                 .collection::<AppDoc>(APPS)
                 .replace_one(
@@ -90,7 +99,7 @@ impl MongoStorage {
 impl AppStore for MongoStorage {
     async fn insert_app(&self, app: &AppRecord) -> Result<(), StorageError> {
         self.collection::<AppDoc>(APPS)
-            .insert_one(AppDoc::new(app, 1))
+            .insert_one(AppDoc::new(app, 1)?)
             .await
             .map_err(|e| translate(e, Entity::App))?;
         Ok(())
@@ -155,19 +164,21 @@ impl AppStore for MongoStorage {
             return Err(StorageError::NotFound(Entity::App));
         }
         // Children first: if this stops half-way, what is left is an app without users, never
-        // users (or their sessions) without an app that a later app of the same id would inherit.
-        self.collection::<Document>(SESSIONS)
-            .delete_many(doc! { "appId": app_id })
-            .await
-            .map_err(storage_error)?;
-        self.collection::<Document>(USERS)
-            .delete_many(doc! { "appId": app_id })
-            .await
-            .map_err(storage_error)?;
-        self.collection::<Document>(SCHEMA_VERSIONS)
-            .delete_many(doc! { "appId": app_id })
-            .await
-            .map_err(storage_error)?;
+        // users (or their sessions, organizations or API keys) without an app that a later app
+        // of the same id would inherit. API keys go first: they are credentials.
+        for collection in [
+            API_KEYS,
+            SESSIONS,
+            MEMBERSHIPS,
+            ORGANIZATIONS,
+            USERS,
+            SCHEMA_VERSIONS,
+        ] {
+            self.collection::<Document>(collection)
+                .delete_many(doc! { "appId": app_id })
+                .await
+                .map_err(storage_error)?;
+        }
         let deleted = self
             .collection::<Document>(APPS)
             .delete_one(doc! { "_id": app_id })

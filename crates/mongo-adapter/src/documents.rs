@@ -1,11 +1,12 @@
 //! The stored documents, one typed struct per collection, and their conversions to the port's
 //! records. `_id` is always our own id; timestamps are BSON dates (milliseconds).
 
-use mongodb::bson::{self, DateTime, Document};
+use mongodb::bson::{self, Bson, DateTime, Document};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use storage_port::{
-    AccountFields, AccountRecord, AdminRecord, AppRecord, SchemaVersion, SessionRecord,
+    AccountFields, AccountRecord, AccountSettings, AdminRecord, ApiKeyRecord, AppRecord,
+    MemberRole, MembershipRecord, OrganizationRecord, SchemaVersion, SessionRecord,
     SigningKeyRecord, StorageError, Timestamp, UserRecord,
 };
 
@@ -17,12 +18,15 @@ pub(crate) const USERS: &str = "users";
 pub(crate) const ADMINS: &str = "admins";
 pub(crate) const SESSIONS: &str = "sessions";
 pub(crate) const SIGNING_KEYS: &str = "signing_keys";
+pub(crate) const ORGANIZATIONS: &str = "organizations";
+pub(crate) const MEMBERSHIPS: &str = "memberships";
+pub(crate) const API_KEYS: &str = "api_keys";
 
 pub(crate) fn to_bson_date(at: Timestamp) -> DateTime {
     DateTime::from_millis(at.as_unix_millis())
 }
 
-fn to_timestamp(at: DateTime) -> Timestamp {
+pub(crate) fn to_timestamp(at: DateTime) -> Timestamp {
     Timestamp::from_unix_millis(at.timestamp_millis())
 }
 
@@ -63,14 +67,18 @@ pub(crate) struct AppDoc {
     /// only in case (see `indexes::fold_app_ids`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_folded: Option<String>,
+    /// `AccountSettings::to_json` as a subdocument; missing in apps stored before it existed
+    /// (the defaults), and read leniently so that a newer release's members are no error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_settings: Option<Document>,
     pub created_at: DateTime,
     pub updated_at: DateTime,
     pub revision: i64,
 }
 
 impl AppDoc {
-    pub fn new(app: &AppRecord, revision: i64) -> Self {
-        Self {
+    pub fn new(app: &AppRecord, revision: i64) -> Result<Self, StorageError> {
+        Ok(Self {
             id: app.id.clone(),
             id_folded: Some(app.id.to_ascii_lowercase()),
             name: app.name.clone(),
@@ -81,10 +89,11 @@ impl AppDoc {
             password_hash: app.password_hash.clone(),
             credential_version: app.credential_version,
             incarnation: Some(app.incarnation.clone()),
+            account_settings: Some(settings_document(&app.account_settings)?),
             created_at: to_bson_date(app.created_at),
             updated_at: to_bson_date(app.updated_at),
             revision,
-        }
+        })
     }
 
     /// A document without an incarnation (written by an older version) stands for the app
@@ -105,9 +114,26 @@ impl AppDoc {
             password_hash: self.password_hash.clone(),
             credential_version: self.credential_version,
             incarnation,
+            account_settings: self.account_settings().unwrap_or_default(),
             created_at: to_timestamp(self.created_at),
             updated_at: to_timestamp(self.updated_at),
         }
+    }
+
+    /// The stored settings; `None` when the document has none (an app from before them).
+    pub fn account_settings(&self) -> Option<AccountSettings> {
+        self.account_settings.as_ref().map(|settings| {
+            AccountSettings::from_json(&Bson::Document(settings.clone()).into_relaxed_extjson())
+        })
+    }
+}
+
+fn settings_document(settings: &AccountSettings) -> Result<Document, StorageError> {
+    match settings.to_json() {
+        serde_json::Value::Object(object) => json_object_to_document(&object),
+        _ => Err(StorageError::unexpected(
+            "account settings serialize to a JSON object",
+        )),
     }
 }
 
@@ -192,6 +218,12 @@ pub(crate) struct AccountDoc {
     pub email_verified: bool,
     pub credential_version: i64,
     pub disabled: bool,
+    /// Missing (false) in accounts stored before app-wide roles existed.
+    #[serde(default)]
+    pub tenant_admin: bool,
+    /// Missing (none) in accounts stored before app-wide permissions existed.
+    #[serde(default)]
+    pub permissions: Vec<String>,
     #[serde(default)]
     pub last_login_at: Option<DateTime>,
     pub registered_at: DateTime,
@@ -209,6 +241,8 @@ impl AccountDoc {
             email_verified: account.email_verified,
             credential_version: account.credential_version,
             disabled: account.disabled,
+            tenant_admin: account.tenant_admin,
+            permissions: account.permissions.clone(),
             last_login_at: account.last_login_at.map(to_bson_date),
             registered_at: to_bson_date(account.registered_at),
             lead_keys: account.lead_keys.clone(),
@@ -224,6 +258,8 @@ impl AccountDoc {
             email_verified: self.email_verified,
             credential_version: self.credential_version,
             disabled: self.disabled,
+            tenant_admin: self.tenant_admin,
+            permissions: self.permissions.clone(),
             last_login_at: self.last_login_at.map(to_timestamp),
             registered_at: to_timestamp(self.registered_at),
             lead_keys: self.lead_keys.clone(),
@@ -418,6 +454,178 @@ impl SigningKeyDoc {
             public_key: self.public_key.clone(),
             sealed_private_key: self.sealed_private_key.clone(),
             created_at: to_timestamp(self.created_at),
+        }
+    }
+}
+
+/// An organization; `_id` is its id. `adminCount` is a conservative count of its `admin`
+/// memberships, never above the real number (see `organizations.rs`): demoting or removing an
+/// admin first takes one from it with `{$gt: 1}`, which is what refuses the last admin.
+/// `revision` counts every write, the counter's `$inc` included, so replaces guarded by it
+/// never write back a stale count.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct OrganizationDoc {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub app_id: String,
+    pub name: String,
+    pub slug: String,
+    #[serde(default)]
+    pub allowed_email_domains: Vec<String>,
+    pub admin_count: i64,
+    pub created_at: DateTime,
+    pub updated_at: DateTime,
+    pub revision: i64,
+}
+
+impl OrganizationDoc {
+    pub fn new(organization: &OrganizationRecord, admin_count: i64, revision: i64) -> Self {
+        Self {
+            id: organization.id.clone(),
+            app_id: organization.app_id.clone(),
+            name: organization.name.clone(),
+            slug: organization.slug.clone(),
+            allowed_email_domains: organization.allowed_email_domains.clone(),
+            admin_count,
+            created_at: to_bson_date(organization.created_at),
+            updated_at: to_bson_date(organization.updated_at),
+            revision,
+        }
+    }
+
+    pub fn record(&self) -> OrganizationRecord {
+        OrganizationRecord {
+            id: self.id.clone(),
+            app_id: self.app_id.clone(),
+            name: self.name.clone(),
+            slug: self.slug.clone(),
+            allowed_email_domains: self.allowed_email_domains.clone(),
+            created_at: to_timestamp(self.created_at),
+            updated_at: to_timestamp(self.updated_at),
+        }
+    }
+}
+
+/// The `_id` of a membership: app, organization and user, separated by NUL (which no id
+/// holds), so that two different triples never share one.
+pub(crate) fn membership_id(app_id: &str, organization_id: &str, user_id: &str) -> String {
+    format!("{app_id}\u{0}{organization_id}\u{0}{user_id}")
+}
+
+/// One account's place in one organization; also unique by `{appId, organizationId,
+/// userId}`, the index that serves a page of members. Changed only by replaces guarded by
+/// `revision` (dates written by `$set` would be strings on the test server).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct MembershipDoc {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub app_id: String,
+    pub organization_id: String,
+    pub user_id: String,
+    pub role: String,
+    #[serde(default)]
+    pub permissions: Vec<String>,
+    pub created_at: DateTime,
+    pub updated_at: DateTime,
+    pub revision: i64,
+}
+
+impl MembershipDoc {
+    pub fn new(membership: &MembershipRecord, revision: i64) -> Self {
+        Self {
+            id: membership_id(
+                &membership.app_id,
+                &membership.organization_id,
+                &membership.user_id,
+            ),
+            app_id: membership.app_id.clone(),
+            organization_id: membership.organization_id.clone(),
+            user_id: membership.user_id.clone(),
+            role: membership.role.as_str().to_owned(),
+            permissions: membership.permissions.clone(),
+            created_at: to_bson_date(membership.created_at),
+            updated_at: to_bson_date(membership.updated_at),
+            revision,
+        }
+    }
+
+    pub fn record(&self) -> Result<MembershipRecord, StorageError> {
+        let role = MemberRole::parse(&self.role).ok_or_else(|| {
+            StorageError::Corrupt(format!(
+                "{MEMBERSHIPS} document of user {} in {}: unknown role {:?}",
+                self.user_id, self.organization_id, self.role
+            ))
+        })?;
+        Ok(MembershipRecord {
+            app_id: self.app_id.clone(),
+            organization_id: self.organization_id.clone(),
+            user_id: self.user_id.clone(),
+            role,
+            permissions: self.permissions.clone(),
+            created_at: to_timestamp(self.created_at),
+            updated_at: to_timestamp(self.updated_at),
+        })
+    }
+}
+
+/// An API key; `_id` is its id, `keyHash` is unique across apps (the lookup of every request
+/// made with a key). Changed only by replaces guarded by `revision`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ApiKeyDoc {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub app_id: String,
+    pub name: String,
+    pub prefix: String,
+    pub key_hash: String,
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub permissions: Vec<String>,
+    #[serde(default)]
+    pub expires_at: Option<DateTime>,
+    #[serde(default)]
+    pub last_used_at: Option<DateTime>,
+    pub created_at: DateTime,
+    #[serde(default)]
+    pub revoked_at: Option<DateTime>,
+    pub revision: i64,
+}
+
+impl ApiKeyDoc {
+    pub fn new(key: &ApiKeyRecord, revision: i64) -> Self {
+        Self {
+            id: key.id.clone(),
+            app_id: key.app_id.clone(),
+            name: key.name.clone(),
+            prefix: key.prefix.clone(),
+            key_hash: key.key_hash.clone(),
+            role: key.role.clone(),
+            permissions: key.permissions.clone(),
+            expires_at: key.expires_at.map(to_bson_date),
+            last_used_at: key.last_used_at.map(to_bson_date),
+            created_at: to_bson_date(key.created_at),
+            revoked_at: key.revoked_at.map(to_bson_date),
+            revision,
+        }
+    }
+
+    pub fn record(&self) -> ApiKeyRecord {
+        ApiKeyRecord {
+            id: self.id.clone(),
+            app_id: self.app_id.clone(),
+            name: self.name.clone(),
+            prefix: self.prefix.clone(),
+            key_hash: self.key_hash.clone(),
+            role: self.role.clone(),
+            permissions: self.permissions.clone(),
+            expires_at: self.expires_at.map(to_timestamp),
+            last_used_at: self.last_used_at.map(to_timestamp),
+            created_at: to_timestamp(self.created_at),
+            revoked_at: self.revoked_at.map(to_timestamp),
         }
     }
 }

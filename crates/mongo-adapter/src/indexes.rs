@@ -9,7 +9,10 @@ use mongodb::{Database, IndexModel};
 use storage_port::Entity;
 use storage_port::StorageError;
 
-use crate::documents::{ADMINS, APPS, AppDoc, SCHEMA_VERSIONS, SESSIONS, USERS, decode};
+use crate::documents::{
+    ADMINS, API_KEYS, APPS, AppDoc, MEMBERSHIPS, ORGANIZATIONS, SCHEMA_VERSIONS, SESSIONS, USERS,
+    decode,
+};
 use crate::errors::{is_duplicate_key, storage_error, translate};
 
 fn index(keys: Document, name: &str, unique: bool) -> IndexModel {
@@ -30,13 +33,14 @@ pub(crate) async fn ensure(database: &Database) -> Result<(), StorageError> {
             false,
         ),
     ];
-    if supports_compound_id_index(database).await? {
+    let compound_id = supports_compound_id_index(database).await?;
+    if compound_id {
         // Keyset pagination: `{appId, _id > cursor}` sorted by `_id`, one tenant at a time.
         user_indexes.push(index(doc! { "appId": 1, "_id": 1 }, "appId_id", false));
     } else {
         tracing::warn!(
-            "this server cannot index `_id` inside a compound index; user pages are served from \
-             the `appId` indexes instead of `{{appId: 1, _id: 1}}`"
+            "this server cannot index `_id` inside a compound index; pages of users and of \
+             organizations are served from other indexes instead of `{{appId: 1, _id: 1}}`"
         );
     }
     database
@@ -67,6 +71,43 @@ pub(crate) async fn ensure(database: &Database) -> Result<(), StorageError> {
             "appId_userId",
             false,
         ))
+        .await
+        .map_err(storage_error)?;
+    let mut organization_indexes = vec![
+        // Slugs are unique per app, also when two creations race.
+        index(doc! { "appId": 1, "slug": 1 }, "appId_slug_unique", true),
+    ];
+    if compound_id {
+        // A page of an app's organizations, by id.
+        organization_indexes.push(index(doc! { "appId": 1, "_id": 1 }, "appId_id", false));
+    }
+    database
+        .collection::<Document>(ORGANIZATIONS)
+        .create_indexes(organization_indexes)
+        .await
+        .map_err(storage_error)?;
+    // One membership per (organization, user), also when two additions race; the same index
+    // serves a page of members, `{appId, organizationId, userId > cursor}` sorted by `userId`,
+    // so a deep page costs what the first does. The second finds a user's memberships.
+    database
+        .collection::<Document>(MEMBERSHIPS)
+        .create_indexes([
+            index(
+                doc! { "appId": 1, "organizationId": 1, "userId": 1 },
+                "appId_organizationId_userId_unique",
+                true,
+            ),
+            index(doc! { "appId": 1, "userId": 1 }, "appId_userId", false),
+        ])
+        .await
+        .map_err(storage_error)?;
+    // Every request made with an API key looks it up by its hash; an app lists its keys.
+    database
+        .collection::<Document>(API_KEYS)
+        .create_indexes([
+            index(doc! { "keyHash": 1 }, "keyHash_unique", true),
+            index(doc! { "appId": 1 }, "appId", false),
+        ])
         .await
         .map_err(storage_error)?;
     // Ids are unique regardless of case. Sparse: apps stored before the field existed have
@@ -107,7 +148,10 @@ async fn fold_app_ids(database: &Database) -> Result<(), StorageError> {
     for app in unfolded {
         let guarded = doc! { "_id": &app.id, "revision": app.revision };
         // Sets `idFolded`, and the incarnation the app has been read with so far.
-        let changed = AppDoc::new(&app.record(), app.revision + 1);
+        let changed = AppDoc {
+            account_settings: app.account_settings.clone(),
+            ..AppDoc::new(&app.record(), app.revision + 1)?
+        };
         match database
             .collection::<AppDoc>(APPS)
             .replace_one(guarded, changed)

@@ -1,19 +1,22 @@
 //! The MongoDB store: one collection per aggregate (`apps`, `schema_versions`, `users` with
-//! the account as a subdocument, `admins`, `sessions`, `signing_keys`), typed serde documents
+//! the account as a subdocument, `admins`, `sessions`, `signing_keys`, `organizations`,
+//! `memberships`, `api_keys`), typed serde documents
 //! whose `_id` is our own id, indexes created idempotently at start-up, and driver errors
 //! translated into [`StorageError`] by code and kind.
 //!
 //! Writes use only operations that behave alike on MongoDB and on simpler wire-protocol servers:
-//! inserts guarded by unique indexes, and whole-document replaces guarded by a `revision`
-//! (compare-and-swap). No multi-document transactions: a standalone server (Dokku's mongo
-//! plugin) has none.
+//! inserts guarded by unique indexes, whole-document replaces guarded by a `revision`
+//! (compare-and-swap), and one conditional `$inc` of integers (an organization's admin count).
+//! No multi-document transactions: a standalone server (Dokku's mongo plugin) has none.
 
 mod accounts;
 mod admins;
+mod api_keys;
 mod apps;
 mod documents;
 mod errors;
 mod indexes;
+mod organizations;
 mod schemas;
 mod users;
 mod values;

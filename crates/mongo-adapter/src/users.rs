@@ -178,18 +178,22 @@ impl UserStore for MongoStorage {
     }
 
     async fn delete_user(&self, app_id: &str, user_id: &str) -> Result<bool, StorageError> {
-        // Its sessions first: if this stops half-way, the account is logged out, never left
-        // with sessions that outlive it. (Its account fields are in the document.)
+        // Its sessions and memberships first: if this stops half-way, the account is logged
+        // out and in no organization, never left with sessions or admin places that outlive it.
+        // (Its account fields are in the document.) The memberships are swept again after the
+        // record is gone, for an addition that checked the account just before.
         self.collection::<Document>(SESSIONS)
             .delete_many(doc! { "appId": app_id, "userId": user_id })
             .await
             .map_err(storage_error)?;
+        self.remove_user_memberships(app_id, user_id).await?;
         let filter = doc! { "_id": user_id, "appId": app_id };
         let deleted = self
             .collection::<Document>(USERS)
             .delete_one(filter)
             .await
             .map_err(storage_error)?;
+        self.remove_user_memberships(app_id, user_id).await?;
         Ok(deleted.deleted_count == 1)
     }
 

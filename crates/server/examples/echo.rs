@@ -7,10 +7,6 @@
 use actix_web::{App, HttpServer, web};
 use serde_json::Value;
 
-/// The service's allocator, so that the ceiling is measured on equal terms.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 async fn echo(body: web::Json<Value>) -> web::Json<Value> {
     body
 }

@@ -2,10 +2,6 @@ use clap::Parser;
 use server::cli::{self, Cli, CliError, Command};
 use server::{Application, Environment, settings, telemetry};
 
-/// mimalloc: glibc's malloc and free were about a tenth of a refresh's cycles.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let outcome = Environment::from_env()

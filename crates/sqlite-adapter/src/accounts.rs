@@ -34,7 +34,8 @@ fn write_account(connection: &Connection, record: &AccountRecord) -> rusqlite::R
             "UPDATE users SET data = ?3, schema_version = ?4, updated_at = ?5,
                 account_name = ?6, bio = ?7, avatar_url = ?8, password_hash = ?9,
                 email_verified = ?10, credential_version = ?11, disabled = ?12,
-                last_login_at = ?13, registered_at = ?14, lead_keys = ?15
+                last_login_at = ?13, registered_at = ?14, lead_keys = ?15,
+                tenant_admin = ?16, permissions = ?17
              WHERE app_id = ?1 AND id = ?2",
         )?
         .execute(params![
@@ -53,13 +54,52 @@ fn write_account(connection: &Connection, record: &AccountRecord) -> rusqlite::R
             account.last_login_at.map(Timestamp::as_unix_millis),
             account.registered_at.as_unix_millis(),
             json_text(&account.lead_keys),
+            account.tenant_admin,
+            json_text(&account.permissions),
         ])
         .map(|_| ())
 }
 
 /// Registers on the writer's connection: the lead for the email becomes the account, or a new
-/// row is inserted; an email that is an account already is `Duplicate(Account)`.
+/// row is inserted; an email that is an account already is `Duplicate(Account)`. The
+/// membership of `new.joining` is inserted with it; an unknown organization is
+/// `NotFound(Organization)` before anything is written.
 fn register(
+    connection: &Connection,
+    app_id: &str,
+    new: &NewAccount,
+) -> rusqlite::Result<Result<Registered, StorageError>> {
+    if let Some(joining) = &new.joining
+        && !crate::organizations::organization_exists(connection, app_id, &joining.organization_id)?
+    {
+        return Ok(Err(StorageError::NotFound(Entity::Organization)));
+    }
+    let registered = match register_row(connection, app_id, new)? {
+        Ok(registered) => registered,
+        Err(error) => return Ok(Err(error)),
+    };
+    if let Some(joining) = &new.joining {
+        let user_id = match &registered {
+            Registered::Created(record) | Registered::FromLead(record) => record.user.id.clone(),
+        };
+        let membership = MembershipRecord {
+            app_id: app_id.to_owned(),
+            organization_id: joining.organization_id.clone(),
+            user_id,
+            role: joining.role,
+            permissions: joining.permissions.clone(),
+            created_at: new.now,
+            updated_at: new.now,
+        };
+        if let Err(error) = crate::organizations::insert_membership(connection, &membership)? {
+            return Ok(Err(error));
+        }
+    }
+    Ok(Ok(registered))
+}
+
+/// The user row of a registration: the lead's, or a new one.
+fn register_row(
     connection: &Connection,
     app_id: &str,
     new: &NewAccount,
@@ -74,7 +114,8 @@ fn register(
         .optional()?;
     let account = |lead_keys: Vec<String>| AccountFields {
         name: new.name.clone(),
-        password_hash: Some(new.password_hash.clone()),
+        password_hash: new.password_hash.clone(),
+        tenant_admin: new.tenant_admin,
         registered_at: new.now,
         lead_keys,
         ..AccountFields::default()
@@ -133,7 +174,8 @@ fn register(
 
 #[async_trait]
 impl AccountStore for SqliteStorage {
-    /// One job in its own savepoint: the lookup by email, then the insert or the lead's update.
+    /// One job in its own savepoint: the organization's and the email's lookups, then the insert
+    /// or the lead's update, and the membership.
     async fn register_account(
         &self,
         app_id: &str,
@@ -221,6 +263,77 @@ impl AccountStore for SqliteStorage {
         .await
     }
 
+    /// One job in its own savepoint: the read, the account's row, and when it disables the
+    /// account, the revocation of its sessions.
+    async fn update_account(
+        &self,
+        app_id: &str,
+        user_id: &str,
+        changes: &AccountChanges,
+        now: Timestamp,
+    ) -> Result<AccountRecord, StorageError> {
+        let (app_id, user_id, changes) = (app_id.to_owned(), user_id.to_owned(), changes.clone());
+        self.write(move |connection| {
+            let Some(mut record) = account_by_id(connection, &app_id, &user_id)? else {
+                return Ok(Err(StorageError::NotFound(Entity::Account)));
+            };
+            changes.apply_to(&mut record.user, &mut record.account, now);
+            write_account(connection, &record)?;
+            if changes.disables() {
+                connection
+                    .prepare_cached(
+                        "UPDATE sessions SET revoked_at = ?3
+                         WHERE app_id = ?1 AND user_id = ?2 AND revoked_at IS NULL",
+                    )?
+                    .execute(params![app_id, user_id, now.as_unix_millis()])?;
+            }
+            Ok(Ok(record))
+        })
+        .await
+    }
+
+    async fn list_accounts(
+        &self,
+        app_id: &str,
+        query: &AccountQuery,
+    ) -> Result<AccountPage, StorageError> {
+        let (app_id, query) = (app_id.to_owned(), query.clone());
+        self.readers
+            .read(move |connection| {
+                let limit = i64::from(query.limit);
+                let mut accounts: Vec<AccountRecord> = connection
+                    .prepare_cached(&account_listing_sql(&query))?
+                    .query_map(
+                        params![
+                            app_id,
+                            query.after_id,
+                            query.text,
+                            query.tenant_admin,
+                            query.organization_id,
+                            query.role.map(MemberRole::as_str),
+                            limit + 1
+                        ],
+                        |row| {
+                            account_from_row(row)?
+                                .ok_or_else(|| corrupt("account listing", "a lead was listed"))
+                        },
+                    )?
+                    .collect::<rusqlite::Result<_>>()?;
+                let more = accounts.len() as i64 > limit;
+                accounts.truncate(query.limit as usize);
+                let next_cursor = if more {
+                    accounts.last().map(|a| a.user.id.clone())
+                } else {
+                    None
+                };
+                Ok(AccountPage {
+                    accounts,
+                    next_cursor,
+                })
+            })
+            .await
+    }
+
     async fn record_login(
         &self,
         app_id: &str,
@@ -244,6 +357,58 @@ impl AccountStore for SqliteStorage {
         })
         .await
     }
+}
+
+/// The account listing's SQL with only the filters `query` has (as `user_listing_sql`, so
+/// that a page seeks to its cursor). Accounts only, through the partial index
+/// `users_accounts`, so an app's leads are never read; with an organization, the listing walks
+/// that organization's memberships in user id order instead (`CROSS JOIN` keeps them the outer
+/// loop). SQLite without statistics prefers the primary key to either index, so `INDEXED BY`
+/// names them. `text` is matched literally: `instr`, never `LIKE` or `GLOB`.
+pub(crate) fn account_listing_sql(query: &AccountQuery) -> String {
+    let (mut sql, id) = if query.organization_id.is_some() {
+        (
+            format!(
+                "SELECT {}, {} FROM memberships AS m{} CROSS JOIN users AS u
+                  ON u.app_id = m.app_id AND u.id = m.user_id
+                 WHERE m.app_id = ?1 AND m.organization_id = ?5 AND u.registered_at IS NOT NULL",
+                qualified("u", USER_COLUMNS),
+                qualified("u", ACCOUNT_COLUMNS),
+                if query.role.is_some() {
+                    " INDEXED BY memberships_by_role"
+                } else {
+                    ""
+                }
+            ),
+            "m.user_id",
+        )
+    } else {
+        (
+            format!(
+                "SELECT {}, {} FROM users AS u INDEXED BY users_accounts
+                 WHERE u.app_id = ?1 AND u.registered_at IS NOT NULL",
+                qualified("u", USER_COLUMNS),
+                qualified("u", ACCOUNT_COLUMNS)
+            ),
+            "u.id",
+        )
+    };
+    if query.after_id.is_some() {
+        sql.push_str(&format!(" AND {id} > ?2"));
+    }
+    if query.text.is_some() {
+        sql.push_str(
+            " AND (instr(lower(u.email), ?3) > 0 OR instr(lower(u.account_name), ?3) > 0)",
+        );
+    }
+    if query.tenant_admin.is_some() {
+        sql.push_str(" AND u.tenant_admin = ?4");
+    }
+    if query.organization_id.is_some() && query.role.is_some() {
+        sql.push_str(" AND m.role = ?6");
+    }
+    sql.push_str(&format!(" ORDER BY {id} LIMIT ?7"));
+    sql
 }
 
 fn session_by_id(
@@ -354,6 +519,29 @@ impl SessionStore for SqliteStorage {
                 write_rotation(connection, &session)?;
             }
             Ok(Ok(outcome))
+        })
+        .await
+    }
+
+    async fn set_session_organization(
+        &self,
+        app_id: &str,
+        session_id: &str,
+        organization_id: Option<&str>,
+    ) -> Result<bool, StorageError> {
+        let (app_id, session_id, organization_id) = (
+            app_id.to_owned(),
+            session_id.to_owned(),
+            organization_id.map(str::to_owned),
+        );
+        self.write_without_savepoint(move |connection| {
+            connection
+                .prepare_cached(
+                    "UPDATE sessions SET organization_id = ?3
+                     WHERE id = ?1 AND app_id = ?2 AND revoked_at IS NULL",
+                )?
+                .execute(params![session_id, app_id, organization_id])
+                .map(|changed| Ok(changed > 0))
         })
         .await
     }

@@ -2,7 +2,8 @@ use rusqlite::{ErrorCode, Row};
 use serde_json::{Map, Value};
 use storage_port::Entity;
 use storage_port::{
-    AccountFields, AccountRecord, AdminRecord, AppRecord, Fault, SchemaVersion, SessionRecord,
+    AccountFields, AccountRecord, AccountSettings, AdminRecord, ApiKeyRecord, AppRecord, Fault,
+    MemberRole, MembershipRecord, OrganizationRecord, SchemaVersion, SessionRecord,
     SigningKeyRecord, StorageError, Timestamp, UserRecord,
 };
 
@@ -33,12 +34,29 @@ pub fn storage_error(error: rusqlite::Error) -> StorageError {
     }
 }
 
+/// A unique key (or another constraint) refused the statement, which SQLite undid by itself.
+pub fn is_constraint_violation(error: &rusqlite::Error) -> bool {
+    matches!(error, rusqlite::Error::SqliteFailure(failure, _) if failure.code == ErrorCode::ConstraintViolation)
+}
+
 /// Our own words for the client (a [`Fault`]); SQLite's error stays the source, for the log.
 fn unavailable(reason: &str, error: rusqlite::Error) -> StorageError {
     StorageError::unavailable(Fault::caused_by(reason, error))
 }
 
-fn corrupt(what: &str, error: impl std::fmt::Display) -> rusqlite::Error {
+/// A JSON text column, parsed (any JSON value).
+fn json_column(row: &Row<'_>, index: usize, what: &str) -> rusqlite::Result<Value> {
+    let text: String = row.get(index)?;
+    serde_json::from_str(&text).map_err(|e| corrupt(what, e))
+}
+
+/// A JSON text column holding an array of strings (permissions, domains, keys).
+fn strings_column(row: &Row<'_>, index: usize, what: &str) -> rusqlite::Result<Vec<String>> {
+    let text: String = row.get(index)?;
+    serde_json::from_str(&text).map_err(|e| corrupt(what, e))
+}
+
+pub fn corrupt(what: &str, error: impl std::fmt::Display) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(
         0,
         rusqlite::types::Type::Text,
@@ -51,7 +69,10 @@ pub fn json_text(value: &impl serde::Serialize) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
 
-pub const APP_COLUMNS: &str = "id, name, allowed_origins, honeypot_field, thank_you_url, password_hash, credential_version, created_at, updated_at, incarnation, error_url";
+pub const APP_COLUMNS: &str = "id, name, allowed_origins, honeypot_field, thank_you_url, password_hash, credential_version, created_at, updated_at, incarnation, error_url, account_settings";
+
+/// How many columns `APP_COLUMNS` names (a summary's count follows them).
+pub const APP_COLUMN_COUNT: usize = 12;
 
 pub fn app_from_row(row: &Row<'_>) -> rusqlite::Result<AppRecord> {
     let origins: String = row.get(2)?;
@@ -68,6 +89,7 @@ pub fn app_from_row(row: &Row<'_>) -> rusqlite::Result<AppRecord> {
         updated_at: Timestamp::from_unix_millis(row.get(8)?),
         incarnation: row.get(9)?,
         error_url: row.get(10)?,
+        account_settings: AccountSettings::from_json(&json_column(row, 11, "account_settings")?),
     })
 }
 
@@ -113,7 +135,10 @@ pub fn admin_from_row(row: &Row<'_>) -> rusqlite::Result<AdminRecord> {
 }
 
 /// The account part of a user row; `registered_at` is NULL for a lead.
-pub const ACCOUNT_COLUMNS: &str = "account_name, bio, avatar_url, password_hash, email_verified, credential_version, disabled, last_login_at, registered_at, lead_keys";
+pub const ACCOUNT_COLUMNS: &str = "account_name, bio, avatar_url, password_hash, email_verified, credential_version, disabled, last_login_at, registered_at, lead_keys, tenant_admin, permissions";
+
+/// How many columns `USER_COLUMNS, ACCOUNT_COLUMNS` name together (what follows starts there).
+pub const ACCOUNT_ROW_COLUMNS: usize = 19;
 
 /// A row of `SELECT {USER_COLUMNS}, {ACCOUNT_COLUMNS}`; `None` for a lead.
 pub fn account_from_row(row: &Row<'_>) -> rusqlite::Result<Option<AccountRecord>> {
@@ -121,7 +146,6 @@ pub fn account_from_row(row: &Row<'_>) -> rusqlite::Result<Option<AccountRecord>
     let Some(registered_at) = row.get::<_, Option<i64>>(15)? else {
         return Ok(None);
     };
-    let lead_keys: String = row.get(16)?;
     Ok(Some(AccountRecord {
         account: AccountFields {
             name: row.get(7)?,
@@ -135,7 +159,9 @@ pub fn account_from_row(row: &Row<'_>) -> rusqlite::Result<Option<AccountRecord>
                 .get::<_, Option<i64>>(14)?
                 .map(Timestamp::from_unix_millis),
             registered_at: Timestamp::from_unix_millis(registered_at),
-            lead_keys: serde_json::from_str(&lead_keys).map_err(|e| corrupt("lead_keys", e))?,
+            lead_keys: strings_column(row, 16, "lead_keys")?,
+            tenant_admin: row.get(17)?,
+            permissions: strings_column(row, 18, "account permissions")?,
         },
         user,
     }))
@@ -177,5 +203,72 @@ pub fn signing_key_from_row(row: &Row<'_>) -> rusqlite::Result<SigningKeyRecord>
         public_key: row.get(2)?,
         sealed_private_key: row.get(3)?,
         created_at: Timestamp::from_unix_millis(row.get(4)?),
+    })
+}
+
+/// `columns` (a list like `USER_COLUMNS`) with each name qualified by the table alias `alias`.
+pub fn qualified(alias: &str, columns: &str) -> String {
+    columns
+        .split(", ")
+        .map(|column| format!("{alias}.{column}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub const ORGANIZATION_COLUMNS: &str =
+    "id, app_id, name, slug, allowed_email_domains, created_at, updated_at";
+
+/// How many columns `ORGANIZATION_COLUMNS` names.
+pub const ORGANIZATION_COLUMN_COUNT: usize = 7;
+
+/// The organization in the columns of `ORGANIZATION_COLUMNS` from `first` on.
+pub fn organization_from_row(row: &Row<'_>, first: usize) -> rusqlite::Result<OrganizationRecord> {
+    Ok(OrganizationRecord {
+        id: row.get(first)?,
+        app_id: row.get(first + 1)?,
+        name: row.get(first + 2)?,
+        slug: row.get(first + 3)?,
+        allowed_email_domains: strings_column(row, first + 4, "allowed_email_domains")?,
+        created_at: Timestamp::from_unix_millis(row.get(first + 5)?),
+        updated_at: Timestamp::from_unix_millis(row.get(first + 6)?),
+    })
+}
+
+pub const MEMBERSHIP_COLUMNS: &str =
+    "app_id, organization_id, user_id, role, permissions, created_at, updated_at";
+
+/// The membership in the columns of `MEMBERSHIP_COLUMNS` from `first` on.
+pub fn membership_from_row(row: &Row<'_>, first: usize) -> rusqlite::Result<MembershipRecord> {
+    let role: String = row.get(first + 3)?;
+    Ok(MembershipRecord {
+        app_id: row.get(first)?,
+        organization_id: row.get(first + 1)?,
+        user_id: row.get(first + 2)?,
+        role: MemberRole::parse(&role).ok_or_else(|| corrupt("membership role", &role))?,
+        permissions: strings_column(row, first + 4, "membership permissions")?,
+        created_at: Timestamp::from_unix_millis(row.get(first + 5)?),
+        updated_at: Timestamp::from_unix_millis(row.get(first + 6)?),
+    })
+}
+
+pub const API_KEY_COLUMNS: &str = "id, app_id, name, prefix, key_hash, role, permissions, expires_at, last_used_at, created_at, revoked_at";
+
+pub fn api_key_from_row(row: &Row<'_>) -> rusqlite::Result<ApiKeyRecord> {
+    let maybe_at = |index: usize| {
+        row.get::<_, Option<i64>>(index)
+            .map(|at| at.map(Timestamp::from_unix_millis))
+    };
+    Ok(ApiKeyRecord {
+        id: row.get(0)?,
+        app_id: row.get(1)?,
+        name: row.get(2)?,
+        prefix: row.get(3)?,
+        key_hash: row.get(4)?,
+        role: row.get(5)?,
+        permissions: strings_column(row, 6, "API key permissions")?,
+        expires_at: maybe_at(7)?,
+        last_used_at: maybe_at(8)?,
+        created_at: Timestamp::from_unix_millis(row.get(9)?),
+        revoked_at: maybe_at(10)?,
     })
 }

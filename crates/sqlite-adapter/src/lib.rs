@@ -13,6 +13,7 @@ mod checkpoint;
 mod convert;
 mod health;
 mod migrations;
+mod organizations;
 mod pool;
 mod store;
 mod writer;

@@ -113,6 +113,61 @@ CREATE TABLE signing_keys (
     created_at         INTEGER NOT NULL
 ) WITHOUT ROWID;
 "#,
+    // Organizations, memberships and API keys (ACCOUNTS.md §1, §2). An app's account settings
+    // are one JSON column, so later settings need no migration; an account gains the app-wide
+    // `tenant_admin` role and extra permissions. Existing apps and accounts get the defaults.
+    //
+    // A membership's primary key serves an organization's member pages (seek to the cursor,
+    // already in user id order); `memberships_by_role` serves the last-admin check and pages of
+    // one role without reading the other members of a large organization, and
+    // `memberships_by_user` an account's own organizations. `users_accounts` holds accounts
+    // only, so a page of an app's accounts does not read through its leads.
+    r#"
+ALTER TABLE apps ADD COLUMN account_settings TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE users ADD COLUMN tenant_admin INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN permissions TEXT NOT NULL DEFAULT '[]';
+CREATE INDEX users_accounts ON users (app_id, id) WHERE registered_at IS NOT NULL;
+
+CREATE TABLE organizations (
+    id                    TEXT PRIMARY KEY,
+    app_id                TEXT NOT NULL,
+    name                  TEXT NOT NULL,
+    slug                  TEXT NOT NULL,
+    allowed_email_domains TEXT NOT NULL,
+    created_at            INTEGER NOT NULL,
+    updated_at            INTEGER NOT NULL,
+    UNIQUE (app_id, slug)
+) WITHOUT ROWID;
+CREATE INDEX organizations_by_app ON organizations (app_id, id);
+
+CREATE TABLE memberships (
+    app_id          TEXT NOT NULL,
+    organization_id TEXT NOT NULL,
+    user_id         TEXT NOT NULL,
+    role            TEXT NOT NULL,
+    permissions     TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    PRIMARY KEY (app_id, organization_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX memberships_by_user ON memberships (app_id, user_id);
+CREATE INDEX memberships_by_role ON memberships (app_id, organization_id, role, user_id);
+
+CREATE TABLE api_keys (
+    id           TEXT PRIMARY KEY,
+    app_id       TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    prefix       TEXT NOT NULL,
+    key_hash     TEXT NOT NULL UNIQUE,
+    role         TEXT,
+    permissions  TEXT NOT NULL,
+    expires_at   INTEGER,
+    last_used_at INTEGER,
+    created_at   INTEGER NOT NULL,
+    revoked_at   INTEGER
+) WITHOUT ROWID;
+CREATE INDEX api_keys_by_app ON api_keys (app_id);
+"#,
 ];
 
 /// Refuses, before anything is written to it, a file that is not a database of ours or that a

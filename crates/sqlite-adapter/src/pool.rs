@@ -67,10 +67,11 @@ fn open_reader(path: &PathBuf) -> rusqlite::Result<Connection> {
             | OpenFlags::SQLITE_OPEN_URI,
     )?;
     connection.busy_timeout(std::time::Duration::from_secs(5))?;
-    // The 16 variants of the user listing and the other reads all stay prepared. Without the
-    // query planner stability guarantee, SQLite (built with STAT4) re-prepares a statement
-    // whenever a bound LIMIT is rebound, about 15% of a listing request's CPU.
-    connection.set_prepared_statement_cache_capacity(64);
+    // The 16 variants of the user listing, the 24 of the account listing, the 4 of the member
+    // listing and the other reads all stay prepared. Without the query planner stability
+    // guarantee, SQLite (built with STAT4) re-prepares a statement whenever a bound LIMIT is
+    // rebound, about 15% of a listing request's CPU.
+    connection.set_prepared_statement_cache_capacity(128);
     connection.set_db_config(
         rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
         true,

@@ -169,7 +169,7 @@ impl AppStore for SqliteStorage {
         self.writer
             .write(move |connection| {
                 connection
-                    .prepare_cached(&format!("INSERT INTO apps ({APP_COLUMNS}, id_folded) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"))
+                    .prepare_cached(&format!("INSERT INTO apps ({APP_COLUMNS}, id_folded) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"))
                     .and_then(|mut insert| {
                         insert.execute(params![
                             app.id,
@@ -183,6 +183,7 @@ impl AppStore for SqliteStorage {
                             app.updated_at.as_unix_millis(),
                             app.incarnation,
                             app.error_url,
+                            json_text(&app.account_settings.to_json()),
                             // The unique index on it makes ids unique regardless of case.
                             app.id.to_ascii_lowercase()
                         ])
@@ -215,7 +216,7 @@ impl AppStore for SqliteStorage {
                     "SELECT {APP_COLUMNS}, (SELECT count(*) FROM users WHERE users.app_id = apps.id) FROM apps ORDER BY id"
                 ))?;
                 let rows = query.query_map([], |row| {
-                    Ok(AppSummary { app: app_from_row(row)?, user_count: row.get::<_, i64>(11)?.max(0) as u64 })
+                    Ok(AppSummary { app: app_from_row(row)?, user_count: row.get::<_, i64>(APP_COLUMN_COUNT)?.max(0) as u64 })
                 })?;
                 rows.collect()
             })
@@ -237,7 +238,8 @@ impl AppStore for SqliteStorage {
                     honeypot_field = CASE WHEN ?4 THEN ?5 ELSE honeypot_field END,
                     thank_you_url = CASE WHEN ?6 THEN ?7 ELSE thank_you_url END,
                     updated_at = ?8,
-                    error_url = CASE WHEN ?9 THEN ?10 ELSE error_url END
+                    error_url = CASE WHEN ?9 THEN ?10 ELSE error_url END,
+                    account_settings = coalesce(?11, account_settings)
                  WHERE id = ?1",
                 params![
                     app_id,
@@ -249,7 +251,11 @@ impl AppStore for SqliteStorage {
                     changes.thank_you_url.clone().flatten(),
                     now.as_unix_millis(),
                     changes.error_url.is_some(),
-                    changes.error_url.clone().flatten()
+                    changes.error_url.clone().flatten(),
+                    changes
+                        .account_settings
+                        .as_ref()
+                        .map(|settings| json_text(&settings.to_json()))
                 ],
             )?;
             if updated == 0 {
@@ -298,6 +304,9 @@ impl AppStore for SqliteStorage {
             connection.execute("DELETE FROM schema_versions WHERE app_id = ?1", [&app_id])?;
             connection.execute("DELETE FROM users WHERE app_id = ?1", [&app_id])?;
             connection.execute("DELETE FROM sessions WHERE app_id = ?1", [&app_id])?;
+            connection.execute("DELETE FROM organizations WHERE app_id = ?1", [&app_id])?;
+            connection.execute("DELETE FROM memberships WHERE app_id = ?1", [&app_id])?;
+            connection.execute("DELETE FROM api_keys WHERE app_id = ?1", [&app_id])?;
             Ok(Ok(()))
         })
         .await
@@ -481,7 +490,8 @@ impl UserStore for SqliteStorage {
 
     async fn delete_user(&self, app_id: &str, user_id: &str) -> Result<bool, StorageError> {
         let (app_id, user_id) = (app_id.to_owned(), user_id.to_owned());
-        // The account's fields are on the row; its sessions go in the same savepoint.
+        // The account's fields are on the row; its sessions and memberships go in the same
+        // savepoint, even the last admin's of an organization (erasure always wins).
         self.write(move |connection| {
             let deleted = connection.execute(
                 "DELETE FROM users WHERE app_id = ?1 AND id = ?2",
@@ -490,6 +500,9 @@ impl UserStore for SqliteStorage {
             if deleted {
                 connection
                     .prepare_cached("DELETE FROM sessions WHERE app_id = ?1 AND user_id = ?2")?
+                    .execute([&app_id, &user_id])?;
+                connection
+                    .prepare_cached(crate::organizations::DELETE_USER_MEMBERSHIPS_SQL)?
                     .execute([&app_id, &user_id])?;
             }
             Ok(Ok(deleted))

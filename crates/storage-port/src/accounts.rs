@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::{Timestamp, UserRecord};
+use crate::{MemberRole, Timestamp, UserRecord};
 
 /// The account part of a user record. A record without one is a lead (a sign-up collected by
 /// `POST /v1/users`); registering turns it into an account on the same row, keeping its data.
@@ -18,7 +18,13 @@ pub struct AccountFields {
     pub email_verified: bool,
     /// Raised by one at every password change or reset; 1 at registration.
     pub credential_version: i64,
+    /// Ends every session when set, and refuses logins while set.
     pub disabled: bool,
+    /// The app-wide `tenant_admin` role (ACCOUNTS.md §1); roles inside organizations are on
+    /// memberships.
+    pub tenant_admin: bool,
+    /// App-wide extra permissions (well-formed, at most 64, checked by the domain).
+    pub permissions: Vec<String>,
     pub last_login_at: Option<Timestamp>,
     pub registered_at: Timestamp,
     /// The data keys the record held before registration and that registration did not set.
@@ -39,6 +45,8 @@ impl Default for AccountFields {
             email_verified: false,
             credential_version: 1,
             disabled: false,
+            tenant_admin: false,
+            permissions: Vec::new(),
             last_login_at: None,
             registered_at: Timestamp::from_unix_millis(0),
             lead_keys: Vec::new(),
@@ -60,12 +68,59 @@ pub struct NewAccount {
     pub new_id: String,
     /// Normalized by the domain.
     pub email: String,
-    pub password_hash: String,
+    /// `None` for an account created by an admin, which sets its password later.
+    pub password_hash: Option<String>,
     pub name: Option<String>,
     /// Validated against the app's schema; merged into a lead's data key by key.
     pub data: Map<String, Value>,
     pub schema_version: i64,
+    pub tenant_admin: bool,
+    /// An organization the account joins in the same step (`NotFound(Entity::Organization)`
+    /// when it does not exist).
+    pub joining: Option<Joining>,
     pub now: Timestamp,
+}
+
+/// A membership to create with an account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Joining {
+    pub organization_id: String,
+    pub role: MemberRole,
+    pub permissions: Vec<String>,
+}
+
+/// What an app's admins change on an account (`PUT /v1/users/{id}`); `None` leaves a value.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AccountChanges {
+    pub name: Option<Option<String>>,
+    /// Setting it ends every session of the account in the same step.
+    pub disabled: Option<bool>,
+    pub tenant_admin: Option<bool>,
+    pub permissions: Option<Vec<String>>,
+}
+
+impl AccountChanges {
+    /// Applies the changes to a record and its account, as every store must, `updated_at` set.
+    pub fn apply_to(&self, record: &mut UserRecord, account: &mut AccountFields, now: Timestamp) {
+        if let Some(name) = &self.name {
+            account.name.clone_from(name);
+        }
+        if let Some(disabled) = self.disabled {
+            account.disabled = disabled;
+        }
+        if let Some(tenant_admin) = self.tenant_admin {
+            account.tenant_admin = tenant_admin;
+        }
+        if let Some(permissions) = &self.permissions {
+            account.permissions.clone_from(permissions);
+        }
+        record.updated_at = now;
+    }
+
+    /// True when the changes disable the account (its sessions end in the same step).
+    pub fn disables(&self) -> bool {
+        self.disabled == Some(true)
+    }
 }
 
 /// How a registration went.

@@ -7,6 +7,10 @@ pub enum Entity {
     Account,
     Session,
     SigningKey,
+    Organization,
+    /// An account's place in an organization.
+    Membership,
+    ApiKey,
     /// A row of no more precise kind (a constraint the adapter cannot attribute).
     Record,
 }
@@ -19,6 +23,9 @@ impl std::fmt::Display for Entity {
             Self::Account => "account",
             Self::Session => "session",
             Self::SigningKey => "signing key",
+            Self::Organization => "organization",
+            Self::Membership => "membership",
+            Self::ApiKey => "API key",
             Self::Record => "record",
         })
     }
@@ -34,6 +41,10 @@ pub enum StorageError {
     /// The record to change or delete does not exist.
     #[error("{0} not found")]
     NotFound(Entity),
+    /// The change would leave an organization without an `admin`: refused, also when two
+    /// such changes race (each store decides it atomically).
+    #[error("an organization must keep at least one admin")]
+    LastAdmin,
     /// The store cannot be reached or is not answering; retrying later may work. When the
     /// source is a [`Fault`], its reason may be shown to clients (the readiness check does).
     #[error("storage unavailable")]

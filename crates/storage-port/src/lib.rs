@@ -1,5 +1,5 @@
 //! The storage port: one trait per aggregate (apps, schema versions, users, admins, and for
-//! end-user accounts: accounts, sessions, signing keys), the records
+//! end-user accounts: accounts, sessions, signing keys, organizations, memberships, API keys), the records
 //! they speak in, [`StorageError`], an in-memory implementation, and a conformance suite that
 //! every adapter runs against itself.
 //!
@@ -9,6 +9,7 @@
 mod accounts;
 mod error;
 mod memory;
+mod organizations;
 mod records;
 mod timestamp;
 mod traits;
@@ -18,6 +19,7 @@ pub mod conformance;
 pub use accounts::*;
 pub use error::{Entity, Fault, StorageError};
 pub use memory::MemoryStorage;
+pub use organizations::*;
 pub use records::*;
 pub use timestamp::Timestamp;
 pub use traits::*;

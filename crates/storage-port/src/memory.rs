@@ -21,6 +21,12 @@ struct State {
     /// Per app, by session id.
     sessions: HashMap<String, HashMap<String, SessionRecord>>,
     signing_keys: Vec<SigningKeyRecord>,
+    /// Per app, by organization id.
+    organizations: HashMap<String, BTreeMap<String, OrganizationRecord>>,
+    /// Per app, by (organization id, user id): an organization's members in user id order.
+    memberships: HashMap<String, BTreeMap<(String, String), MembershipRecord>>,
+    /// By key hash.
+    api_keys: HashMap<String, ApiKeyRecord>,
 }
 
 #[derive(Debug, Default)]
@@ -125,6 +131,9 @@ impl AppStore for MemoryStorage {
         state.schemas.remove(app_id);
         state.users.remove(app_id);
         state.sessions.remove(app_id);
+        state.organizations.remove(app_id);
+        state.memberships.remove(app_id);
+        state.api_keys.retain(|_, key| key.app_id != app_id);
         Ok(())
     }
 }
@@ -285,6 +294,9 @@ impl UserStore for MemoryStorage {
                 if let Some(sessions) = state.sessions.get_mut(app_id) {
                     sessions.retain(|_, session| session.user_id != user_id);
                 }
+                if let Some(memberships) = state.memberships.get_mut(app_id) {
+                    memberships.retain(|(_, user), _| user != user_id);
+                }
                 Ok(true)
             }
             None => Ok(false),
@@ -367,15 +379,44 @@ impl AccountStore for MemoryStorage {
         new: &NewAccount,
     ) -> Result<Registered, StorageError> {
         let mut state = self.state();
+        if let Some(joining) = &new.joining {
+            let known = state
+                .organizations
+                .get(app_id)
+                .is_some_and(|orgs| orgs.contains_key(&joining.organization_id));
+            if !known {
+                return Err(StorageError::NotFound(Entity::Organization));
+            }
+        }
+        let state = &mut *state;
         let users = state.users.entry(app_id.to_owned()).or_default();
         let account = |lead_keys: Vec<String>| AccountFields {
             name: new.name.clone(),
-            password_hash: Some(new.password_hash.clone()),
+            password_hash: new.password_hash.clone(),
             credential_version: 1,
+            tenant_admin: new.tenant_admin,
             registered_at: new.now,
             lead_keys,
             ..AccountFields::default()
         };
+        let join =
+            |memberships: &mut HashMap<String, BTreeMap<(String, String), MembershipRecord>>,
+             user_id: &str| {
+                if let Some(joining) = &new.joining {
+                    memberships.entry(app_id.to_owned()).or_default().insert(
+                        (joining.organization_id.clone(), user_id.to_owned()),
+                        MembershipRecord {
+                            app_id: app_id.to_owned(),
+                            organization_id: joining.organization_id.clone(),
+                            user_id: user_id.to_owned(),
+                            role: joining.role,
+                            permissions: joining.permissions.clone(),
+                            created_at: new.now,
+                            updated_at: new.now,
+                        },
+                    );
+                }
+            };
         if let Some(id) = users.id_by_email.get(&new.email).cloned() {
             if users.accounts.contains_key(&id) {
                 return Err(StorageError::Duplicate(Entity::Account));
@@ -396,6 +437,7 @@ impl AccountStore for MemoryStorage {
             record.schema_version = new.schema_version;
             record.updated_at = new.now;
             users.accounts.insert(id.clone(), account(lead_keys));
+            join(&mut state.memberships, &id);
             return Ok(Registered::FromLead(
                 users
                     .account(&id)
@@ -418,6 +460,7 @@ impl AccountStore for MemoryStorage {
         users
             .accounts
             .insert(new.new_id.clone(), account(Vec::new()));
+        join(&mut state.memberships, &new.new_id);
         Ok(Registered::Created(
             users
                 .account(&new.new_id)
@@ -502,6 +545,104 @@ impl AccountStore for MemoryStorage {
             .ok_or(StorageError::NotFound(Entity::Account))
     }
 
+    async fn update_account(
+        &self,
+        app_id: &str,
+        user_id: &str,
+        changes: &AccountChanges,
+        now: Timestamp,
+    ) -> Result<AccountRecord, StorageError> {
+        let mut state = self.state();
+        let state = &mut *state;
+        let users = state
+            .users
+            .get_mut(app_id)
+            .ok_or(StorageError::NotFound(Entity::Account))?;
+        let (Some(record), Some(account)) = (
+            users.by_id.get_mut(user_id),
+            users.accounts.get_mut(user_id),
+        ) else {
+            return Err(StorageError::NotFound(Entity::Account));
+        };
+        changes.apply_to(record, account, now);
+        if changes.disables() {
+            for session in state
+                .sessions
+                .entry(app_id.to_owned())
+                .or_default()
+                .values_mut()
+            {
+                if session.user_id == user_id && session.revoked_at.is_none() {
+                    session.revoked_at = Some(now);
+                }
+            }
+        }
+        users
+            .account(user_id)
+            .ok_or(StorageError::NotFound(Entity::Account))
+    }
+
+    async fn list_accounts(
+        &self,
+        app_id: &str,
+        query: &AccountQuery,
+    ) -> Result<AccountPage, StorageError> {
+        let state = self.state();
+        let Some(users) = state.users.get(app_id) else {
+            return Ok(AccountPage {
+                accounts: Vec::new(),
+                next_cursor: None,
+            });
+        };
+        let memberships = state.memberships.get(app_id);
+        let in_organization = |user_id: &str| match &query.organization_id {
+            None => true,
+            Some(org) => memberships
+                .and_then(|m| m.get(&(org.clone(), user_id.to_owned())))
+                .is_some_and(|m| query.role.is_none_or(|role| m.role == role)),
+        };
+        let limit = query.limit as usize;
+        let mut accounts = Vec::new();
+        let mut next_cursor = None;
+        let after = query.after_id.as_deref().unwrap_or("");
+        for (id, record) in users
+            .by_id
+            .range::<str, _>((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
+        {
+            let Some(account) = users.accounts.get(id) else {
+                continue;
+            };
+            if query
+                .tenant_admin
+                .is_some_and(|want| account.tenant_admin != want)
+                || !in_organization(id)
+                || !query.text.as_deref().is_none_or(|text| {
+                    record.email.to_ascii_lowercase().contains(text)
+                        || account
+                            .name
+                            .as_deref()
+                            .is_some_and(|name| name.to_ascii_lowercase().contains(text))
+                })
+            {
+                continue;
+            }
+            if accounts.len() == limit {
+                next_cursor = accounts
+                    .last()
+                    .map(|last: &AccountRecord| last.user.id.clone());
+                break;
+            }
+            accounts.push(AccountRecord {
+                user: record.clone(),
+                account: account.clone(),
+            });
+        }
+        Ok(AccountPage {
+            accounts,
+            next_cursor,
+        })
+    }
+
     async fn record_login(
         &self,
         app_id: &str,
@@ -566,6 +707,27 @@ impl SessionStore for MemoryStorage {
             return Ok(RotationOutcome::Unknown);
         };
         Ok(rotation.apply_to(session))
+    }
+
+    async fn set_session_organization(
+        &self,
+        app_id: &str,
+        session_id: &str,
+        organization_id: Option<&str>,
+    ) -> Result<bool, StorageError> {
+        let mut state = self.state();
+        match state
+            .sessions
+            .get_mut(app_id)
+            .and_then(|sessions| sessions.get_mut(session_id))
+            .filter(|session| session.revoked_at.is_none())
+        {
+            Some(session) => {
+                session.organization_id = organization_id.map(str::to_owned);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
     }
 
     async fn revoke_session(
@@ -652,5 +814,407 @@ impl SigningKeyStore for MemoryStorage {
             (b.created_at.as_unix_millis(), &b.kid).cmp(&(a.created_at.as_unix_millis(), &a.kid))
         });
         Ok(keys)
+    }
+}
+
+fn is_admin(
+    memberships: &BTreeMap<(String, String), MembershipRecord>,
+    organization_id: &str,
+    except_user: &str,
+) -> bool {
+    memberships
+        .range((organization_id.to_owned(), String::new())..)
+        .take_while(|((org, _), _)| org == organization_id)
+        .any(|((_, user), m)| user != except_user && m.role == MemberRole::Admin)
+}
+
+#[async_trait]
+impl OrganizationStore for MemoryStorage {
+    async fn insert_organization(
+        &self,
+        organization: &OrganizationRecord,
+        creator: Option<&MembershipRecord>,
+    ) -> Result<(), StorageError> {
+        let mut state = self.state();
+        let taken = state
+            .organizations
+            .values()
+            .flat_map(|orgs| orgs.values())
+            .any(|org| {
+                org.id == organization.id
+                    || (org.app_id == organization.app_id && org.slug == organization.slug)
+            });
+        if taken {
+            return Err(StorageError::Duplicate(Entity::Organization));
+        }
+        if let Some(creator) = creator {
+            let known = state
+                .users
+                .get(&organization.app_id)
+                .is_some_and(|users| users.accounts.contains_key(&creator.user_id));
+            if !known {
+                return Err(StorageError::NotFound(Entity::Account));
+            }
+            state
+                .memberships
+                .entry(organization.app_id.clone())
+                .or_default()
+                .insert(
+                    (organization.id.clone(), creator.user_id.clone()),
+                    creator.clone(),
+                );
+        }
+        state
+            .organizations
+            .entry(organization.app_id.clone())
+            .or_default()
+            .insert(organization.id.clone(), organization.clone());
+        Ok(())
+    }
+
+    async fn find_organization(
+        &self,
+        app_id: &str,
+        organization_id: &str,
+    ) -> Result<Option<OrganizationRecord>, StorageError> {
+        Ok(self
+            .state()
+            .organizations
+            .get(app_id)
+            .and_then(|orgs| orgs.get(organization_id))
+            .cloned())
+    }
+
+    async fn list_organizations(
+        &self,
+        app_id: &str,
+        query: &OrganizationQuery,
+    ) -> Result<OrganizationPage, StorageError> {
+        let state = self.state();
+        let after = query.after_id.as_deref().unwrap_or("");
+        let mut organizations: Vec<OrganizationRecord> = state
+            .organizations
+            .get(app_id)
+            .into_iter()
+            .flat_map(|orgs| {
+                orgs.range::<str, _>((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
+            })
+            .map(|(_, org)| org.clone())
+            .take(query.limit as usize + 1)
+            .collect();
+        let next_cursor = if organizations.len() > query.limit as usize {
+            organizations.truncate(query.limit as usize);
+            organizations.last().map(|org| org.id.clone())
+        } else {
+            None
+        };
+        Ok(OrganizationPage {
+            organizations,
+            next_cursor,
+        })
+    }
+
+    async fn organizations_for_domain(
+        &self,
+        app_id: &str,
+        domain: &str,
+    ) -> Result<Vec<OrganizationRecord>, StorageError> {
+        Ok(self
+            .state()
+            .organizations
+            .get(app_id)
+            .into_iter()
+            .flat_map(|orgs| orgs.values())
+            .filter(|org| org.allowed_email_domains.iter().any(|d| d == domain))
+            .cloned()
+            .collect())
+    }
+
+    async fn update_organization(
+        &self,
+        app_id: &str,
+        organization_id: &str,
+        changes: &OrganizationChanges,
+        now: Timestamp,
+    ) -> Result<OrganizationRecord, StorageError> {
+        let mut state = self.state();
+        let orgs = state
+            .organizations
+            .get_mut(app_id)
+            .filter(|orgs| orgs.contains_key(organization_id))
+            .ok_or(StorageError::NotFound(Entity::Organization))?;
+        if let Some(slug) = &changes.slug
+            && orgs
+                .values()
+                .any(|org| org.id != organization_id && &org.slug == slug)
+        {
+            return Err(StorageError::Duplicate(Entity::Organization));
+        }
+        let org = orgs
+            .get_mut(organization_id)
+            .ok_or(StorageError::NotFound(Entity::Organization))?;
+        changes.apply_to(org, now);
+        Ok(org.clone())
+    }
+
+    async fn delete_organization(
+        &self,
+        app_id: &str,
+        organization_id: &str,
+    ) -> Result<bool, StorageError> {
+        let mut state = self.state();
+        let removed = state
+            .organizations
+            .get_mut(app_id)
+            .and_then(|orgs| orgs.remove(organization_id))
+            .is_some();
+        if let Some(memberships) = state.memberships.get_mut(app_id) {
+            memberships.retain(|(org, _), _| org != organization_id);
+        }
+        Ok(removed)
+    }
+}
+
+#[async_trait]
+impl MembershipStore for MemoryStorage {
+    async fn add_membership(&self, membership: &MembershipRecord) -> Result<(), StorageError> {
+        let mut state = self.state();
+        let app_id = &membership.app_id;
+        if !state
+            .organizations
+            .get(app_id)
+            .is_some_and(|orgs| orgs.contains_key(&membership.organization_id))
+        {
+            return Err(StorageError::NotFound(Entity::Organization));
+        }
+        if !state
+            .users
+            .get(app_id)
+            .is_some_and(|users| users.accounts.contains_key(&membership.user_id))
+        {
+            return Err(StorageError::NotFound(Entity::Account));
+        }
+        let memberships = state.memberships.entry(app_id.clone()).or_default();
+        let key = (
+            membership.organization_id.clone(),
+            membership.user_id.clone(),
+        );
+        if memberships.contains_key(&key) {
+            return Err(StorageError::Duplicate(Entity::Membership));
+        }
+        memberships.insert(key, membership.clone());
+        Ok(())
+    }
+
+    async fn find_membership(
+        &self,
+        app_id: &str,
+        organization_id: &str,
+        user_id: &str,
+    ) -> Result<Option<MembershipRecord>, StorageError> {
+        Ok(self
+            .state()
+            .memberships
+            .get(app_id)
+            .and_then(|m| m.get(&(organization_id.to_owned(), user_id.to_owned())))
+            .cloned())
+    }
+
+    async fn list_user_memberships(
+        &self,
+        app_id: &str,
+        user_id: &str,
+    ) -> Result<Vec<Joined>, StorageError> {
+        let state = self.state();
+        let mut joined: Vec<Joined> = state
+            .memberships
+            .get(app_id)
+            .into_iter()
+            .flat_map(|m| m.values())
+            .filter(|m| m.user_id == user_id)
+            .filter_map(|m| {
+                Some(Joined {
+                    organization: state
+                        .organizations
+                        .get(app_id)?
+                        .get(&m.organization_id)?
+                        .clone(),
+                    membership: m.clone(),
+                })
+            })
+            .collect();
+        joined.sort_by(|a, b| {
+            (a.membership.created_at, &a.membership.organization_id)
+                .cmp(&(b.membership.created_at, &b.membership.organization_id))
+        });
+        Ok(joined)
+    }
+
+    async fn list_members(
+        &self,
+        app_id: &str,
+        organization_id: &str,
+        query: &MemberQuery,
+    ) -> Result<MemberPage, StorageError> {
+        let state = self.state();
+        let (Some(memberships), Some(users)) =
+            (state.memberships.get(app_id), state.users.get(app_id))
+        else {
+            return Ok(MemberPage {
+                members: Vec::new(),
+                next_cursor: None,
+            });
+        };
+        let start = (
+            organization_id.to_owned(),
+            query.after_user_id.clone().unwrap_or_default(),
+        );
+        let mut members = Vec::new();
+        let mut next_cursor = None;
+        for ((org, user), membership) in
+            memberships.range((std::ops::Bound::Excluded(start), std::ops::Bound::Unbounded))
+        {
+            if org != organization_id {
+                break;
+            }
+            if query.role.is_some_and(|role| role != membership.role) {
+                continue;
+            }
+            let Some(account) = users.account(user) else {
+                continue;
+            };
+            if members.len() == query.limit as usize {
+                next_cursor = members
+                    .last()
+                    .map(|m: &Member| m.membership.user_id.clone());
+                break;
+            }
+            members.push(Member {
+                membership: membership.clone(),
+                account,
+            });
+        }
+        Ok(MemberPage {
+            members,
+            next_cursor,
+        })
+    }
+
+    async fn update_membership(
+        &self,
+        app_id: &str,
+        organization_id: &str,
+        user_id: &str,
+        changes: &MembershipChanges,
+        now: Timestamp,
+    ) -> Result<MembershipRecord, StorageError> {
+        let mut state = self.state();
+        let memberships = state
+            .memberships
+            .get_mut(app_id)
+            .ok_or(StorageError::NotFound(Entity::Membership))?;
+        let key = (organization_id.to_owned(), user_id.to_owned());
+        let current = memberships
+            .get(&key)
+            .ok_or(StorageError::NotFound(Entity::Membership))?;
+        if changes.demotes(current) && !is_admin(memberships, organization_id, user_id) {
+            return Err(StorageError::LastAdmin);
+        }
+        let membership = memberships
+            .get_mut(&key)
+            .ok_or(StorageError::NotFound(Entity::Membership))?;
+        changes.apply_to(membership, now);
+        Ok(membership.clone())
+    }
+
+    async fn remove_membership(
+        &self,
+        app_id: &str,
+        organization_id: &str,
+        user_id: &str,
+    ) -> Result<bool, StorageError> {
+        let mut state = self.state();
+        let Some(memberships) = state.memberships.get_mut(app_id) else {
+            return Ok(false);
+        };
+        let key = (organization_id.to_owned(), user_id.to_owned());
+        let Some(current) = memberships.get(&key) else {
+            return Ok(false);
+        };
+        if current.role == MemberRole::Admin && !is_admin(memberships, organization_id, user_id) {
+            return Err(StorageError::LastAdmin);
+        }
+        memberships.remove(&key);
+        Ok(true)
+    }
+}
+
+#[async_trait]
+impl ApiKeyStore for MemoryStorage {
+    async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StorageError> {
+        let mut state = self.state();
+        if state.api_keys.contains_key(&key.key_hash)
+            || state.api_keys.values().any(|other| other.id == key.id)
+        {
+            return Err(StorageError::Duplicate(Entity::ApiKey));
+        }
+        state.api_keys.insert(key.key_hash.clone(), key.clone());
+        Ok(())
+    }
+
+    async fn find_api_key_by_hash(
+        &self,
+        key_hash: &str,
+    ) -> Result<Option<ApiKeyRecord>, StorageError> {
+        Ok(self.state().api_keys.get(key_hash).cloned())
+    }
+
+    async fn list_api_keys(&self, app_id: &str) -> Result<Vec<ApiKeyRecord>, StorageError> {
+        let mut keys: Vec<ApiKeyRecord> = self
+            .state()
+            .api_keys
+            .values()
+            .filter(|key| key.app_id == app_id)
+            .cloned()
+            .collect();
+        keys.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+        Ok(keys)
+    }
+
+    async fn revoke_api_key(
+        &self,
+        app_id: &str,
+        key_id: &str,
+        now: Timestamp,
+    ) -> Result<bool, StorageError> {
+        let mut state = self.state();
+        match state
+            .api_keys
+            .values_mut()
+            .find(|key| key.app_id == app_id && key.id == key_id && key.revoked_at.is_none())
+        {
+            Some(key) => {
+                key.revoked_at = Some(now);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn touch_api_key(
+        &self,
+        app_id: &str,
+        key_id: &str,
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
+        let mut state = self.state();
+        if let Some(key) = state
+            .api_keys
+            .values_mut()
+            .find(|key| key.app_id == app_id && key.id == key_id)
+        {
+            key.last_used_at = Some(now);
+        }
+        Ok(())
     }
 }

@@ -1,7 +1,7 @@
 use schema_validation::Schema;
 use serde_json::{Map, Value};
 
-use crate::Timestamp;
+use crate::{AccountSettings, Timestamp};
 
 /// An app (tenant) as stored. `id` is the admin-chosen `sourceAppId`.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,6 +22,8 @@ pub struct AppRecord {
     /// id gets another one, so sessions of a deleted app never count for its successor (whose
     /// `credential_version` starts at 1 again).
     pub incarnation: String,
+    /// Settings of the app's end-user accounts.
+    pub account_settings: AccountSettings,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -34,6 +36,7 @@ pub struct AppChanges {
     pub honeypot_field: Option<Option<String>>,
     pub thank_you_url: Option<Option<String>>,
     pub error_url: Option<Option<String>>,
+    pub account_settings: Option<AccountSettings>,
 }
 
 impl AppChanges {
@@ -54,6 +57,9 @@ impl AppChanges {
         }
         if let Some(url) = &self.error_url {
             app.error_url.clone_from(url);
+        }
+        if let Some(settings) = &self.account_settings {
+            app.account_settings.clone_from(settings);
         }
         app.updated_at = now;
     }

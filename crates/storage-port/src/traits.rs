@@ -33,7 +33,8 @@ pub trait AppStore: Send + Sync {
         now: Timestamp,
     ) -> Result<AppRecord, StorageError>;
 
-    /// Deletes the app with all its schema versions, users and sessions. MUST return `NotFound(Entity::App)`
+    /// Deletes the app with all its schema versions, users, sessions, organizations,
+    /// memberships and API keys. MUST return `NotFound(Entity::App)`
     /// for an unknown id.
     async fn delete_app(&self, app_id: &str) -> Result<(), StorageError>;
 }
@@ -86,7 +87,8 @@ pub trait UserStore: Send + Sync {
     /// pages, even while records are inserted between pages.
     async fn list_users(&self, app_id: &str, query: &UserQuery) -> Result<UserPage, StorageError>;
 
-    /// Erases one record (and, for an account, its sessions); `false` when the app has no
+    /// Erases one record (and, for an account, its sessions and memberships, even when it is an
+    /// organization's last admin: erasure always wins); `false` when the app has no
     /// record with that id.
     async fn delete_user(&self, app_id: &str, user_id: &str) -> Result<bool, StorageError>;
 
@@ -124,7 +126,8 @@ pub trait AccountStore: Send + Sync {
     /// data kept, `new.data` merged over it key by key, the keys it held before and
     /// `new.data` did not set listed in `lead_keys`). MUST return `Duplicate(Entity::Account)`
     /// when the email is already an account, also when two registrations race (exactly one
-    /// wins).
+    /// wins). With `new.joining`, the membership is created in the same step (MUST return
+    /// `NotFound(Entity::Organization)`, storing nothing, when the organization does not exist).
     async fn register_account(
         &self,
         app_id: &str,
@@ -165,6 +168,25 @@ pub trait AccountStore: Send + Sync {
         now: Timestamp,
     ) -> Result<AccountRecord, StorageError>;
 
+    /// Applies an admin's `changes` and sets `updated_at`; disabling revokes every session of
+    /// the account in the same step. MUST return `NotFound(Entity::Account)` for an unknown id
+    /// or a lead.
+    async fn update_account(
+        &self,
+        app_id: &str,
+        user_id: &str,
+        changes: &AccountChanges,
+        now: Timestamp,
+    ) -> Result<AccountRecord, StorageError>;
+
+    /// A page of the app's accounts (never leads) in ascending id order, filtered by `query`.
+    /// MUST NOT skip or repeat accounts across pages.
+    async fn list_accounts(
+        &self,
+        app_id: &str,
+        query: &AccountQuery,
+    ) -> Result<AccountPage, StorageError>;
+
     /// Sets `last_login_at`. MUST return `NotFound(Entity::Account)` for an unknown id.
     async fn record_login(
         &self,
@@ -199,6 +221,15 @@ pub trait SessionStore: Send + Sync {
         session_id: &str,
         rotation: &Rotation,
     ) -> Result<RotationOutcome, StorageError>;
+
+    /// Makes `organization_id` the session's active organization (the caller has checked the
+    /// membership); `false` when the session does not exist or is revoked.
+    async fn set_session_organization(
+        &self,
+        app_id: &str,
+        session_id: &str,
+        organization_id: Option<&str>,
+    ) -> Result<bool, StorageError>;
 
     /// Revokes one session; `false` when it does not exist or was already revoked.
     async fn revoke_session(
@@ -236,6 +267,143 @@ pub trait SigningKeyStore: Send + Sync {
     async fn list_signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StorageError>;
 }
 
+/// Organizations of an app. Deleting an app deletes its organizations.
+#[async_trait]
+pub trait OrganizationStore: Send + Sync {
+    /// Stores a new organization and, in the same step, its creator's membership when given.
+    /// MUST return `Duplicate(Entity::Organization)` when the id or the app's slug is taken,
+    /// also when two creations race, storing nothing.
+    async fn insert_organization(
+        &self,
+        organization: &OrganizationRecord,
+        creator: Option<&MembershipRecord>,
+    ) -> Result<(), StorageError>;
+
+    async fn find_organization(
+        &self,
+        app_id: &str,
+        organization_id: &str,
+    ) -> Result<Option<OrganizationRecord>, StorageError>;
+
+    /// A page of the app's organizations in ascending id order.
+    async fn list_organizations(
+        &self,
+        app_id: &str,
+        query: &OrganizationQuery,
+    ) -> Result<OrganizationPage, StorageError>;
+
+    /// The app's organizations whose `allowed_email_domains` holds `domain`, by id.
+    async fn organizations_for_domain(
+        &self,
+        app_id: &str,
+        domain: &str,
+    ) -> Result<Vec<OrganizationRecord>, StorageError>;
+
+    /// Applies `changes` and sets `updated_at`. MUST return `NotFound(Entity::Organization)` for
+    /// an unknown id and `Duplicate(Entity::Organization)` for a slug another one has.
+    async fn update_organization(
+        &self,
+        app_id: &str,
+        organization_id: &str,
+        changes: &OrganizationChanges,
+        now: Timestamp,
+    ) -> Result<OrganizationRecord, StorageError>;
+
+    /// Deletes the organization and every membership in it; `false` when it does not exist.
+    async fn delete_organization(
+        &self,
+        app_id: &str,
+        organization_id: &str,
+    ) -> Result<bool, StorageError>;
+}
+
+/// Accounts' places in organizations: unique per (organization, user); every organization
+/// with members keeps at least one `admin`. Deleting a user record deletes its memberships.
+#[async_trait]
+pub trait MembershipStore: Send + Sync {
+    /// MUST return `Duplicate(Entity::Membership)` when the user already belongs (also when two
+    /// additions race), `NotFound(Entity::Organization)` for an unknown organization and
+    /// `NotFound(Entity::Account)` for an unknown account or a lead.
+    async fn add_membership(&self, membership: &MembershipRecord) -> Result<(), StorageError>;
+
+    async fn find_membership(
+        &self,
+        app_id: &str,
+        organization_id: &str,
+        user_id: &str,
+    ) -> Result<Option<MembershipRecord>, StorageError>;
+
+    /// The user's memberships with their organizations, the first joined first (by the
+    /// membership's `created_at`, then organization id).
+    async fn list_user_memberships(
+        &self,
+        app_id: &str,
+        user_id: &str,
+    ) -> Result<Vec<Joined>, StorageError>;
+
+    /// A page of the organization's members with their accounts, in ascending user id order.
+    /// MUST NOT skip or repeat members across pages; a deep page costs about what the first does.
+    async fn list_members(
+        &self,
+        app_id: &str,
+        organization_id: &str,
+        query: &MemberQuery,
+    ) -> Result<MemberPage, StorageError>;
+
+    /// Applies `changes` and sets `updated_at`. MUST return `NotFound(Entity::Membership)` when
+    /// there is none, and `LastAdmin` (changing nothing) when it would demote the
+    /// organization's only admin, also when two demotions of its last two admins race.
+    async fn update_membership(
+        &self,
+        app_id: &str,
+        organization_id: &str,
+        user_id: &str,
+        changes: &MembershipChanges,
+        now: Timestamp,
+    ) -> Result<MembershipRecord, StorageError>;
+
+    /// Removes the membership; `false` when there is none. MUST return `LastAdmin` (removing
+    /// nothing) for the organization's only admin, also when two removals race.
+    async fn remove_membership(
+        &self,
+        app_id: &str,
+        organization_id: &str,
+        user_id: &str,
+    ) -> Result<bool, StorageError>;
+}
+
+/// API keys of apps' backends. Deleting an app deletes its keys.
+#[async_trait]
+pub trait ApiKeyStore: Send + Sync {
+    /// MUST return `Duplicate(Entity::ApiKey)` when the id or the key hash is taken.
+    async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StorageError>;
+
+    /// The key with this SHA-256, of any app, active or not.
+    async fn find_api_key_by_hash(
+        &self,
+        key_hash: &str,
+    ) -> Result<Option<ApiKeyRecord>, StorageError>;
+
+    /// Every key of the app, revoked ones too, newest first (by `created_at`, then id).
+    async fn list_api_keys(&self, app_id: &str) -> Result<Vec<ApiKeyRecord>, StorageError>;
+
+    /// Revokes the key; `false` when the app has no such key or it was already revoked.
+    async fn revoke_api_key(
+        &self,
+        app_id: &str,
+        key_id: &str,
+        now: Timestamp,
+    ) -> Result<bool, StorageError>;
+
+    /// Sets `last_used_at` (the domain calls it at most about once a minute per key).
+    async fn touch_api_key(
+        &self,
+        app_id: &str,
+        key_id: &str,
+        now: Timestamp,
+    ) -> Result<(), StorageError>;
+}
+
 /// Everything the service stores, in one place.
 #[async_trait]
 pub trait Storage:
@@ -246,6 +414,9 @@ pub trait Storage:
     + AccountStore
     + SessionStore
     + SigningKeyStore
+    + OrganizationStore
+    + MembershipStore
+    + ApiKeyStore
     + std::fmt::Debug
 {
     /// The readiness check: succeeds when the store answers and can take writes. MUST fail

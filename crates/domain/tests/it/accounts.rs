@@ -29,6 +29,7 @@ fn registration(email: &str) -> Registration {
         password: PASSWORD.into(),
         name: Some("Ada".into()),
         data: None,
+        organization_id: None,
     }
 }
 
@@ -54,13 +55,13 @@ fn codes(error: AccountError) -> Vec<String> {
 async fn a_registration_logs_in_and_the_token_authenticates() {
     let (services, _) = with_site().await;
     let logged_in = register(&services, " Ada@Example.com ").await;
-    assert_eq!(logged_in.account.0.user.email, "ada@example.com");
+    assert_eq!(logged_in.account.record.user.email, "ada@example.com");
     let caller = services
         .accounts
         .authenticate(&logged_in.tokens.access_token, Some("site"))
         .await
         .expect("authenticates");
-    assert_eq!(caller.user_id(), logged_in.account.0.user.id);
+    assert_eq!(caller.user_id(), logged_in.account.record.user.id);
     assert_eq!(caller.claims().aud, "site");
     assert_eq!(caller.claims().exp - caller.claims().iat, 15 * 60);
     assert!(matches!(
@@ -94,6 +95,7 @@ async fn registrations_are_checked_before_anything_is_stored() {
                 .cloned()
                 .unwrap_or_default(),
         ),
+        organization_id: None,
     };
     let error = services
         .accounts
@@ -156,7 +158,7 @@ async fn logins_fail_alike_for_wrong_passwords_unknown_emails_and_leads() {
     ] {
         let outcome = services
             .accounts
-            .login("site", email, password.into(), ClientInfo::default())
+            .login("site", email, password.into(), None, ClientInfo::default())
             .await;
         assert!(
             matches!(outcome, Err(AccountError::InvalidCredentials)),
@@ -169,11 +171,12 @@ async fn logins_fail_alike_for_wrong_passwords_unknown_emails_and_leads() {
             "site",
             "ADA@example.com",
             PASSWORD.into(),
+            None,
             ClientInfo::default(),
         )
         .await
         .expect("login");
-    assert!(logged_in.account.0.account.last_login_at.is_some());
+    assert!(logged_in.account.record.account.last_login_at.is_some());
 }
 
 #[tokio::test]
@@ -182,7 +185,7 @@ async fn refresh_tokens_rotate_with_a_grace_and_a_replay_ends_the_session() {
     let first = register(&services, "ada@example.com").await.tokens;
     let second = services
         .accounts
-        .refresh(&first.refresh_token)
+        .refresh(&first.refresh_token, None)
         .await
         .expect("refresh");
     assert_ne!(
@@ -192,7 +195,7 @@ async fn refresh_tokens_rotate_with_a_grace_and_a_replay_ends_the_session() {
     // Within the grace window the spent token gets the same successor.
     let retried = services
         .accounts
-        .refresh(&first.refresh_token)
+        .refresh(&first.refresh_token, None)
         .await
         .expect("retry within the grace window");
     assert_eq!(
@@ -201,13 +204,13 @@ async fn refresh_tokens_rotate_with_a_grace_and_a_replay_ends_the_session() {
     );
     let third = services
         .accounts
-        .refresh(&second.refresh_token)
+        .refresh(&second.refresh_token, None)
         .await
         .expect("refresh");
     // `second` was replaced just now, so it is within its grace; `first` is two rotations
     // old and unknown.
     assert!(matches!(
-        services.accounts.refresh(&first.refresh_token).await,
+        services.accounts.refresh(&first.refresh_token, None).await,
         Err(AccountError::InvalidToken)
     ));
     services
@@ -218,7 +221,7 @@ async fn refresh_tokens_rotate_with_a_grace_and_a_replay_ends_the_session() {
     for garbage in ["", "x.y.z", "a.b"] {
         let token: SecretString = garbage.into();
         assert!(matches!(
-            services.accounts.refresh(&token).await,
+            services.accounts.refresh(&token, None).await,
             Err(AccountError::InvalidToken)
         ));
     }
@@ -244,17 +247,17 @@ async fn a_replay_after_the_grace_window_revokes_the_session() {
     let first = register(&services, "ada@example.com").await.tokens;
     let second = services
         .accounts
-        .refresh(&first.refresh_token)
+        .refresh(&first.refresh_token, None)
         .await
         .expect("refresh");
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     assert!(matches!(
-        services.accounts.refresh(&first.refresh_token).await,
+        services.accounts.refresh(&first.refresh_token, None).await,
         Err(AccountError::InvalidToken)
     ));
     assert!(
         matches!(
-            services.accounts.refresh(&second.refresh_token).await,
+            services.accounts.refresh(&second.refresh_token, None).await,
             Err(AccountError::InvalidToken)
         ),
         "the whole session ended, the thief's successor with it"
@@ -278,6 +281,7 @@ async fn logout_ends_this_session_or_all() {
             "site",
             "ada@example.com",
             PASSWORD.into(),
+            None,
             ClientInfo::default(),
         )
         .await
@@ -300,7 +304,10 @@ async fn logout_ends_this_session_or_all() {
         Err(AccountError::InvalidToken)
     ));
     assert!(matches!(
-        services.accounts.refresh(&one.tokens.refresh_token).await,
+        services
+            .accounts
+            .refresh(&one.tokens.refresh_token, None)
+            .await,
         Err(AccountError::InvalidToken)
     ));
     let caller = services
@@ -323,6 +330,7 @@ async fn logout_ends_this_session_or_all() {
             "site",
             "ada@example.com",
             PASSWORD.into(),
+            None,
             ClientInfo::default(),
         )
         .await
@@ -355,6 +363,7 @@ async fn a_password_change_ends_every_other_session() {
             "site",
             "ada@example.com",
             PASSWORD.into(),
+            None,
             ClientInfo::default(),
         )
         .await
@@ -402,7 +411,7 @@ async fn a_password_change_ends_every_other_session() {
     assert!(
         services
             .accounts
-            .refresh(&other.tokens.refresh_token)
+            .refresh(&other.tokens.refresh_token, None)
             .await
             .is_err()
     );
@@ -413,7 +422,8 @@ async fn a_password_change_ends_every_other_session() {
                 "site",
                 "ada@example.com",
                 PASSWORD.into(),
-                ClientInfo::default()
+                None,
+                ClientInfo::default(),
             )
             .await
             .is_err()
@@ -424,6 +434,7 @@ async fn a_password_change_ends_every_other_session() {
             "site",
             "ada@example.com",
             "a brand new passphrase".into(),
+            None,
             ClientInfo::default(),
         )
         .await
@@ -451,7 +462,7 @@ async fn a_lead_becomes_the_account_and_its_old_data_stays_hidden_from_it() {
         .expect("lead");
     let logged_in = register(&services, "lead@example.com").await;
     assert_eq!(
-        Value::Object(logged_in.account.0.user.data.clone()),
+        Value::Object(logged_in.account.record.user.data.clone()),
         json!({}),
         "registering someone's address reveals nothing"
     );
@@ -461,9 +472,9 @@ async fn a_lead_becomes_the_account_and_its_old_data_stays_hidden_from_it() {
         .await
         .expect("caller");
     let me = services.accounts.me(&caller).await.expect("me");
-    assert!(me.0.user.data.is_empty());
+    assert!(me.record.user.data.is_empty());
     let stored = storage
-        .find_user("site", &me.0.user.id)
+        .find_user("site", &me.record.user.id)
         .await
         .expect("find")
         .expect("record");
@@ -506,10 +517,10 @@ async fn profiles_change_within_their_rules() {
         .update_me(&caller, good)
         .await
         .expect("good");
-    assert_eq!(changed.0.account.name, None);
-    assert_eq!(changed.0.account.bio.as_deref(), Some("Mathematician"));
+    assert_eq!(changed.record.account.name, None);
+    assert_eq!(changed.record.account.bio.as_deref(), Some("Mathematician"));
     assert_eq!(
-        changed.0.account.avatar_url.as_deref(),
+        changed.record.account.avatar_url.as_deref(),
         Some("https://example.com/a.png")
     );
 }
@@ -541,6 +552,7 @@ async fn the_key_set_publishes_the_signing_key_and_rotation_adds_one() {
             "site",
             "ada@example.com",
             PASSWORD.into(),
+            None,
             ClientInfo::default(),
         )
         .await
@@ -608,7 +620,7 @@ async fn an_expired_access_token_is_told_apart() {
     ));
     let fresh = services
         .accounts
-        .refresh(&tokens.refresh_token)
+        .refresh(&tokens.refresh_token, None)
         .await
         .expect("the refresh token outlives it");
     assert!(!fresh.access_token.is_empty());

@@ -5,6 +5,7 @@ mod admins;
 mod apps;
 mod fake_crypto;
 mod mocks;
+mod organizations;
 mod submission;
 
 use std::sync::Arc;

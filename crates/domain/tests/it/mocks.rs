@@ -45,6 +45,7 @@ pub fn app_record(id: &str, honeypot: Option<&str>) -> AppRecord {
         password_hash: String::new(),
         credential_version: 1,
         incarnation: format!("incarnation-of-{id}"),
+        account_settings: storage_port::AccountSettings::default(),
         created_at: now,
         updated_at: now,
     }

@@ -5,12 +5,14 @@
 use actix_web::HttpRequest;
 use actix_web::HttpResponse;
 use actix_web::web::{Data, Path, Payload, Query};
+use domain::ManagementPermission;
 use domain::SchemaSave;
 use schema_validation::{Schema, SchemaDraft, Violation, Violations};
 use secrecy::ExposeSecret as _;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::account_auth::AppManager;
 use crate::body::{json_object, read_limited};
 use crate::error::{ApiError, ErrorBody};
 use crate::operator_session::CurrentOperator;
@@ -218,9 +220,9 @@ pub async fn rotate_password(
 pub async fn get_schema(
     state: Data<ApiState>,
     app_id: Path<String>,
-    CurrentOperator(operator): CurrentOperator,
+    manager: AppManager,
 ) -> Result<HttpResponse, ApiError> {
-    let access = operator.app_access(&app_id)?;
+    let access = manager.app_access(&app_id, ManagementPermission::ReadSchema)?;
     let current = state.services.apps.current_schema(&access).await?;
     let body = current.map_or_else(
         || {
@@ -273,9 +275,9 @@ pub async fn put_schema(
     state: Data<ApiState>,
     app_id: Path<String>,
     params: Query<SchemaSaveParams>,
-    CurrentOperator(operator): CurrentOperator,
+    manager: AppManager,
 ) -> Result<HttpResponse, ApiError> {
-    let access = operator.app_access(&app_id)?;
+    let access = manager.app_access(&app_id, ManagementPermission::WriteSchema)?;
     let mode = match params.dry_run.as_deref() {
         None | Some("false") => SchemaSave::Save,
         Some("true") => SchemaSave::DryRun,
@@ -431,9 +433,9 @@ fn schema_draft(mut object: Map<String, Value>) -> Result<SchemaDraft, ApiError>
 pub async fn schema_versions(
     state: Data<ApiState>,
     app_id: Path<String>,
-    CurrentOperator(operator): CurrentOperator,
+    manager: AppManager,
 ) -> Result<HttpResponse, ApiError> {
-    let access = operator.app_access(&app_id)?;
+    let access = manager.app_access(&app_id, ManagementPermission::ReadSchema)?;
     let versions = state.services.apps.schema_versions(&access).await?;
     Ok(no_store(HttpResponse::Ok()).json(SchemaVersionsResponse {
         versions: versions

@@ -90,19 +90,6 @@ fn auth_data(logged_in: LoggedIn) -> AuthData {
     }
 }
 
-/// Organizations come with the next issue: until then no organization can be joined.
-fn no_organizations(organization_id: Option<&str>) -> Result<(), ApiError> {
-    match organization_id {
-        Some(_) => Err(ApiError::new(
-            actix_web::http::StatusCode::FORBIDDEN,
-            "organization_access_denied",
-            "No such organization, or it cannot be joined",
-        )
-        .for_accounts()),
-        None => Ok(()),
-    }
-}
-
 /// Register an account on the app named by `x-app-id`, and log it in. An email that a sign-up
 /// already collected becomes the account and keeps its data; until the email is verified, the
 /// account's own reads leave that data out.
@@ -138,12 +125,12 @@ pub async fn register(
         .map_err(ApiError::for_accounts)?;
     let body = json_body(&request, payload).await?;
     let body = RegisterRequest::parse(&body).map_err(ApiError::for_accounts)?;
-    no_organizations(body.organization_id.as_deref())?;
     let registration = Registration {
         email: body.email,
         password: body.password,
         name: body.name,
         data: body.data,
+        organization_id: body.organization_id,
     };
     let logged_in = state
         .services
@@ -186,7 +173,6 @@ pub async fn login(
     let origin = allowed_origin(&state, &request, app_id.as_ref()).await?;
     let body = json_body(&request, payload).await?;
     let body = AccountLoginRequest::parse(&body).map_err(ApiError::for_accounts)?;
-    no_organizations(body.organization_id.as_deref())?;
     let ip = state.client_ip.of_request(&request);
     let attempt = state
         .account_login_limiter
@@ -199,6 +185,7 @@ pub async fn login(
             app_id.as_ref(),
             &body.email,
             body.password,
+            body.organization_id.as_deref(),
             client_info(&state, &request),
         )
         .await;
@@ -242,7 +229,11 @@ pub async fn refresh(
             .refresh(token)
             .map_err(ApiError::for_accounts)?;
         let origin = allowed_origin(&state, &request, &app_id).await?;
-        let tokens = state.services.accounts.refresh(&body.refresh_token).await?;
+        let tokens = state
+            .services
+            .accounts
+            .refresh(&body.refresh_token, body.organization_id.as_deref())
+            .await?;
         return Ok(success(
             HttpResponse::Ok(),
             origin,

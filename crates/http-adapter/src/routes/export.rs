@@ -7,13 +7,13 @@ use std::borrow::Cow;
 use actix_web::HttpResponse;
 use actix_web::http::header;
 use actix_web::web::{Bytes, Data, Path, Query};
-use domain::{AppAccess, RecordError, RecordExport, Services};
+use domain::{AppAccess, ManagementPermission, RecordError, RecordExport, Services};
 use serde::Deserialize;
 use serde_json::Value;
 use storage_port::{Storage, UserRecord};
 
+use crate::account_auth::AppManager;
 use crate::error::{ApiError, ErrorBody};
-use crate::operator_session::CurrentOperator;
 use crate::respond::no_store;
 use crate::responses::UserResponse;
 use crate::state::ApiState;
@@ -90,9 +90,9 @@ pub async fn export_records(
     state: Data<ApiState>,
     app_id: Path<String>,
     params: Query<ExportParams>,
-    CurrentOperator(operator): CurrentOperator,
+    manager: AppManager,
 ) -> Result<HttpResponse, ApiError> {
-    let access = operator.app_access(&app_id)?;
+    let access = manager.app_access(&app_id, ManagementPermission::ReadRecords)?;
     let format = match params.format.as_deref() {
         None | Some("csv") => ExportFormat::Csv,
         Some("ndjson") => ExportFormat::Ndjson,

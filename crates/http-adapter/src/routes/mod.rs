@@ -4,6 +4,7 @@
 //! compares them); and the dashboard's SPA fallback leaves every path of the list's first
 //! segments to the API ([`is_api_path`]).
 
+pub mod api_keys;
 pub mod apps;
 pub mod auth;
 pub mod docs;
@@ -11,8 +12,10 @@ pub mod export;
 pub mod health;
 pub mod me;
 pub mod operators;
+pub mod organizations;
 pub mod public;
 pub mod records;
+pub mod users;
 
 use actix_governor::Governor;
 use actix_web::http::Method;
@@ -42,7 +45,9 @@ const fn route(path: &'static str, methods: &'static [&'static str]) -> ApiRoute
 /// preflight), which the document does not list.
 pub const API_ROUTES: &[ApiRoute] = &[
     // Public: static sites, by `x-app-id`.
-    route("/v1/users", &["POST"]),
+    // (`POST /v1/users` with a bearer credential or API key is an admin creating an account;
+    // `GET /v1/users` lists accounts for one.)
+    route("/v1/users", &["GET", "POST"]),
     route("/v1/schema", &["GET"]),
     route(public::THANKS_PATH, &["GET"]),
     // Health.
@@ -63,6 +68,8 @@ pub const API_ROUTES: &[ApiRoute] = &[
     route("/v1/apps/{appId}/users", &["GET"]),
     route("/v1/apps/{appId}/users/export", &["GET"]),
     route("/v1/apps/{appId}/users/{userId}", &["GET", "DELETE"]),
+    route("/v1/apps/{appId}/api-keys", &["GET", "POST"]),
+    route("/v1/apps/{appId}/api-keys/{keyId}", &["DELETE"]),
     // End-user accounts: bearer tokens (`/v1/auth/*` with `x-app-id`).
     route("/v1/auth/register", &["POST"]),
     route("/v1/auth/login", &["POST"]),
@@ -72,6 +79,12 @@ pub const API_ROUTES: &[ApiRoute] = &[
     route("/v1/users/me/password", &["PUT"]),
     route("/v1/users/me/sessions", &["GET"]),
     route("/v1/users/me/sessions/{id}", &["DELETE"]),
+    // Organizations and the accounts admins manage: bearer tokens or API keys.
+    route("/v1/users/{id}", &["GET", "PUT", "DELETE"]),
+    route("/v1/organizations", &["GET", "POST"]),
+    route("/v1/organizations/{org}", &["GET", "PATCH", "DELETE"]),
+    route("/v1/organizations/{org}/users", &["GET"]),
+    route("/v1/organizations/{org}/users/{user}", &["DELETE"]),
     route("/.well-known/jwks.json", &["GET"]),
     // The document and its viewer.
     route("/openapi.json", &["GET"]),
@@ -143,7 +156,9 @@ fn public_routes(config: &mut web::ServiceConfig, wiring: &Wiring) {
                 .wrap(ip_limit())
                 .wrap(readable_limits())
                 .route(method_route(Method::POST).to(public::submit_user))
-                .route(method_route(Method::OPTIONS).to(cors::preflight))
+                .route(method_route(Method::GET).to(users::list_users))
+                // The accounts' preflight: it also allows `Authorization` for the admin routes.
+                .route(method_route(Method::OPTIONS).to(cors::account_preflight))
                 .default_service(web::to(method_not_allowed)),
         )
         .service(
@@ -194,6 +209,32 @@ fn account_routes(config: &mut web::ServiceConfig) {
         .service(resource("/v1/users/me/password").route(web::put().to(me::change_password)))
         .service(resource("/v1/users/me/sessions").route(web::get().to(me::sessions)))
         .service(resource("/v1/users/me/sessions/{id}").route(web::delete().to(me::end_session)))
+        // After every `/v1/users/me…` route, which `{id}` would otherwise take.
+        .service(
+            resource("/v1/users/{id}")
+                .route(web::get().to(users::get_user))
+                .route(web::put().to(users::update_user))
+                .route(web::delete().to(users::delete_user)),
+        )
+        .service(
+            resource("/v1/organizations")
+                .route(web::get().to(organizations::list_organizations))
+                .route(web::post().to(organizations::create_organization)),
+        )
+        .service(
+            resource("/v1/organizations/{org}")
+                .route(web::get().to(organizations::get_organization))
+                .route(web::patch().to(organizations::update_organization))
+                .route(web::delete().to(organizations::delete_organization)),
+        )
+        .service(
+            resource("/v1/organizations/{org}/users")
+                .route(web::get().to(organizations::list_members)),
+        )
+        .service(
+            resource("/v1/organizations/{org}/users/{user}")
+                .route(web::delete().to(organizations::remove_member)),
+        )
         .service(
             web::resource("/.well-known/jwks.json")
                 .route(web::get().to(auth::jwks))
@@ -290,6 +331,17 @@ fn management_routes(config: &mut web::ServiceConfig, wiring: &Wiring) {
                 web::resource("/{appId}/users/{userId}")
                     .route(web::get().to(records::get_record))
                     .route(web::delete().to(records::delete_record))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/{appId}/api-keys")
+                    .route(web::get().to(api_keys::list_api_keys))
+                    .route(web::post().to(api_keys::create_api_key))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/{appId}/api-keys/{keyId}")
+                    .route(web::delete().to(api_keys::revoke_api_key))
                     .default_service(web::to(method_not_allowed)),
             ),
     );

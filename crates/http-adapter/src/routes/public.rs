@@ -161,6 +161,14 @@ pub async fn submit_user(
     payload: Payload,
     state: Data<ApiState>,
 ) -> HttpResponse {
+    if crate::account_auth::has_credential(&request) {
+        // An admin (bearer token or API key) creating an account: another operation on the
+        // same path, answered in the accounts' envelope. Boxed, so that its future does not
+        // enlarge every public submission's (measured: 10% fewer sign-ups per second inline).
+        return Box::pin(crate::routes::users::create_user(request, payload, state))
+            .await
+            .unwrap_or_else(|error| actix_web::ResponseError::error_response(&error));
+    }
     let kind = match body_kind(&request) {
         Ok(kind) => kind,
         Err(error) => return render_json(&request, Err(error.into())),

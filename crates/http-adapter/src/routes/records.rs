@@ -5,12 +5,12 @@ use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::web::{Data, Path, Query};
 use base64::Engine as _;
-use domain::{AppAccess, RecordListing};
+use domain::{AppAccess, ManagementPermission, RecordListing};
 use serde::Deserialize;
 use storage_port::Timestamp;
 
+use crate::account_auth::AppManager;
 use crate::error::{ApiError, ErrorBody};
-use crate::operator_session::CurrentOperator;
 use crate::respond::no_store;
 use crate::responses::{UserPageResponse, UserResponse};
 use crate::state::ApiState;
@@ -127,9 +127,9 @@ pub async fn list_records(
     state: Data<ApiState>,
     app_id: Path<String>,
     params: Query<ListParams>,
-    CurrentOperator(operator): CurrentOperator,
+    manager: AppManager,
 ) -> Result<HttpResponse, ApiError> {
-    let access = operator.app_access(&app_id)?;
+    let access = manager.app_access(&app_id, ManagementPermission::ReadRecords)?;
     list_page(&state, &access, params.into_inner()).await
 }
 
@@ -151,10 +151,10 @@ pub async fn list_records(
 pub async fn get_record(
     state: Data<ApiState>,
     path: Path<(String, String)>,
-    CurrentOperator(operator): CurrentOperator,
+    manager: AppManager,
 ) -> Result<HttpResponse, ApiError> {
     let (app_id, record_id) = path.into_inner();
-    let access = operator.app_access(&app_id)?;
+    let access = manager.app_access(&app_id, ManagementPermission::ReadRecords)?;
     let record = state.services.records.find(&access, &record_id).await?;
     Ok(no_store(HttpResponse::Ok()).json(UserResponse::from(record)))
 }
@@ -177,10 +177,10 @@ pub async fn get_record(
 pub async fn delete_record(
     state: Data<ApiState>,
     path: Path<(String, String)>,
-    CurrentOperator(operator): CurrentOperator,
+    manager: AppManager,
 ) -> Result<HttpResponse, ApiError> {
     let (app_id, record_id) = path.into_inner();
-    let access = operator.app_access(&app_id)?;
+    let access = manager.app_access(&app_id, ManagementPermission::DeleteRecords)?;
     state.services.records.delete(&access, &record_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

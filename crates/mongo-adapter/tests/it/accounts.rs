@@ -40,6 +40,7 @@ async fn with_app(fresh: &FreshStore) {
             password_hash: "$argon2id$app".to_owned(),
             credential_version: 1,
             incarnation: "incarnation".to_owned(),
+            account_settings: storage_port::AccountSettings::default(),
             created_at: at(0),
             updated_at: at(0),
         })
@@ -51,13 +52,15 @@ fn registration(email: &str) -> NewAccount {
     NewAccount {
         new_id: uuid::Uuid::now_v7().to_string(),
         email: email.to_owned(),
-        password_hash: "$argon2id$ada".to_owned(),
+        password_hash: Some("$argon2id$ada".to_owned()),
         name: Some("Ada".to_owned()),
         data: json!({"plan": "pro"})
             .as_object()
             .cloned()
             .unwrap_or_default(),
         schema_version: 1,
+        tenant_admin: false,
+        joining: None,
         now: at(1_000),
     }
 }

@@ -22,6 +22,7 @@ fn app(id: &str) -> AppRecord {
         password_hash: "$argon2id$placeholder".to_owned(),
         credential_version: 1,
         incarnation: format!("incarnation-of-{id}"),
+        account_settings: storage_port::AccountSettings::default(),
         created_at: at,
         updated_at: at,
     }

@@ -94,4 +94,5 @@ mod conformance {
 mod accounts;
 mod documents;
 mod indexes;
+mod organizations;
 mod outages;

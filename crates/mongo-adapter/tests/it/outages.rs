@@ -75,6 +75,7 @@ async fn operations_fail_unavailable_while_the_server_is_down_and_work_again_aft
         password_hash: "$argon2id$placeholder".to_owned(),
         credential_version: 1,
         incarnation: "first".to_owned(),
+        account_settings: storage_port::AccountSettings::default(),
         created_at: storage_port::Timestamp::from_unix_millis(1_700_000_000_000),
         updated_at: storage_port::Timestamp::from_unix_millis(1_700_000_000_000),
     };

@@ -334,10 +334,12 @@ async fn a_database_of_the_release_before_accounts_migrates_and_keeps_its_rows_a
             &NewAccount {
                 new_id: "unused".to_owned(),
                 email: "ada@example.com".to_owned(),
-                password_hash: "$argon2id$ada".to_owned(),
+                password_hash: Some("$argon2id$ada".to_owned()),
                 name: None,
                 data: serde_json::Map::new(),
                 schema_version: 1,
+                tenant_admin: false,
+                joining: None,
                 now: Timestamp::from_unix_millis(1_800_000_000_000),
             },
         )
@@ -352,4 +354,202 @@ async fn a_database_of_the_release_before_accounts_migrates_and_keeps_its_rows_a
         store.find_account("site-a", &ada.id).await.expect("find"),
         Some(account)
     );
+}
+
+/// The schema as migrations 1 to 5 left it, the last release before organizations, with a
+/// lead, an account, its session and a signing key: frozen here as that release wrote it.
+const SCHEMA_AT_MIGRATION_5: &str = r#"
+CREATE TABLE apps (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, allowed_origins TEXT NOT NULL, honeypot_field TEXT,
+    thank_you_url TEXT, password_hash TEXT NOT NULL, credential_version INTEGER NOT NULL,
+    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+    incarnation TEXT NOT NULL DEFAULT '', id_folded TEXT, error_url TEXT
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX apps_by_folded_id ON apps (id_folded);
+CREATE TABLE schema_versions (
+    app_id TEXT NOT NULL, version INTEGER NOT NULL, definition TEXT NOT NULL,
+    created_at INTEGER NOT NULL, PRIMARY KEY (app_id, version)
+) WITHOUT ROWID;
+CREATE TABLE users (
+    app_id TEXT NOT NULL, id TEXT NOT NULL, email TEXT NOT NULL, data TEXT NOT NULL,
+    schema_version INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+    account_name TEXT, bio TEXT, avatar_url TEXT, password_hash TEXT,
+    email_verified INTEGER NOT NULL DEFAULT 0, credential_version INTEGER NOT NULL DEFAULT 1,
+    disabled INTEGER NOT NULL DEFAULT 0, last_login_at INTEGER, registered_at INTEGER,
+    lead_keys TEXT NOT NULL DEFAULT '[]',
+    PRIMARY KEY (app_id, id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX users_by_email ON users (app_id, email);
+CREATE INDEX users_by_creation ON users (app_id, created_at);
+CREATE TABLE admins (
+    email TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,
+    credential_version INTEGER NOT NULL, created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE sessions (
+    id TEXT PRIMARY KEY, app_id TEXT NOT NULL, user_id TEXT NOT NULL, organization_id TEXT,
+    refresh_hash TEXT NOT NULL, previous_hash TEXT, rotated_at INTEGER, sealed_refresh TEXT,
+    created_at INTEGER NOT NULL, last_used_at INTEGER NOT NULL, idle_expires_at INTEGER NOT NULL,
+    absolute_expires_at INTEGER NOT NULL, user_agent TEXT, client_ip TEXT, revoked_at INTEGER
+) WITHOUT ROWID;
+CREATE INDEX sessions_by_user ON sessions (app_id, user_id);
+CREATE TABLE signing_keys (
+    kid TEXT PRIMARY KEY, algorithm TEXT NOT NULL, public_key TEXT NOT NULL,
+    sealed_private_key TEXT NOT NULL, created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO apps VALUES ('site-a', 'Site', '["https://example.com"]', NULL, NULL, '$argon2id$app', 3,
+    1700000000000, 1700000000001, 'incarnation-a', 'site-a', NULL);
+INSERT INTO users (app_id, id, email, data, schema_version, created_at, updated_at)
+    VALUES ('site-a', '0190b7d2-0000-7000-8000-000000000001', 'lead@example.com', '{"age":40}', 1,
+    1700000000100, 1700000000100);
+INSERT INTO users VALUES ('site-a', '0190b7d2-0000-7000-8000-000000000002', 'ada@example.com',
+    '{"plan":"pro"}', 1, 1700000000200, 1700000000300, 'Ada', 'Mathematician', NULL,
+    '$argon2id$ada', 1, 2, 0, 1700000000400, 1700000000200, '["plan"]');
+INSERT INTO sessions VALUES ('session-1', 'site-a', '0190b7d2-0000-7000-8000-000000000002', NULL,
+    'refresh-hash', NULL, NULL, NULL, 1700000000400, 1700000000400, 1800000000000, 1900000000000,
+    'Firefox', '192.0.2.1', NULL);
+INSERT INTO signing_keys VALUES ('kid-1', 'EdDSA', 'public', 'sealed', 1700000000000);
+INSERT INTO admins VALUES ('root@example.com', 'admin-1', '$argon2id$admin', 1, 1700000000000);
+PRAGMA user_version = 5;
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_of_the_release_before_organizations_migrates_and_keeps_its_rows() {
+    use storage_port::{
+        AccountQuery, AccountSettings, AccountStore, MemberQuery, MemberRole, MembershipRecord,
+        MembershipStore, OrganizationQuery, OrganizationRecord, OrganizationStore, SessionStore,
+        SigningKeyStore, Timestamp,
+    };
+
+    let folder = tempfile::tempdir().expect("temp dir");
+    let path = folder.path().join("users.db");
+    let connection = Connection::open(&path).expect("create");
+    connection
+        .execute_batch(SCHEMA_AT_MIGRATION_5)
+        .expect("a file of migration 5");
+    connection
+        .pragma_update(None, "application_id", APPLICATION_ID)
+        .expect("mark");
+    drop(connection);
+
+    let store = SqliteStorage::open(&SqliteSettings::at(&path)).expect("migrates");
+    assert_eq!(pragma(&path, "user_version"), 6);
+    let app = store.find_app("site-a").await.expect("find").expect("kept");
+    assert_eq!(
+        (app.credential_version, app.incarnation.as_str()),
+        (3, "incarnation-a")
+    );
+    assert_eq!(app.account_settings, AccountSettings::default());
+
+    let ada_id = "0190b7d2-0000-7000-8000-000000000002";
+    let ada = store
+        .find_account("site-a", ada_id)
+        .await
+        .expect("find")
+        .expect("still an account");
+    assert_eq!(ada.account.name.as_deref(), Some("Ada"));
+    assert_eq!(ada.account.bio.as_deref(), Some("Mathematician"));
+    assert_eq!(ada.account.password_hash.as_deref(), Some("$argon2id$ada"));
+    assert!(ada.account.email_verified);
+    assert_eq!(ada.account.credential_version, 2);
+    assert_eq!(ada.account.lead_keys, ["plan"]);
+    assert_eq!(
+        ada.account.last_login_at,
+        Some(Timestamp::from_unix_millis(1_700_000_000_400))
+    );
+    assert!(
+        !ada.account.tenant_admin,
+        "no account was a tenant admin before"
+    );
+    assert!(ada.account.permissions.is_empty());
+    assert_eq!(
+        store
+            .find_account("site-a", "0190b7d2-0000-7000-8000-000000000001")
+            .await
+            .expect("find"),
+        None,
+        "the lead stays a lead"
+    );
+    assert_eq!(store.count_users("site-a").await.expect("count"), 2);
+    let session = store
+        .find_session("site-a", "session-1")
+        .await
+        .expect("find")
+        .expect("kept");
+    assert_eq!(session.user_id, ada_id);
+    assert_eq!(
+        store.list_signing_keys().await.expect("keys")[0].kid,
+        "kid-1"
+    );
+
+    // The accounts index was built over the rows of before: the account is listed, the lead
+    // is not.
+    let listed = store
+        .list_accounts(
+            "site-a",
+            &AccountQuery {
+                limit: 10,
+                after_id: None,
+                text: None,
+                tenant_admin: None,
+                organization_id: None,
+                role: None,
+            },
+        )
+        .await
+        .expect("list");
+    assert_eq!(listed.accounts, std::slice::from_ref(&ada));
+
+    // And the new tables take organizations at once.
+    assert!(
+        store
+            .list_organizations(
+                "site-a",
+                &OrganizationQuery {
+                    limit: 10,
+                    after_id: None
+                }
+            )
+            .await
+            .expect("list")
+            .organizations
+            .is_empty()
+    );
+    let at = Timestamp::from_unix_millis(1_800_000_000_000);
+    store
+        .insert_organization(
+            &OrganizationRecord {
+                id: "org_a".to_owned(),
+                app_id: "site-a".to_owned(),
+                name: "Analytical".to_owned(),
+                slug: "analytical".to_owned(),
+                allowed_email_domains: vec!["example.com".to_owned()],
+                created_at: at,
+                updated_at: at,
+            },
+            Some(&MembershipRecord {
+                app_id: "site-a".to_owned(),
+                organization_id: "org_a".to_owned(),
+                user_id: ada_id.to_owned(),
+                role: MemberRole::Admin,
+                permissions: Vec::new(),
+                created_at: at,
+                updated_at: at,
+            }),
+        )
+        .await
+        .expect("an organization");
+    let members = store
+        .list_members(
+            "site-a",
+            "org_a",
+            &MemberQuery {
+                limit: 10,
+                after_user_id: None,
+                role: None,
+            },
+        )
+        .await
+        .expect("members");
+    assert_eq!(members.members.len(), 1);
+    assert_eq!(members.members[0].account, ada);
 }

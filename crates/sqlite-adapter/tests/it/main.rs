@@ -177,6 +177,7 @@ mod accounts {
                 password_hash: "$argon2id$app".into(),
                 credential_version: 1,
                 incarnation: "inc".into(),
+                account_settings: storage_port::AccountSettings::default(),
                 created_at: at(0),
                 updated_at: at(0),
             })
@@ -188,13 +189,15 @@ mod accounts {
                 &NewAccount {
                     new_id: "0190b7d2-0000-7000-8000-00000000000a".into(),
                     email: "ada@example.com".into(),
-                    password_hash: "$argon2id$ada".into(),
+                    password_hash: Some("$argon2id$ada".into()),
                     name: Some("Ada".into()),
                     data: json!({"plan": "pro"})
                         .as_object()
                         .cloned()
                         .unwrap_or_default(),
                     schema_version: 1,
+                    tenant_admin: false,
+                    joining: None,
                     now: at(1_000),
                 },
             )

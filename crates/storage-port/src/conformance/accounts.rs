@@ -8,24 +8,26 @@ use crate::*;
 
 const T0: i64 = 1_700_000_000_000;
 
-fn at(offset_millis: i64) -> Timestamp {
+pub(super) fn at(offset_millis: i64) -> Timestamp {
     Timestamp::from_unix_millis(T0 + offset_millis)
 }
 
-fn new_account(email: &str, value: Value) -> NewAccount {
+pub(super) fn new_account(email: &str, value: Value) -> NewAccount {
     NewAccount {
         new_id: uuid::Uuid::now_v7().to_string(),
         email: email.to_owned(),
-        password_hash: "$argon2id$first".to_owned(),
+        password_hash: Some("$argon2id$first".to_owned()),
         name: Some("Ada".to_owned()),
         data: data(value),
         schema_version: 1,
+        tenant_admin: false,
+        joining: None,
         now: at(0),
     }
 }
 
 /// A session of `user_id` created at T0, lasting a day idle and a week in all.
-fn session(app_id: &str, id: &str, user_id: &str, refresh_hash: &str) -> SessionRecord {
+pub(super) fn session(app_id: &str, id: &str, user_id: &str, refresh_hash: &str) -> SessionRecord {
     SessionRecord {
         id: id.to_owned(),
         app_id: app_id.to_owned(),
@@ -621,5 +623,64 @@ pub async fn signing_keys_are_kept_newest_first<S: Storage>(store: &S) {
     assert_eq!(
         store.list_signing_keys().await.expect("list"),
         vec![key("k3", 2_000), key("k2", 1_000), key("k1", 0)]
+    );
+}
+
+pub async fn a_session_switches_its_active_organization<S: Storage>(store: &S) {
+    with_app(store, "site").await;
+    with_app(store, "other").await;
+    let user = registered(store, "site", "ada@example.com").await.user.id;
+    store
+        .insert_session(&session("site", "s1", &user, "h1"))
+        .await
+        .expect("insert");
+    assert!(
+        store
+            .set_session_organization("site", "s1", Some("org_a"))
+            .await
+            .expect("switch")
+    );
+    let found = store
+        .find_session("site", "s1")
+        .await
+        .expect("find")
+        .expect("kept");
+    assert_eq!(found.organization_id.as_deref(), Some("org_a"));
+    assert_eq!(found.refresh_hash, "h1", "nothing else changes");
+    assert!(
+        !store
+            .set_session_organization("other", "s1", Some("org_b"))
+            .await
+            .expect("another app's"),
+        "another app cannot reach it"
+    );
+    assert!(
+        store
+            .set_session_organization("site", "s1", None)
+            .await
+            .expect("clear")
+    );
+    let cleared = store
+        .find_session("site", "s1")
+        .await
+        .expect("find")
+        .expect("kept");
+    assert_eq!(cleared.organization_id, None);
+    store
+        .revoke_session("site", "s1", at(5))
+        .await
+        .expect("revoke");
+    assert!(
+        !store
+            .set_session_organization("site", "s1", Some("org_a"))
+            .await
+            .expect("revoked"),
+        "a revoked session stays as it was"
+    );
+    assert!(
+        !store
+            .set_session_organization("site", "nope", Some("org_a"))
+            .await
+            .expect("unknown")
     );
 }

@@ -25,8 +25,10 @@ use serde_json::{Map, Value, json};
 use crate::*;
 
 mod accounts;
+mod organizations;
 
 pub use accounts::*;
+pub use organizations::*;
 
 /// Expands to one `#[tokio::test]` per conformance check. The calling crate needs `tokio` with
 /// the `macros` and `rt-multi-thread` features among its dev-dependencies.
@@ -62,7 +64,18 @@ macro_rules! conformance_tests {
             concurrent_rotations_of_one_token_make_one_successor,
             sessions_are_listed_and_revoked_per_user_and_app,
             deleting_a_record_or_an_app_deletes_its_sessions,
-            signing_keys_are_kept_newest_first
+            signing_keys_are_kept_newest_first,
+            a_session_switches_its_active_organization,
+            organizations_are_created_with_their_admin_and_unique_slugs,
+            organizations_update_list_and_delete_with_their_memberships,
+            memberships_are_unique_even_when_added_together,
+            the_last_admin_cannot_be_demoted_or_removed,
+            racing_demotions_of_the_last_two_admins_leave_one,
+            members_page_by_user_id_with_their_accounts,
+            accounts_are_created_by_admins_into_organizations_and_changed,
+            accounts_list_by_text_role_and_organization,
+            erasing_an_account_or_an_app_removes_memberships_and_keys,
+            api_keys_are_found_by_hash_listed_and_revoked
         );
     };
     // The attributes and the cleanup travel as one token tree each, so that they can be
@@ -95,6 +108,7 @@ fn app(id: &str) -> AppRecord {
         password_hash: "$argon2id$placeholder".to_owned(),
         credential_version: 1,
         incarnation: format!("incarnation-of-{id}"),
+        account_settings: AccountSettings::default(),
         created_at: now,
         updated_at: now,
     }
@@ -187,12 +201,19 @@ pub async fn apps_update_and_rotate_password<S: Storage>(store: &S) {
         honeypot_field: Some(Some("website".into())),
         thank_you_url: Some(Some("https://example.com/thanks".into())),
         error_url: Some(Some("https://example.com/oops".into())),
+        account_settings: Some(AccountSettings {
+            organization_creation: OrganizationCreation::AnyAccount,
+        }),
     };
     let updated = store
         .update_app("site-a", &changes, later)
         .await
         .expect("update");
     assert_eq!(updated.name, "Renamed");
+    assert_eq!(
+        updated.account_settings.organization_creation,
+        OrganizationCreation::AnyAccount
+    );
     assert_eq!(updated.allowed_origins, vec!["*"]);
     assert_eq!(updated.honeypot_field.as_deref(), Some("website"));
     assert_eq!(
