@@ -11,6 +11,10 @@ pub enum Entity {
     /// An account's place in an organization.
     Membership,
     ApiKey,
+    /// A one-time token (verification, reset, invitation).
+    Token,
+    /// A message of the outbox.
+    Message,
     /// A row of no more precise kind (a constraint the adapter cannot attribute).
     Record,
 }
@@ -26,6 +30,8 @@ impl std::fmt::Display for Entity {
             Self::Organization => "organization",
             Self::Membership => "membership",
             Self::ApiKey => "API key",
+            Self::Token => "token",
+            Self::Message => "message",
             Self::Record => "record",
         })
     }

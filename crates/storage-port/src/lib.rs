@@ -8,6 +8,7 @@
 
 mod accounts;
 mod error;
+mod mail;
 mod memory;
 mod organizations;
 mod records;
@@ -18,6 +19,7 @@ pub mod conformance;
 
 pub use accounts::*;
 pub use error::{Entity, Fault, StorageError};
+pub use mail::*;
 pub use memory::MemoryStorage;
 pub use organizations::*;
 pub use records::*;

@@ -27,6 +27,10 @@ struct State {
     memberships: HashMap<String, BTreeMap<(String, String), MembershipRecord>>,
     /// By key hash.
     api_keys: HashMap<String, ApiKeyRecord>,
+    /// One-time tokens by hash.
+    tokens: HashMap<String, OneTimeToken>,
+    /// The outbox by id (UUIDv7: creation order).
+    messages: BTreeMap<String, OutboxMessage>,
 }
 
 #[derive(Debug, Default)]
@@ -1216,5 +1220,176 @@ impl ApiKeyStore for MemoryStorage {
             key.last_used_at = Some(now);
         }
         Ok(())
+    }
+}
+
+#[async_trait]
+impl MailStore for MemoryStorage {
+    async fn issue_token(
+        &self,
+        token: &OneTimeToken,
+        message: &OutboxMessage,
+    ) -> Result<(), StorageError> {
+        let mut state = self.state();
+        if state.tokens.contains_key(&token.token_hash)
+            || state.tokens.values().any(|other| other.id == token.id)
+        {
+            return Err(StorageError::Duplicate(Entity::Token));
+        }
+        if state.messages.contains_key(&message.id) {
+            return Err(StorageError::Duplicate(Entity::Message));
+        }
+        state
+            .tokens
+            .retain(|_, other| other.used_at.is_some() || !token.replaces(other));
+        state.tokens.insert(token.token_hash.clone(), token.clone());
+        state.messages.insert(message.id.clone(), message.clone());
+        Ok(())
+    }
+
+    async fn find_token(&self, token_hash: &str) -> Result<Option<OneTimeToken>, StorageError> {
+        Ok(self.state().tokens.get(token_hash).cloned())
+    }
+
+    async fn consume_token(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<OneTimeToken>, StorageError> {
+        let mut state = self.state();
+        match state
+            .tokens
+            .get_mut(token_hash)
+            .filter(|token| token.is_usable(now))
+        {
+            Some(token) => {
+                token.used_at = Some(now);
+                Ok(Some(token.clone()))
+            }
+            None => Ok(None),
+        }
+    }
+
+    async fn revoke_token(&self, app_id: &str, token_id: &str) -> Result<bool, StorageError> {
+        let mut state = self.state();
+        let before = state.tokens.len();
+        state.tokens.retain(|_, token| {
+            !(token.app_id == app_id && token.id == token_id && token.used_at.is_none())
+        });
+        Ok(state.tokens.len() < before)
+    }
+
+    async fn list_usable_tokens(
+        &self,
+        app_id: &str,
+        purpose: TokenPurpose,
+        organization_id: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Vec<OneTimeToken>, StorageError> {
+        let mut tokens: Vec<OneTimeToken> = self
+            .state()
+            .tokens
+            .values()
+            .filter(|token| {
+                token.app_id == app_id
+                    && token.purpose == purpose
+                    && token.is_usable(now)
+                    && organization_id
+                        .is_none_or(|org| token.organization_id.as_deref() == Some(org))
+            })
+            .cloned()
+            .collect();
+        tokens.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+        Ok(tokens)
+    }
+
+    async fn enqueue_message(&self, message: &OutboxMessage) -> Result<(), StorageError> {
+        let mut state = self.state();
+        if state.messages.contains_key(&message.id) {
+            return Err(StorageError::Duplicate(Entity::Message));
+        }
+        state.messages.insert(message.id.clone(), message.clone());
+        Ok(())
+    }
+
+    async fn claim_messages(&self, claim: &Claim) -> Result<Vec<OutboxMessage>, StorageError> {
+        let mut state = self.state();
+        let mut claimed = Vec::new();
+        for message in state.messages.values_mut() {
+            if claimed.len() >= claim.limit as usize {
+                break;
+            }
+            if message.is_due(claim.now) {
+                message.lease_owner = Some(claim.owner.clone());
+                message.lease_until = Some(claim.lease_until);
+                claimed.push(message.clone());
+            }
+        }
+        Ok(claimed)
+    }
+
+    async fn record_delivery(
+        &self,
+        message_id: &str,
+        owner: &str,
+        delivery: &Delivery,
+    ) -> Result<bool, StorageError> {
+        let mut state = self.state();
+        match state
+            .messages
+            .get_mut(message_id)
+            .filter(|message| message.lease_owner.as_deref() == Some(owner))
+        {
+            Some(message) => {
+                delivery.apply_to(message);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn list_messages(
+        &self,
+        app_id: &str,
+        query: &MessageQuery,
+    ) -> Result<MessagePage, StorageError> {
+        let state = self.state();
+        let mut messages = Vec::new();
+        let mut next_cursor = None;
+        let upper = query
+            .before_id
+            .clone()
+            .map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
+        for (_, message) in state
+            .messages
+            .range::<String, _>((std::ops::Bound::Unbounded, upper))
+            .rev()
+        {
+            if message.app_id != app_id || query.status.is_some_and(|s| s != message.status) {
+                continue;
+            }
+            if messages.len() == query.limit as usize {
+                next_cursor = messages.last().map(|m: &OutboxMessage| m.id.clone());
+                break;
+            }
+            messages.push(message.clone());
+        }
+        Ok(MessagePage {
+            messages,
+            next_cursor,
+        })
+    }
+
+    async fn prune_mail(&self, before: Timestamp) -> Result<u64, StorageError> {
+        let mut state = self.state();
+        let count = state.messages.len();
+        state.messages.retain(|_, message| {
+            message.status == MailStatus::Pending || message.created_at >= before
+        });
+        let pruned = (count - state.messages.len()) as u64;
+        state.tokens.retain(|_, token| {
+            token.created_at >= before || (token.used_at.is_none() && token.expires_at >= before)
+        });
+        Ok(pruned)
     }
 }

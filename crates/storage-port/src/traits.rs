@@ -404,6 +404,73 @@ pub trait ApiKeyStore: Send + Sync {
     ) -> Result<(), StorageError>;
 }
 
+/// One-time tokens and the durable outbox (issue 15). Not yet part of [`Storage`]: the memory
+/// store implements it, SQLite and MongoDB follow, then it joins.
+#[async_trait]
+pub trait MailStore: Send + Sync {
+    /// Stores `token` and, in the same atomic step, `message` (which carries it); an unused
+    /// token that `token` replaces (see [`OneTimeToken::replaces`]) is deleted in that step.
+    /// MUST return `Duplicate(Entity::Token)` when the id or hash is taken, storing nothing.
+    async fn issue_token(
+        &self,
+        token: &OneTimeToken,
+        message: &OutboxMessage,
+    ) -> Result<(), StorageError>;
+
+    /// The token with this hash, used or not (an invitation page shows an expired one as such).
+    async fn find_token(&self, token_hash: &str) -> Result<Option<OneTimeToken>, StorageError>;
+
+    /// Spends the token: when it is usable at `now`, marks it used and returns it; else `None`.
+    /// Of any number of concurrent calls with one hash exactly one gets it.
+    async fn consume_token(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<OneTimeToken>, StorageError>;
+
+    /// Deletes an unused token of the app (revoking an invitation); `false` when there is none.
+    async fn revoke_token(&self, app_id: &str, token_id: &str) -> Result<bool, StorageError>;
+
+    /// The app's usable tokens of `purpose` (for one organization when given), newest first.
+    async fn list_usable_tokens(
+        &self,
+        app_id: &str,
+        purpose: TokenPurpose,
+        organization_id: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Vec<OneTimeToken>, StorageError>;
+
+    /// Stores a message without a token (a test send). MUST return `Duplicate(Entity::Message)`
+    /// when the id is taken.
+    async fn enqueue_message(&self, message: &OutboxMessage) -> Result<(), StorageError>;
+
+    /// Leases up to `claim.limit` messages that are due at `claim.now` (see
+    /// [`OutboxMessage::is_due`]) to `claim.owner` until `claim.lease_until`, oldest first, and
+    /// returns them. Two claims at once never get the same message.
+    async fn claim_messages(&self, claim: &Claim) -> Result<Vec<OutboxMessage>, StorageError>;
+
+    /// Records an attempt's outcome ([`Delivery::apply_to`]) when `owner` still holds the
+    /// message's lease; `false` (changing nothing) when it does not (the lease ran out and
+    /// another sender took the message).
+    async fn record_delivery(
+        &self,
+        message_id: &str,
+        owner: &str,
+        delivery: &Delivery,
+    ) -> Result<bool, StorageError>;
+
+    /// A page of the app's messages, newest first (by id: UUIDv7, creation order).
+    async fn list_messages(
+        &self,
+        app_id: &str,
+        query: &MessageQuery,
+    ) -> Result<MessagePage, StorageError>;
+
+    /// Deletes sent and failed messages created before `before`, and spent or expired tokens
+    /// created before it; returns how many messages went.
+    async fn prune_mail(&self, before: Timestamp) -> Result<u64, StorageError>;
+}
+
 /// Everything the service stores, in one place.
 #[async_trait]
 pub trait Storage:

@@ -25,6 +25,7 @@ use serde_json::{Map, Value, json};
 use crate::*;
 
 mod accounts;
+pub mod mail;
 mod organizations;
 
 pub use accounts::*;
