@@ -12,6 +12,7 @@ mod backup;
 mod checkpoint;
 mod convert;
 mod health;
+mod mail;
 mod migrations;
 mod organizations;
 mod pool;

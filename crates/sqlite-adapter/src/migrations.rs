@@ -168,6 +168,49 @@ CREATE TABLE api_keys (
 ) WITHOUT ROWID;
 CREATE INDEX api_keys_by_app ON api_keys (app_id);
 "#,
+    // One-time tokens and the durable outbox (issue 15). `one_time_tokens_by_address` finds
+    // the unused tokens a new one replaces; the outbox's ids are UUIDv7, so `id` order is
+    // creation order: `outbox_due` serves a sender's claim, `outbox_by_app` an app's pages.
+    r#"
+CREATE TABLE one_time_tokens (
+    id              TEXT PRIMARY KEY,
+    app_id          TEXT NOT NULL,
+    purpose         TEXT NOT NULL,
+    token_hash      TEXT NOT NULL UNIQUE,
+    user_id         TEXT,
+    email           TEXT NOT NULL,
+    organization_id TEXT,
+    role            TEXT,
+    invited_by      TEXT,
+    message         TEXT,
+    created_at      INTEGER NOT NULL,
+    expires_at      INTEGER NOT NULL,
+    used_at         INTEGER
+) WITHOUT ROWID;
+CREATE INDEX one_time_tokens_by_address ON one_time_tokens (app_id, purpose, email);
+
+CREATE TABLE outbox (
+    id              TEXT PRIMARY KEY,
+    app_id          TEXT NOT NULL,
+    kind            TEXT NOT NULL,
+    from_address    TEXT NOT NULL,
+    to_address      TEXT NOT NULL,
+    subject         TEXT NOT NULL,
+    text_body       TEXT NOT NULL,
+    html_body       TEXT NOT NULL,
+    token_id        TEXT,
+    status          TEXT NOT NULL,
+    attempts        INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL,
+    lease_owner     TEXT,
+    lease_until     INTEGER,
+    last_error      TEXT,
+    created_at      INTEGER NOT NULL,
+    sent_at         INTEGER
+) WITHOUT ROWID;
+CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+CREATE INDEX outbox_by_app ON outbox (app_id, id);
+"#,
 ];
 
 /// Refuses, before anything is written to it, a file that is not a database of ours or that a
@@ -320,6 +363,65 @@ mod tests {
                 })
                 .expect("the new table exists");
             assert_eq!(rows, 0);
+        }
+    }
+
+    /// A database as migration 6 (the last before e-mail) left it: an app, an account, an
+    /// organization with its member and an API key, all kept; the mail tables come empty.
+    #[test]
+    fn a_database_at_migration_6_keeps_its_rows_and_gains_empty_mail_tables() {
+        let mut connection = Connection::open_in_memory().expect("open");
+        for sql in &MIGRATIONS[..6] {
+            connection.execute_batch(sql).expect("old schema");
+        }
+        connection
+            .pragma_update(None, "user_version", 6)
+            .expect("version");
+        connection
+            .execute_batch(
+                "INSERT INTO apps (id, name, allowed_origins, password_hash, credential_version, created_at, updated_at, incarnation, id_folded, error_url, account_settings)
+                 VALUES ('site-a', 'App', '[]', 'hash', 2, 1, 2, 'inc', 'site-a', NULL, '{}');
+                 INSERT INTO users (app_id, id, email, data, schema_version, created_at, updated_at, registered_at, password_hash)
+                 VALUES ('site-a', 'u1', 'ada@example.com', '{}', 1, 10, 20, 30, 'pw');
+                 INSERT INTO organizations VALUES ('o1', 'site-a', 'Org', 'org', '[]', 40, 50);
+                 INSERT INTO memberships VALUES ('site-a', 'o1', 'u1', 'admin', '[]', 60, 70);
+                 INSERT INTO api_keys VALUES ('k1', 'site-a', 'Key', 'pre', 'khash', NULL, '[]', NULL, NULL, 80, NULL);",
+            )
+            .expect("old rows");
+        migrate(&mut connection).expect("migrate");
+        let version: usize = connection
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .expect("version");
+        assert_eq!(version, MIGRATIONS.len());
+        let account: (String, i64, String) = connection
+            .query_row(
+                "SELECT email, registered_at, password_hash FROM users WHERE app_id = 'site-a' AND id = 'u1'",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .expect("the account is still there");
+        assert_eq!(account, ("ada@example.com".to_owned(), 30, "pw".to_owned()));
+        let role: String = connection
+            .query_row(
+                "SELECT role FROM memberships WHERE organization_id = 'o1' AND user_id = 'u1'",
+                [],
+                |row| row.get(0),
+            )
+            .expect("the membership is still there");
+        assert_eq!(role, "admin");
+        for (table, expected) in [
+            ("apps", 1),
+            ("organizations", 1),
+            ("api_keys", 1),
+            ("one_time_tokens", 0),
+            ("outbox", 0),
+        ] {
+            let rows: i64 = connection
+                .query_row(&format!("SELECT count(*) FROM {table}"), [], |row| {
+                    row.get(0)
+                })
+                .expect("the table exists");
+            assert_eq!(rows, expected, "{table}");
         }
     }
 

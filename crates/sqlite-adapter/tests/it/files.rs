@@ -432,7 +432,7 @@ async fn a_database_of_the_release_before_organizations_migrates_and_keeps_its_r
     drop(connection);
 
     let store = SqliteStorage::open(&SqliteSettings::at(&path)).expect("migrates");
-    assert_eq!(pragma(&path, "user_version"), 6);
+    assert!(pragma(&path, "user_version") >= 6);
     let app = store.find_app("site-a").await.expect("find").expect("kept");
     assert_eq!(
         (app.credential_version, app.incarnation.as_str()),
@@ -552,4 +552,142 @@ async fn a_database_of_the_release_before_organizations_migrates_and_keeps_its_r
         .expect("members");
     assert_eq!(members.members.len(), 1);
     assert_eq!(members.members[0].account, ada);
+}
+
+/// What migration 6 (organizations) added to a file of migration 5, with a row in each new
+/// table, as the release before e-mail left it.
+const MIGRATION_6_AND_ROWS: &str = r#"
+ALTER TABLE apps ADD COLUMN account_settings TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE users ADD COLUMN tenant_admin INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN permissions TEXT NOT NULL DEFAULT '[]';
+CREATE INDEX users_accounts ON users (app_id, id) WHERE registered_at IS NOT NULL;
+CREATE TABLE organizations (
+    id TEXT PRIMARY KEY, app_id TEXT NOT NULL, name TEXT NOT NULL, slug TEXT NOT NULL,
+    allowed_email_domains TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+    UNIQUE (app_id, slug)
+) WITHOUT ROWID;
+CREATE INDEX organizations_by_app ON organizations (app_id, id);
+CREATE TABLE memberships (
+    app_id TEXT NOT NULL, organization_id TEXT NOT NULL, user_id TEXT NOT NULL, role TEXT NOT NULL,
+    permissions TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+    PRIMARY KEY (app_id, organization_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX memberships_by_user ON memberships (app_id, user_id);
+CREATE INDEX memberships_by_role ON memberships (app_id, organization_id, role, user_id);
+CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY, app_id TEXT NOT NULL, name TEXT NOT NULL, prefix TEXT NOT NULL,
+    key_hash TEXT NOT NULL UNIQUE, role TEXT, permissions TEXT NOT NULL, expires_at INTEGER,
+    last_used_at INTEGER, created_at INTEGER NOT NULL, revoked_at INTEGER
+) WITHOUT ROWID;
+CREATE INDEX api_keys_by_app ON api_keys (app_id);
+UPDATE users SET tenant_admin = 1 WHERE id = '0190b7d2-0000-7000-8000-000000000002';
+INSERT INTO organizations VALUES ('org_a', 'site-a', 'Analytical', 'analytical', '["example.com"]',
+    1700000000500, 1700000000500);
+INSERT INTO memberships VALUES ('site-a', 'org_a', '0190b7d2-0000-7000-8000-000000000002', 'admin',
+    '[]', 1700000000500, 1700000000500);
+INSERT INTO api_keys VALUES ('key-1', 'site-a', 'CI', 'uk_abc', 'key-hash', 'admin', '[]', NULL, NULL,
+    1700000000600, NULL);
+PRAGMA user_version = 6;
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_of_the_release_before_mail_migrates_and_keeps_its_rows() {
+    use storage_port::{
+        AccountStore, ApiKeyStore, Claim, MailStatus, MailStore, MembershipStore, OneTimeToken,
+        OrganizationStore, OutboxMessage, Timestamp, TokenPurpose,
+    };
+
+    let folder = tempfile::tempdir().expect("temp dir");
+    let path = folder.path().join("users.db");
+    let connection = Connection::open(&path).expect("create");
+    connection
+        .execute_batch(SCHEMA_AT_MIGRATION_5)
+        .expect("a file of migration 5");
+    connection
+        .execute_batch(MIGRATION_6_AND_ROWS)
+        .expect("a file of migration 6");
+    connection
+        .pragma_update(None, "application_id", APPLICATION_ID)
+        .expect("mark");
+    drop(connection);
+
+    let store = SqliteStorage::open(&SqliteSettings::at(&path)).expect("migrates");
+    assert!(pragma(&path, "user_version") >= 7);
+    let ada_id = "0190b7d2-0000-7000-8000-000000000002";
+    let ada = store
+        .find_account("site-a", ada_id)
+        .await
+        .expect("find")
+        .expect("kept");
+    assert!(ada.account.tenant_admin);
+    assert_eq!(ada.account.password_hash.as_deref(), Some("$argon2id$ada"));
+    assert_eq!(store.count_users("site-a").await.expect("count"), 2);
+    let organization = store
+        .find_organization("site-a", "org_a")
+        .await
+        .expect("find")
+        .expect("kept");
+    assert_eq!(organization.allowed_email_domains, ["example.com"]);
+    let membership = store
+        .find_membership("site-a", "org_a", ada_id)
+        .await
+        .expect("find")
+        .expect("kept");
+    assert_eq!(membership.role, storage_port::MemberRole::Admin);
+    let key = store
+        .find_api_key_by_hash("key-hash")
+        .await
+        .expect("find")
+        .expect("kept");
+    assert_eq!((key.id.as_str(), key.name.as_str()), ("key-1", "CI"));
+
+    // And the new tables take a token with its message at once.
+    let at = Timestamp::from_unix_millis;
+    let token = OneTimeToken {
+        id: "tok-1".to_owned(),
+        app_id: "site-a".to_owned(),
+        purpose: TokenPurpose::VerifyEmail,
+        token_hash: "hash-1".to_owned(),
+        user_id: Some(ada_id.to_owned()),
+        email: "ada@example.com".to_owned(),
+        organization_id: None,
+        role: None,
+        invited_by: None,
+        message: None,
+        created_at: at(1_800_000_000_000),
+        expires_at: at(1_800_086_400_000),
+        used_at: None,
+    };
+    let message = OutboxMessage {
+        id: "0190b7d2-0000-7000-8000-0000000000aa".to_owned(),
+        app_id: "site-a".to_owned(),
+        kind: "verify_email".to_owned(),
+        from: "no-reply@example.com".to_owned(),
+        to: "ada@example.com".to_owned(),
+        subject: "Verify".to_owned(),
+        text: "link".to_owned(),
+        html: "<p>link</p>".to_owned(),
+        token_id: Some("tok-1".to_owned()),
+        status: MailStatus::Pending,
+        attempts: 0,
+        next_attempt_at: at(1_800_000_000_000),
+        lease_owner: None,
+        lease_until: None,
+        last_error: None,
+        created_at: at(1_800_000_000_000),
+        sent_at: None,
+    };
+    store.issue_token(&token, &message).await.expect("issue");
+    assert_eq!(store.find_token("hash-1").await.expect("find"), Some(token));
+    let claimed = store
+        .claim_messages(&Claim {
+            owner: "sender".to_owned(),
+            now: at(1_800_000_000_001),
+            lease_until: at(1_800_000_030_001),
+            limit: 10,
+        })
+        .await
+        .expect("claim");
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].id, message.id);
 }

@@ -13,6 +13,12 @@ async fn fresh() -> (SqliteStorage, tempfile::TempDir) {
 
 storage_port::conformance_tests!(fresh());
 
+mod mail {
+    use super::*;
+
+    storage_port::mail_conformance_tests!(fresh());
+}
+
 mod durability {
     use storage_port::{AppStore, UserQuery, UserStore};
 
