@@ -14,6 +14,7 @@ use crate::documents::{
     decode,
 };
 use crate::errors::{is_duplicate_key, storage_error, translate};
+use crate::mail::{ONE_TIME_TOKENS, OUTBOX};
 
 fn index(keys: Document, name: &str, unique: bool) -> IndexModel {
     let options = IndexOptions::builder()
@@ -108,6 +109,36 @@ pub(crate) async fn ensure(database: &Database) -> Result<(), StorageError> {
             index(doc! { "keyHash": 1 }, "keyHash_unique", true),
             index(doc! { "appId": 1 }, "appId", false),
         ])
+        .await
+        .map_err(storage_error)?;
+    // A link's token is found by its hash, unique across every app; issuing one deletes the
+    // unused ones of its app, purpose and address.
+    database
+        .collection::<Document>(ONE_TIME_TOKENS)
+        .create_indexes([
+            index(doc! { "tokenHash": 1 }, "tokenHash_unique", true),
+            index(
+                doc! { "appId": 1, "purpose": 1, "email": 1 },
+                "appId_purpose_email",
+                false,
+            ),
+        ])
+        .await
+        .map_err(storage_error)?;
+    // Senders claim due messages; the dashboard pages an app's outbox by id, newest first.
+    let mut outbox_indexes = vec![index(
+        doc! { "status": 1, "nextAttemptAt": 1 },
+        "status_nextAttemptAt",
+        false,
+    )];
+    if compound_id {
+        outbox_indexes.push(index(doc! { "appId": 1, "_id": 1 }, "appId_id", false));
+    } else {
+        outbox_indexes.push(index(doc! { "appId": 1 }, "appId", false));
+    }
+    database
+        .collection::<Document>(OUTBOX)
+        .create_indexes(outbox_indexes)
         .await
         .map_err(storage_error)?;
     // Ids are unique regardless of case. Sparse: apps stored before the field existed have

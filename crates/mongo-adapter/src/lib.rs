@@ -1,8 +1,8 @@
 //! The MongoDB store: one collection per aggregate (`apps`, `schema_versions`, `users` with
 //! the account as a subdocument, `admins`, `sessions`, `signing_keys`, `organizations`,
-//! `memberships`, `api_keys`), typed serde documents
-//! whose `_id` is our own id, indexes created idempotently at start-up, and driver errors
-//! translated into [`StorageError`] by code and kind.
+//! `memberships`, `api_keys`, and for e-mail `one_time_tokens` and `outbox`), typed serde
+//! documents whose `_id` is our own id, indexes created idempotently at start-up, and driver
+//! errors translated into [`StorageError`] by code and kind.
 //!
 //! Writes use only operations that behave alike on MongoDB and on simpler wire-protocol servers:
 //! inserts guarded by unique indexes, whole-document replaces guarded by a `revision`
@@ -16,6 +16,7 @@ mod apps;
 mod documents;
 mod errors;
 mod indexes;
+mod mail;
 mod organizations;
 mod schemas;
 mod users;

@@ -93,6 +93,9 @@ async fn connect_is_idempotent_and_leaves_the_unique_and_range_indexes() {
         ("memberships", &["appId", "userId"][..], false),
         ("api_keys", &["keyHash"][..], true),
         ("api_keys", &["appId"][..], false),
+        ("one_time_tokens", &["tokenHash"][..], true),
+        ("one_time_tokens", &["appId", "purpose", "email"][..], false),
+        ("outbox", &["status", "nextAttemptAt"][..], false),
     ] {
         let indexes = indexes_of(&fresh, collection).await;
         assert!(
