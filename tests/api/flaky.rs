@@ -509,3 +509,74 @@ impl Storage for FlakyStorage {
         }
     }
 }
+
+#[async_trait]
+impl MailStore for FlakyStorage {
+    async fn issue_token(
+        &self,
+        token: &OneTimeToken,
+        message: &OutboxMessage,
+    ) -> Result<(), StorageError> {
+        self.check()?;
+        self.inner.issue_token(token, message).await
+    }
+    async fn find_token(&self, token_hash: &str) -> Result<Option<OneTimeToken>, StorageError> {
+        self.check()?;
+        self.inner.find_token(token_hash).await
+    }
+    async fn consume_token(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<OneTimeToken>, StorageError> {
+        self.check()?;
+        self.inner.consume_token(token_hash, now).await
+    }
+    async fn revoke_token(&self, app_id: &str, token_id: &str) -> Result<bool, StorageError> {
+        self.check()?;
+        self.inner.revoke_token(app_id, token_id).await
+    }
+    async fn list_usable_tokens(
+        &self,
+        app_id: &str,
+        purpose: TokenPurpose,
+        organization_id: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Vec<OneTimeToken>, StorageError> {
+        self.check()?;
+        self.inner
+            .list_usable_tokens(app_id, purpose, organization_id, now)
+            .await
+    }
+    async fn enqueue_message(&self, message: &OutboxMessage) -> Result<(), StorageError> {
+        self.check()?;
+        self.inner.enqueue_message(message).await
+    }
+    async fn claim_messages(&self, claim: &Claim) -> Result<Vec<OutboxMessage>, StorageError> {
+        self.check()?;
+        self.inner.claim_messages(claim).await
+    }
+    async fn record_delivery(
+        &self,
+        message_id: &str,
+        owner: &str,
+        delivery: &Delivery,
+    ) -> Result<bool, StorageError> {
+        self.check()?;
+        self.inner
+            .record_delivery(message_id, owner, delivery)
+            .await
+    }
+    async fn list_messages(
+        &self,
+        app_id: &str,
+        query: &MessageQuery,
+    ) -> Result<MessagePage, StorageError> {
+        self.check()?;
+        self.inner.list_messages(app_id, query).await
+    }
+    async fn prune_mail(&self, before: Timestamp) -> Result<u64, StorageError> {
+        self.check()?;
+        self.inner.prune_mail(before).await
+    }
+}

@@ -404,8 +404,7 @@ pub trait ApiKeyStore: Send + Sync {
     ) -> Result<(), StorageError>;
 }
 
-/// One-time tokens and the durable outbox (issue 15). Not yet part of [`Storage`]: the memory
-/// store implements it, SQLite and MongoDB follow, then it joins.
+/// One-time tokens and the durable outbox (issue 15), on every store.
 #[async_trait]
 pub trait MailStore: Send + Sync {
     /// Stores `token` and, in the same atomic step, `message` (which carries it); an unused
@@ -484,6 +483,7 @@ pub trait Storage:
     + OrganizationStore
     + MembershipStore
     + ApiKeyStore
+    + MailStore
     + std::fmt::Debug
 {
     /// The readiness check: succeeds when the store answers and can take writes. MUST fail

@@ -1,6 +1,5 @@
-//! The conformance checks of one-time tokens and the outbox ([`MailStore`]). They run with
-//! [`mail_conformance_tests!`](crate::mail_conformance_tests) until `MailStore` joins
-//! [`Storage`] (then `conformance_tests!` takes them over).
+//! The conformance checks of one-time tokens and the outbox ([`MailStore`]), run on every store
+//! with [`mail_conformance_tests!`](crate::mail_conformance_tests).
 
 use futures::future::join_all;
 
