@@ -18,6 +18,7 @@ use crate::responses::{
     Deleted, MemberBody, MembersPage, OrganizationBody, OrganizationsPage, Removed, Success,
 };
 use crate::routes::auth::{allowed_origin, json_body, success};
+pub(crate) use crate::routes::records::{encode_cursor, is_record_id as is_user_id};
 use crate::state::ApiState;
 
 /// `limit` and `cursor` of a keyset page.
@@ -51,10 +52,6 @@ pub(crate) fn page_limit(text: Option<&str>) -> Result<u32, ApiError> {
         })
 }
 
-pub(crate) fn encode_cursor(last: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(last)
-}
-
 /// The id a cursor holds, when it holds one `valid` accepts.
 pub(crate) fn decode_cursor(
     cursor: Option<&str>,
@@ -77,11 +74,6 @@ pub(crate) fn decode_cursor(
             )
             .for_accounts()
         })
-}
-
-pub(crate) fn is_user_id(text: &str) -> bool {
-    uuid::Uuid::try_parse(text)
-        .is_ok_and(|id| id.get_version_num() == 7 && id.hyphenated().to_string() == text)
 }
 
 fn is_organization_id(text: &str) -> bool {

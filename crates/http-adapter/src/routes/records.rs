@@ -54,7 +54,7 @@ fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
 }
 
 /// Ours are UUIDv7 in lower-case hyphenated text.
-fn is_record_id(text: &str) -> bool {
+pub(crate) fn is_record_id(text: &str) -> bool {
     uuid::Uuid::try_parse(text)
         .is_ok_and(|id| id.get_version_num() == 7 && id.hyphenated().to_string() == text)
 }
