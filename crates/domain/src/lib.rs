@@ -9,6 +9,7 @@ mod app_cache;
 mod apps;
 mod email;
 mod ids;
+mod mailer;
 mod operators;
 mod organizations;
 mod origins;
@@ -33,6 +34,7 @@ pub use app_cache::{AppCache, AppContext};
 pub use apps::{AppError, AppService, NewApp, SchemaChange, SchemaSave};
 pub use email::{EmailAddress, is_invisible};
 pub use ids::{AppId, new_incarnation};
+pub use mailer::{LogMailer, Mailer, SendError};
 pub use operators::{
     OPERATOR_SESSIONS, Operator, OperatorAuthError, OperatorClaims, OperatorCredentials,
     OperatorRole, OperatorSessionPolicy, OperatorSessions,
