@@ -524,6 +524,14 @@ impl MailStore for FlakyStorage {
         self.check()?;
         self.inner.find_token(token_hash).await
     }
+    async fn find_token_by_id(
+        &self,
+        app_id: &str,
+        token_id: &str,
+    ) -> Result<Option<OneTimeToken>, StorageError> {
+        self.check()?;
+        self.inner.find_token_by_id(app_id, token_id).await
+    }
     async fn consume_token(
         &self,
         token_hash: &str,

@@ -299,6 +299,17 @@ impl MailStore for MongoStorage {
             .transpose()
     }
 
+    async fn find_token_by_id(
+        &self,
+        app_id: &str,
+        token_id: &str,
+    ) -> Result<Option<OneTimeToken>, StorageError> {
+        self.find_token_doc(doc! { "_id": token_id, "appId": app_id })
+            .await?
+            .map(|found| found.record())
+            .transpose()
+    }
+
     async fn consume_token(
         &self,
         token_hash: &str,

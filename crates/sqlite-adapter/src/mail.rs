@@ -201,6 +201,24 @@ impl MailStore for SqliteStorage {
             .await
     }
 
+    async fn find_token_by_id(
+        &self,
+        app_id: &str,
+        token_id: &str,
+    ) -> Result<Option<OneTimeToken>, StorageError> {
+        let (app_id, token_id) = (app_id.to_owned(), token_id.to_owned());
+        self.readers
+            .read(move |connection| {
+                connection
+                    .prepare_cached(&format!(
+                        "SELECT {TOKEN_COLUMNS} FROM one_time_tokens WHERE id = ?1 AND app_id = ?2"
+                    ))?
+                    .query_row([token_id, app_id], token_from_row)
+                    .optional()
+            })
+            .await
+    }
+
     /// One conditional update on the writer: of concurrent calls, the first run changes the
     /// row and the others find it used.
     async fn consume_token(

@@ -97,6 +97,9 @@ pub struct AccountChanges {
     pub disabled: Option<bool>,
     pub tenant_admin: Option<bool>,
     pub permissions: Option<Vec<String>>,
+    /// Set by a verification link or a password reset (the address proved to be theirs);
+    /// verifying also ends the hiding of the lead's data (`lead_keys`).
+    pub email_verified: Option<bool>,
 }
 
 impl AccountChanges {
@@ -113,6 +116,9 @@ impl AccountChanges {
         }
         if let Some(permissions) = &self.permissions {
             account.permissions.clone_from(permissions);
+        }
+        if let Some(verified) = self.email_verified {
+            account.email_verified = verified;
         }
         record.updated_at = now;
     }

@@ -1251,6 +1251,19 @@ impl MailStore for MemoryStorage {
         Ok(self.state().tokens.get(token_hash).cloned())
     }
 
+    async fn find_token_by_id(
+        &self,
+        app_id: &str,
+        token_id: &str,
+    ) -> Result<Option<OneTimeToken>, StorageError> {
+        Ok(self
+            .state()
+            .tokens
+            .values()
+            .find(|token| token.id == token_id && token.app_id == app_id)
+            .cloned())
+    }
+
     async fn consume_token(
         &self,
         token_hash: &str,

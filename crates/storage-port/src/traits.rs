@@ -419,6 +419,15 @@ pub trait MailStore: Send + Sync {
     /// The token with this hash, used or not (an invitation page shows an expired one as such).
     async fn find_token(&self, token_hash: &str) -> Result<Option<OneTimeToken>, StorageError>;
 
+    /// The app's token with this id, used or not; `None` when there is none (never issued,
+    /// replaced, revoked or pruned). The sender asks before delivering a message that carries
+    /// one, so that a link that no longer works is not sent.
+    async fn find_token_by_id(
+        &self,
+        app_id: &str,
+        token_id: &str,
+    ) -> Result<Option<OneTimeToken>, StorageError>;
+
     /// Spends the token: when it is usable at `now`, marks it used and returns it; else `None`.
     /// Of any number of concurrent calls with one hash exactly one gets it.
     async fn consume_token(

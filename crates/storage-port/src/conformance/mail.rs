@@ -288,6 +288,22 @@ pub async fn expired_used_and_revoked_tokens_cannot_be_spent<S: MailStore>(store
             .await
             .expect("another app's")
     );
+    assert_eq!(
+        store
+            .find_token_by_id("site", &invite.id)
+            .await
+            .expect("by id")
+            .map(|found| found.token_hash),
+        Some("hi".to_owned()),
+        "an expired token is still found by its id"
+    );
+    assert_eq!(
+        store
+            .find_token_by_id("other", &invite.id)
+            .await
+            .expect("another app's id"),
+        None
+    );
     assert!(
         store
             .revoke_token("site", &invite.id)
@@ -295,6 +311,14 @@ pub async fn expired_used_and_revoked_tokens_cannot_be_spent<S: MailStore>(store
             .expect("revoke")
     );
     assert!(!store.revoke_token("site", &invite.id).await.expect("again"));
+    assert_eq!(
+        store
+            .find_token_by_id("site", &invite.id)
+            .await
+            .expect("revoked id"),
+        None,
+        "a revoked token is gone"
+    );
     assert_eq!(
         store.consume_token("hi", at(1)).await.expect("revoked"),
         None
@@ -322,6 +346,14 @@ pub async fn expired_used_and_revoked_tokens_cannot_be_spent<S: MailStore>(store
         .await
         .expect("issue");
     store.consume_token("hv", at(5)).await.expect("spend");
+    assert!(
+        store
+            .find_token_by_id("site", &verify.id)
+            .await
+            .expect("spent id")
+            .is_some_and(|found| found.used_at == Some(at(5))),
+        "a spent token is found, used"
+    );
     assert!(!store.revoke_token("site", &verify.id).await.expect("spent"));
     assert!(
         store

@@ -684,6 +684,7 @@ pub async fn accounts_are_created_by_admins_into_organizations_and_changed<S: St
         disabled: Some(true),
         tenant_admin: Some(false),
         permissions: Some(vec!["reports:read".to_owned()]),
+        email_verified: Some(true),
     };
     let changed = store
         .update_account("site", &user, &changes, at(9_000))
@@ -693,6 +694,7 @@ pub async fn accounts_are_created_by_admins_into_organizations_and_changed<S: St
     assert!(changed.account.disabled);
     assert!(!changed.account.tenant_admin);
     assert_eq!(changed.account.permissions, ["reports:read"]);
+    assert!(changed.account.email_verified, "a verification is kept");
     assert_eq!(changed.user.updated_at, at(9_000));
     assert_eq!(
         store.find_account("site", &user).await.expect("find"),
