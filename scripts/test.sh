@@ -4,8 +4,9 @@
 #   - formatting and clippy, clean with -D warnings;
 #   - dependency licenses (cargo-deny, installed from crates.io when missing);
 #   - every Rust test of the workspace, with the MongoDB wire-protocol test server (nx-27017,
-#     from PyPI, in .venv) started for them, so no MongoDB test is skipped, and PyJWT (PyPI, in
-#     .venv) to verify our access tokens independently;
+#     from PyPI, in .venv) and the SMTP test server (scripts/smtp_test_server.py on aiosmtpd,
+#     from PyPI, in .venv) started for them, so no MongoDB or SMTP test is skipped, and PyJWT
+#     (PyPI, in .venv) to verify our access tokens independently;
 #   - schemathesis (PyPI, in .venv) against /openapi.json with an admin session;
 #   - the docs: the API reference is current, every shell and curl sample runs;
 #   - the JavaScript client, the example site and its browser test in Debian's Chromium;
@@ -35,8 +36,8 @@ step "Python packages the Rust tests use (PyJWT verifies our tokens independentl
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check "pyjwt==2.10.1" "cryptography==44.0.0"
 
-step "Rust tests (memory, SQLite and the MongoDB wire-protocol test server)"
-USERS_API_REQUIRE_MONGO=1 bash scripts/with-mongo-test-server.sh cargo test --workspace --locked
+step "Rust tests (memory, SQLite, the MongoDB wire-protocol and the SMTP test servers)"
+USERS_API_REQUIRE_MONGO=1 USERS_API_REQUIRE_SMTP=1 bash scripts/with-smtp-test-server.sh bash scripts/with-mongo-test-server.sh cargo test --workspace --locked
 
 step "schemathesis against /openapi.json, logged in as an admin"
 bash scripts/test-schemathesis.sh target/debug/users-api

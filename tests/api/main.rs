@@ -2,6 +2,7 @@
 
 mod flaky;
 mod helpers;
+mod mailbox;
 
 mod accounts;
 mod api_docs;
