@@ -13,6 +13,7 @@ const OURS: &[&str] = &[
     "sqlite-adapter",
     "mongo-adapter",
     "token-adapter",
+    "mail-adapter",
     "http-adapter",
     "server",
 ];
@@ -63,6 +64,12 @@ fn rules() -> Vec<Rule> {
         // Crypto only: it fills in the domain's TokenCrypto with records of the port.
         Rule {
             krate: "token-adapter",
+            may_use: &["domain", "storage-port"],
+            never: web_and_drivers.clone(),
+        },
+        // SMTP only: it fills in the domain's Mailer.
+        Rule {
+            krate: "mail-adapter",
             may_use: &["domain", "storage-port"],
             never: web_and_drivers.clone(),
         },
