@@ -47,11 +47,16 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 /// ignored unless built with `USERS_API_TEST_MONGO=1` (see `build.rs`), which the script that
 /// starts the server sets; so a missing server is a mistake here, not a reason to skip.
 pub async fn spawn_on_mongodb() -> TestApp {
+    spawn_with(mongodb_settings()).await
+}
+
+/// The test settings on the MongoDB test server, with a database of their own.
+pub fn mongodb_settings() -> Settings {
     let uri = mongo_test_variable("USERS_API_TEST_MONGO_URI");
     let mut settings = test_settings(Backend::Mongodb);
     settings.storage.mongodb.uri = Some(uri);
     settings.storage.mongodb.database = Some(format!("api_test_{}", uuid_like()));
-    spawn_with(settings).await
+    settings
 }
 
 /// A variable the MongoDB test server script sets.

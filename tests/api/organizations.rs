@@ -8,12 +8,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use base64::Engine as _;
-use domain::{AdminAccess, CreatedApiKey, NewApiKey};
+use domain::{AccountSwitches, AdminAccess, CreatedApiKey, NewApiKey};
 use reqwest::Method;
 use serde_json::{Value, json};
-use storage_port::{
-    AccountSettings, AppChanges, MemberRole, MembershipRecord, OrganizationCreation, Timestamp,
-};
+use storage_port::{AppChanges, MemberRole, MembershipRecord, OrganizationCreation, Timestamp};
 
 use crate::helpers::{TestApp, read, signup, spawn_beside, test_settings};
 
@@ -234,11 +232,10 @@ async fn allow_any_account(app: &TestApp, app_id: &str) {
         .apps
         .update_app(
             &AdminAccess::command_line().app(app_id),
-            AppChanges {
-                account_settings: Some(AccountSettings {
-                    organization_creation: OrganizationCreation::AnyAccount,
-                }),
-                ..AppChanges::default()
+            AppChanges::default(),
+            AccountSwitches {
+                organization_creation: Some(OrganizationCreation::AnyAccount),
+                ..AccountSwitches::default()
             },
         )
         .await
@@ -985,11 +982,10 @@ async fn the_organization_creation_setting_decides_who_creates(app: &TestApp) {
         .apps
         .update_app(
             &AdminAccess::command_line().app("site"),
-            AppChanges {
-                account_settings: Some(AccountSettings {
-                    organization_creation: OrganizationCreation::TenantAdmins,
-                }),
-                ..AppChanges::default()
+            AppChanges::default(),
+            AccountSwitches {
+                organization_creation: Some(OrganizationCreation::TenantAdmins),
+                ..AccountSwitches::default()
             },
         )
         .await

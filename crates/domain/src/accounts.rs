@@ -21,11 +21,16 @@ use storage_port::{
     Storage, StorageError, Timestamp,
 };
 
+use crate::mail::Postman;
 use crate::password::HashError;
 use crate::password_policy::check_new_password;
 use crate::permissions::{Authority, Role};
 use crate::tokens::{AccessClaims, TokenCrypto, TokenError};
 use crate::{AppCache, AppContext, AppId, EmailAddress, PasswordHasher};
+
+mod email;
+
+pub use email::{Acceptance, InvitationStatus, InvitationView, VerifiedEmail};
 
 /// How accounts' tokens and sessions behave.
 #[derive(Debug, Clone)]
@@ -90,6 +95,23 @@ pub enum AccountError {
     /// A guest's profile is read-only.
     #[error("this needs {0}")]
     Forbidden(&'static str),
+    /// The app requires a verified address before login (`require_verified_email`).
+    #[error("the email address is not verified")]
+    EmailNotVerified,
+    /// A verification, reset or invitation link that is unknown, used, replaced or expired.
+    #[error("the link is invalid, used or expired; ask for a new one")]
+    LinkInvalid,
+    /// Asked again too soon (a verification resend): try after this.
+    #[error("a message was sent a moment ago; try again later")]
+    TooSoon(Duration),
+    /// An invitation for an address that has an account: its own bearer token must come too.
+    #[error("log in as the invited address's account and send its access token")]
+    LoginRequired,
+    /// An invitation accepted with the token of another account.
+    #[error("the invitation is for another address")]
+    InvitationForAnotherAccount,
+    #[error("the user is already a member")]
+    AlreadyMember,
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error(transparent)]
@@ -252,17 +274,20 @@ pub struct AccountService<S: ?Sized> {
     checked: SessionChecks,
     verified: VerifiedTokens,
     accounts_read: AccountReads,
+    postman: Arc<Postman<S>>,
 }
 
 impl<S: Storage + ?Sized> AccountService<S> {
-    pub fn new(
+    pub(crate) fn new(
         storage: Arc<S>,
         cache: Arc<AppCache>,
         hasher: PasswordHasher,
         crypto: Arc<dyn TokenCrypto>,
         settings: AccountSettings,
+        postman: Arc<Postman<S>>,
     ) -> Self {
         Self {
+            postman,
             storage,
             cache,
             hasher,
@@ -353,24 +378,13 @@ impl<S: Storage + ?Sized> AccountService<S> {
             return Err(AccountError::Invalid(Violations(problems)));
         };
         if let Some(organization_id) = &registration.organization_id {
-            // Until invitations exist, only an address of one of the organization's domains
-            // may name it; the membership starts when the address is verified (an unverified
-            // address proves nothing).
-            // Compared in the ASCII (IDNA) form the organization stores.
-            let domain = email
-                .as_ref()
-                .rsplit('@')
-                .next()
-                .and_then(crate::normalize_domain);
-            let allowed = match domain {
-                Some(domain) => self
-                    .storage
-                    .find_organization(&context.app.id, organization_id)
-                    .await?
-                    .is_some_and(|org| org.allowed_email_domains.contains(&domain)),
-                None => false,
-            };
-            if !allowed {
+            // An address of one of the organization's domains, or one with a pending
+            // invitation there, may name it; the membership starts when the address is
+            // verified (an unverified address proves nothing).
+            if !self
+                .may_join(&context.app.id, organization_id, email.as_ref())
+                .await?
+            {
                 return Err(AccountError::OrganizationAccessDenied);
             }
         }
@@ -393,6 +407,14 @@ impl<S: Storage + ?Sized> AccountService<S> {
             Err(other) => return Err(other.into()),
         };
         tracing::info!(app_id = %context.app.id, user_id = %record.user.id, "account registered");
+        // The account exists whatever happens to its message: a failure here is logged, and
+        // `POST /v1/auth/verify-email/resend` sends another.
+        if let Err(error) = self
+            .send_verification(&context.app, &record, registration.organization_id)
+            .await
+        {
+            tracing::error!(app_id = %context.app.id, user_id = %record.user.id, %error, "the verification message could not be queued");
+        }
         let view = AccountView {
             record,
             memberships: Vec::new(),
@@ -429,6 +451,9 @@ impl<S: Storage + ?Sized> AccountService<S> {
         let Some(mut record) = verified.filter(|record| !record.account.disabled) else {
             return Err(AccountError::InvalidCredentials);
         };
+        if context.app.account_settings.require_verified_email && !record.account.email_verified {
+            return Err(AccountError::EmailNotVerified);
+        }
         let now = Timestamp::now();
         self.storage
             .record_login(&context.app.id, &record.user.id, now)

@@ -147,6 +147,7 @@ impl<S: AppStore + SchemaStore + UserStore + ?Sized> AppService<S> {
         &self,
         access: &AppAccess,
         changes: AppChanges,
+        switches: AccountSwitches,
     ) -> Result<AppRecord, AppError> {
         access.check_changes(&changes)?;
         let app_id = access.app_id();
@@ -162,9 +163,22 @@ impl<S: AppStore + SchemaStore + UserStore + ?Sized> AppService<S> {
         if !problems.is_empty() {
             return Err(AppError::Invalid(Violations(problems)));
         }
-        // Account settings are closed enums: nothing to check.
+        // The switches are closed values: nothing to check. They change the stored account
+        // settings member by member (the mail settings have their own route).
+        let account_settings = if switches.is_empty() {
+            None
+        } else {
+            let mut current = self
+                .storage
+                .find_app(app_id)
+                .await?
+                .ok_or(AppError::NotFound)?
+                .account_settings;
+            switches.apply_to(&mut current);
+            Some(current)
+        };
         let checked = AppChanges {
-            account_settings: changes.account_settings,
+            account_settings,
             ..checked
         };
         let updated = self
@@ -330,6 +344,28 @@ fn is_honeypot_name(text: &str) -> bool {
 }
 
 /// An optional absolute http(s) URL, trimmed; empty text means none.
+/// Which of an app's account switches to change (`PATCH /v1/apps/{id}`); `None` keeps one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AccountSwitches {
+    pub organization_creation: Option<storage_port::OrganizationCreation>,
+    pub require_verified_email: Option<bool>,
+}
+
+impl AccountSwitches {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    fn apply_to(self, settings: &mut storage_port::AccountSettings) {
+        if let Some(value) = self.organization_creation {
+            settings.organization_creation = value;
+        }
+        if let Some(value) = self.require_verified_email {
+            settings.require_verified_email = value;
+        }
+    }
+}
+
 fn checked_url(field: &str, url: &Option<String>, problems: &mut Vec<Violation>) -> Option<String> {
     let url = url.as_deref().map(str::trim).filter(|u| !u.is_empty());
     let well_formed = |u: &str| {

@@ -9,6 +9,7 @@ mod app_cache;
 mod apps;
 mod email;
 mod ids;
+mod mail;
 mod mailer;
 mod operators;
 mod organizations;
@@ -24,23 +25,29 @@ pub mod admins;
 
 pub use access::{AdminAccess, AppAccess, Forbidden, ManagementPermission};
 pub use accounts::{
-    AccountCaller, AccountError, AccountService, AccountSettings, ClientInfo, LoggedIn, OwnAccount,
-    ProfileUpdate, Registration, Tokens, refresh_token_app,
+    Acceptance, AccountCaller, AccountError, AccountService, AccountSettings, ClientInfo,
+    InvitationStatus, InvitationView, LoggedIn, OwnAccount, ProfileUpdate, Registration, Tokens,
+    VerifiedEmail, refresh_token_app,
 };
 pub use api_keys::{
     ApiKeyCaller, ApiKeyError, ApiKeyService, CreatedApiKey, KEY_PREFIX, NewApiKey,
 };
 pub use app_cache::{AppCache, AppContext};
-pub use apps::{AppError, AppService, NewApp, SchemaChange, SchemaSave};
+pub use apps::{AccountSwitches, AppError, AppService, NewApp, SchemaChange, SchemaSave};
 pub use email::{EmailAddress, is_invisible};
 pub use ids::{AppId, new_incarnation};
+pub use mail::{
+    DeliveryPolicy, MailConfig, MailError, MailService, MailSettingsUpdate, OutboxSender, Rendered,
+    Round, TEMPLATE_VARIABLES, TestSend, check_mail_settings, default_template, describe_duration,
+    escape_html, render, template_for,
+};
 pub use mailer::{LogMailer, Mailer, SendError};
 pub use operators::{
     OPERATOR_SESSIONS, Operator, OperatorAuthError, OperatorClaims, OperatorCredentials,
     OperatorRole, OperatorSessionPolicy, OperatorSessions,
 };
 pub use organizations::{
-    Caller, DirectoryError, ManagedUser, NewOrganization, NewUser, OrganizationList,
+    Caller, DirectoryError, ManagedUser, NewInvitation, NewOrganization, NewUser, OrganizationList,
     OrganizationService, OrganizationUpdate, OrganizationView, UserListing, UserUpdate,
     normalize_domain, slug_of,
 };
@@ -70,6 +77,8 @@ pub struct DomainSettings {
     pub operator_sessions: OperatorSessionPolicy,
     /// End-user accounts' tokens and sessions.
     pub accounts: AccountSettings,
+    /// How mail is addressed and how long its links work.
+    pub mail: MailConfig,
 }
 
 impl Default for DomainSettings {
@@ -79,6 +88,7 @@ impl Default for DomainSettings {
             app_cache_ttl: Duration::from_secs(1),
             operator_sessions: OperatorSessionPolicy::default(),
             accounts: AccountSettings::default(),
+            mail: MailConfig::default(),
         }
     }
 }
@@ -96,7 +106,9 @@ pub struct Services<S: ?Sized> {
     pub accounts: AccountService<S>,
     pub organizations: OrganizationService<S>,
     pub api_keys: ApiKeyService<S>,
+    pub mail: MailService<S>,
     pub hasher: PasswordHasher,
+    wake_sender: Arc<tokio::sync::Notify>,
 }
 
 impl<S: Storage + ?Sized> Services<S> {
@@ -108,6 +120,12 @@ impl<S: Storage + ?Sized> Services<S> {
     ) -> Result<Self, password::HashError> {
         let hasher = PasswordHasher::new(&settings.hashing)?;
         let cache = Arc::new(AppCache::new(settings.app_cache_ttl));
+        let wake_sender = Arc::new(tokio::sync::Notify::new());
+        let postman = Arc::new(mail::Postman::new(
+            storage.clone(),
+            settings.mail.clone(),
+            wake_sender.clone(),
+        ));
         Ok(Self {
             submissions: SubmissionService::new(storage.clone(), cache.clone()),
             apps: AppService::new(storage.clone(), cache.clone(), hasher.clone()),
@@ -118,7 +136,12 @@ impl<S: Storage + ?Sized> Services<S> {
                 settings.operator_sessions,
             ),
             records: RecordService::new(storage.clone()),
-            organizations: OrganizationService::new(storage.clone(), cache.clone()),
+            organizations: OrganizationService::new(
+                storage.clone(),
+                cache.clone(),
+                postman.clone(),
+            ),
+            mail: MailService::new(storage.clone(), cache.clone(), postman.clone()),
             api_keys: ApiKeyService::new(storage.clone()),
             accounts: AccountService::new(
                 storage.clone(),
@@ -126,10 +149,27 @@ impl<S: Storage + ?Sized> Services<S> {
                 hasher.clone(),
                 crypto,
                 settings.accounts.clone(),
+                postman,
             ),
             storage,
             hasher,
+            wake_sender,
         })
+    }
+
+    /// The sender of the outbox over this store, delivering through `mailer`; woken whenever a
+    /// service here queues a message. The server runs one per instance.
+    pub fn outbox_sender(
+        &self,
+        mailer: Arc<dyn Mailer>,
+        policy: DeliveryPolicy,
+    ) -> OutboxSender<S> {
+        OutboxSender::new(
+            self.storage.clone(),
+            mailer,
+            policy,
+            self.wake_sender.clone(),
+        )
     }
 
     /// Whether the store answers (the readiness probe).

@@ -17,11 +17,16 @@ use storage_port::{
 
 use crate::accounts::random_text;
 use crate::api_keys::{ApiKeyCaller, check_permissions};
+use crate::mail::{Letter, Postman};
 use crate::permissions::{
     Authority, ORGANIZATIONS_READ, ORGANIZATIONS_WRITE, ROLES_WRITE, Role, USERS_DELETE,
     USERS_READ, USERS_WRITE, Ungrantable,
 };
 use crate::{AccountCaller, AppCache, AppContext, AppId, EmailAddress};
+
+mod invitations;
+
+pub use invitations::NewInvitation;
 
 /// Who is asking: an account (bearer access token) or an app's backend (API key).
 #[derive(Debug, Clone)]
@@ -188,6 +193,7 @@ const MAX_DOMAINS: usize = 20;
 pub struct OrganizationService<S: ?Sized> {
     storage: Arc<S>,
     cache: Arc<AppCache>,
+    postman: Arc<Postman<S>>,
 }
 
 /// The caller with what it holds app-wide.
@@ -205,8 +211,12 @@ impl Acting<'_> {
 }
 
 impl<S: Storage + ?Sized> OrganizationService<S> {
-    pub fn new(storage: Arc<S>, cache: Arc<AppCache>) -> Self {
-        Self { storage, cache }
+    pub(crate) fn new(storage: Arc<S>, cache: Arc<AppCache>, postman: Arc<Postman<S>>) -> Self {
+        Self {
+            storage,
+            cache,
+            postman,
+        }
     }
 
     async fn app(&self, app_id: &str) -> Result<Arc<AppContext>, DirectoryError> {
@@ -721,6 +731,36 @@ impl<S: Storage + ?Sized> OrganizationService<S> {
             send_invite = new.send_invite,
             "account created by an admin"
         );
+        if new.send_invite {
+            // The set-password invitation: accepting it sets the password and verifies the
+            // address (the membership exists already; accepting keeps it).
+            let joined = self
+                .storage
+                .list_user_memberships(acting.app_id, &record.user.id)
+                .await?;
+            let organization = joined.first().map(|j| j.organization.clone());
+            let inviter = acting
+                .account
+                .as_ref()
+                .map(|r| r.account.name.clone().unwrap_or(r.user.email.clone()));
+            self.postman
+                .issue(
+                    &context.app,
+                    storage_port::TokenPurpose::Invitation,
+                    Letter {
+                        email: record.user.email.clone(),
+                        user_id: Some(record.user.id.clone()),
+                        name: record.account.name.clone(),
+                        organization_id: organization.as_ref().map(|o| o.id.clone()),
+                        organization_name: organization.map(|o| o.name),
+                        role: joined.first().map(|j| j.membership.role),
+                        invited_by: caller.user_id().map(str::to_owned),
+                        inviter,
+                        message: None,
+                    },
+                )
+                .await?;
+        }
         let memberships = self
             .storage
             .list_user_memberships(acting.app_id, &record.user.id)

@@ -88,6 +88,14 @@ impl ApiError {
         }
     }
 
+    /// The same error in the management routes' envelope (no `success` member).
+    pub fn for_management(self) -> Self {
+        Self {
+            accounts: false,
+            ..self
+        }
+    }
+
     /// 401: no credential at all.
     pub fn unauthorized() -> Self {
         Self::new(
@@ -106,6 +114,24 @@ impl ApiError {
             "The token is not valid; log in again",
         )
         .for_accounts()
+    }
+
+    /// 403: the app wants a verified address first.
+    pub fn email_not_verified() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "email_not_verified",
+            "Verify your email address first: open the link we sent, or ask for a new one",
+        )
+    }
+
+    /// 409: a membership that exists.
+    pub fn already_member() -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "already_member",
+            "The user is already a member of this organization",
+        )
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -511,11 +537,39 @@ impl From<AccountError> for ApiError {
             ),
             AccountError::OrganizationAccessDenied => Self::organization_access_denied(),
             AccountError::Forbidden(needs) => Self::forbidden_needs(needs),
+            AccountError::EmailNotVerified => Self::email_not_verified(),
+            AccountError::LinkInvalid => Self::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_link",
+                "The link is invalid, used, replaced or expired; ask for a new one",
+            ),
+            AccountError::TooSoon(wait) => Self::rate_limited(wait.as_secs().max(1)),
+            AccountError::LoginRequired => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "login_required",
+                "This address has an account: log in and accept with its access token",
+            ),
+            AccountError::InvitationForAnotherAccount => Self::new(
+                StatusCode::FORBIDDEN,
+                "invitation_for_another_account",
+                "The invitation is for another email address",
+            ),
+            AccountError::AlreadyMember => Self::already_member(),
             AccountError::Storage(error) => Self::storage(error),
             AccountError::Hashing(error) => Self::internal(&error),
             AccountError::Keys(error) => Self::internal(&error),
         }
         .for_accounts()
+    }
+}
+
+impl From<domain::MailError> for ApiError {
+    fn from(error: domain::MailError) -> Self {
+        match error {
+            domain::MailError::Invalid(violations) => Self::validation(violations),
+            domain::MailError::UnknownApp => Self::unknown_app(),
+            domain::MailError::Storage(error) => Self::storage(error),
+        }
     }
 }
 
@@ -538,11 +592,7 @@ impl From<DirectoryError> for ApiError {
             DirectoryError::Unauthenticated => Self::invalid_token(),
             DirectoryError::Forbidden(needs) => Self::forbidden_needs(needs),
             DirectoryError::OrganizationAccessDenied => Self::organization_access_denied(),
-            DirectoryError::EmailNotVerified => Self::new(
-                StatusCode::FORBIDDEN,
-                "email_not_verified",
-                "Verify your email address first",
-            ),
+            DirectoryError::EmailNotVerified => Self::email_not_verified(),
             DirectoryError::NotFound(what) => Self::new(
                 StatusCode::NOT_FOUND,
                 "not_found",
@@ -558,11 +608,7 @@ impl From<DirectoryError> for ApiError {
                 "email_taken",
                 "An account with this email exists",
             ),
-            DirectoryError::AlreadyMember => Self::new(
-                StatusCode::CONFLICT,
-                "already_member",
-                "The user is already a member of this organization",
-            ),
+            DirectoryError::AlreadyMember => Self::already_member(),
             DirectoryError::LastAdmin => Self::new(
                 StatusCode::CONFLICT,
                 "last_admin",

@@ -331,6 +331,8 @@ pub struct UpdateAppRequest {
     /// `tenant_admins`. Owners may change it.
     #[schema(value_type = Option<String>)]
     pub organization_creation: Option<storage_port::OrganizationCreation>,
+    /// Login answers 403 `email_not_verified` until the address is verified. Owners may change it.
+    pub require_verified_email: Option<bool>,
 }
 
 impl UpdateAppRequest {
@@ -356,26 +358,30 @@ impl UpdateAppRequest {
             thank_you_url: members.clearable_text("thankYouUrl")?,
             error_url: members.clearable_text("errorUrl")?,
             organization_creation,
+            require_verified_email: members.flag("requireVerifiedEmail")?,
         };
         members.refuse_unknown()?;
         Ok(request)
     }
 }
 
-impl From<UpdateAppRequest> for AppChanges {
-    fn from(request: UpdateAppRequest) -> Self {
-        Self {
-            name: request.name,
-            allowed_origins: request.allowed_origins,
-            honeypot_field: request.honeypot_field,
-            thank_you_url: request.thank_you_url,
-            error_url: request.error_url,
-            account_settings: request.organization_creation.map(|organization_creation| {
-                storage_port::AccountSettings {
-                    organization_creation,
-                }
-            }),
-        }
+impl UpdateAppRequest {
+    /// The phase-1 changes and the account switches.
+    pub fn split(self) -> (AppChanges, domain::AccountSwitches) {
+        (
+            AppChanges {
+                name: self.name,
+                allowed_origins: self.allowed_origins,
+                honeypot_field: self.honeypot_field,
+                thank_you_url: self.thank_you_url,
+                error_url: self.error_url,
+                account_settings: None,
+            },
+            domain::AccountSwitches {
+                organization_creation: self.organization_creation,
+                require_verified_email: self.require_verified_email,
+            },
+        )
     }
 }
 
@@ -670,6 +676,260 @@ impl CreateApiKeyRequest {
         };
         members.refuse_unknown()?;
         Ok(request)
+    }
+}
+
+/// `POST /v1/auth/verify-email`.
+#[derive(Debug, ToSchema)]
+#[schema(example = json!({"token": "kq3…"}))]
+pub struct VerifyEmailRequest {
+    /// The `token` of the link in the verification e-mail.
+    pub token: String,
+}
+
+impl VerifyEmailRequest {
+    pub fn parse(bytes: &[u8]) -> Result<Self, ApiError> {
+        let mut members = Members::parse(bytes)?;
+        let request = Self {
+            token: members.required_text("token")?,
+        };
+        members.refuse_unknown()?;
+        Ok(request)
+    }
+}
+
+/// `POST /v1/auth/password/forgot`.
+#[derive(Debug, ToSchema)]
+#[schema(example = json!({"email": "ada@example.com"}))]
+pub struct ForgotPasswordRequest {
+    pub email: String,
+}
+
+impl ForgotPasswordRequest {
+    pub fn parse(bytes: &[u8]) -> Result<Self, ApiError> {
+        let mut members = Members::parse(bytes)?;
+        let request = Self {
+            email: members.required_text("email")?,
+        };
+        members.refuse_unknown()?;
+        Ok(request)
+    }
+}
+
+/// `POST /v1/auth/password/reset`.
+#[derive(Debug, ToSchema)]
+#[schema(example = json!({"token": "kq3…", "new_password": "a new long passphrase"}))]
+pub struct ResetPasswordRequest {
+    /// The `token` of the link in the reset e-mail.
+    pub token: String,
+    /// 8 to 128 characters; common passwords are refused.
+    #[schema(value_type = String)]
+    pub new_password: SecretString,
+}
+
+impl ResetPasswordRequest {
+    pub fn parse(bytes: &[u8]) -> Result<Self, ApiError> {
+        let mut members = Members::parse(bytes)?;
+        let request = Self {
+            token: members.required_text("token")?,
+            new_password: members.required_text("new_password")?.into(),
+        };
+        members.refuse_unknown()?;
+        Ok(request)
+    }
+}
+
+/// `POST /v1/organizations/{org}/invites`.
+#[derive(Debug, ToSchema)]
+#[schema(example = json!({"email": "grace@example.com", "role": "member", "message": "Welcome aboard!"}))]
+pub struct InviteRequest {
+    pub email: String,
+    /// `admin`, `member` (the default) or `guest`: one the inviter may grant.
+    pub role: Option<String>,
+    /// Up to 1,000 characters, shown in the e-mail (HTML-escaped).
+    pub message: Option<String>,
+}
+
+impl InviteRequest {
+    pub fn parse(bytes: &[u8]) -> Result<Self, ApiError> {
+        let mut members = Members::parse(bytes)?;
+        let request = Self {
+            email: members.required_text("email")?,
+            role: members.text("role")?,
+            message: members.text("message")?,
+        };
+        members.refuse_unknown()?;
+        Ok(request)
+    }
+}
+
+/// `POST /v1/invites/accept`.
+#[derive(Debug, ToSchema)]
+#[schema(example = json!({"token": "kq3…", "password": "correct horse battery staple", "name": "Grace Hopper"}))]
+pub struct AcceptInviteRequest {
+    /// The `token` of the invitation link.
+    pub token: String,
+    /// Needed when the address has no account with a password yet.
+    #[schema(value_type = Option<String>)]
+    pub password: Option<SecretString>,
+    pub name: Option<String>,
+}
+
+impl AcceptInviteRequest {
+    pub fn parse(bytes: &[u8]) -> Result<Self, ApiError> {
+        let mut members = Members::parse(bytes)?;
+        let request = Self {
+            token: members.required_text("token")?,
+            password: members.text("password")?.map(SecretString::from),
+            name: members.text("name")?,
+        };
+        members.refuse_unknown()?;
+        Ok(request)
+    }
+}
+
+/// One template: `{{variable}}` placeholders (see `GET /v1/apps/{appId}/mail-settings`).
+#[derive(Debug, Clone, ToSchema, serde::Serialize)]
+pub struct TemplateBody {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl TemplateBody {
+    pub fn into_template(self) -> storage_port::MailTemplate {
+        storage_port::MailTemplate {
+            subject: self.subject,
+            text: self.text,
+            html: self.html,
+        }
+    }
+
+    fn from_value(field: &str, value: Value) -> Result<Self, ApiError> {
+        let Value::Object(object) = value else {
+            return Err(ApiError::invalid_field(field, "type", "must be an object"));
+        };
+        let mut members = Members(object);
+        let part = |members: &mut Members, key: &str| {
+            members.text(key)?.ok_or_else(|| {
+                ApiError::invalid_field(&format!("{field}.{key}"), "required", "is required")
+            })
+        };
+        let template = Self {
+            subject: part(&mut members, "subject")?,
+            text: part(&mut members, "text")?,
+            html: part(&mut members, "html")?,
+        };
+        if let Some(key) = members.0.keys().next() {
+            return Err(ApiError::invalid_field(
+                &format!("{field}.{key}"),
+                "unknown",
+                "is not a known member",
+            ));
+        }
+        Ok(template)
+    }
+}
+
+/// `PUT /v1/apps/{appId}/mail-settings`: the whole settings; absent members take the defaults.
+#[derive(Debug, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "senderName": "Acme",
+    "verifyEmailUrl": "https://www.acme.example/verify",
+    "resetPasswordUrl": "https://www.acme.example/reset",
+    "acceptInviteUrl": "https://www.acme.example/join",
+    "templates": {"invitation": {"subject": "Join {{organization_name}}", "text": "{{inviter}} invites you: {{link}}", "html": "<p>{{inviter}} invites you: <a href=\"{{link}}\">join</a></p>"}}
+}))]
+pub struct MailSettingsRequest {
+    /// The sender's display name (default: the app's name); the address is the service's.
+    pub sender_name: Option<String>,
+    /// Where each link leads (it gets `?token=`); default: the service's own small pages.
+    pub verify_email_url: Option<String>,
+    pub reset_password_url: Option<String>,
+    pub accept_invite_url: Option<String>,
+    /// Templates replacing the built-in ones: `verify_email`, `reset_password`, `invitation`.
+    #[schema(value_type = Option<Object>)]
+    pub templates: Option<std::collections::BTreeMap<String, TemplateBody>>,
+}
+
+impl MailSettingsRequest {
+    pub fn parse(bytes: &[u8]) -> Result<Self, ApiError> {
+        let mut members = Members::parse(bytes)?;
+        let mut request = Self {
+            sender_name: members.text("senderName")?,
+            verify_email_url: members.text("verifyEmailUrl")?,
+            reset_password_url: members.text("resetPasswordUrl")?,
+            accept_invite_url: members.text("acceptInviteUrl")?,
+            templates: None,
+        };
+        if let Some(templates) = members.object("templates")? {
+            let mut parsed = std::collections::BTreeMap::new();
+            for (kind, value) in templates {
+                let template = TemplateBody::from_value(&format!("templates.{kind}"), value)?;
+                parsed.insert(kind, template);
+            }
+            request.templates = Some(parsed);
+        }
+        members.refuse_unknown()?;
+        Ok(request)
+    }
+
+    pub fn into_settings(self) -> storage_port::MailSettings {
+        storage_port::MailSettings {
+            sender_name: self.sender_name,
+            verify_email_url: self.verify_email_url,
+            reset_password_url: self.reset_password_url,
+            accept_invite_url: self.accept_invite_url,
+            templates: self
+                .templates
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(kind, template)| (kind, template.into_template()))
+                .collect(),
+        }
+    }
+}
+
+/// `POST /v1/apps/{appId}/mail-settings/preview` and `POST /v1/apps/{appId}/mail/test`.
+#[derive(Debug, ToSchema)]
+#[schema(example = json!({"kind": "invitation", "to": "me@example.com"}))]
+pub struct MailTryRequest {
+    /// `verify_email`, `reset_password` or `invitation`.
+    pub kind: String,
+    /// The test send's recipient (required there, refused in a preview).
+    pub to: Option<String>,
+    /// An unsaved template to try instead of the app's.
+    pub template: Option<TemplateBody>,
+}
+
+impl MailTryRequest {
+    /// `with_recipient`: `to` is required (a test send), else refused (a preview).
+    pub fn parse(bytes: &[u8], with_recipient: bool) -> Result<Self, ApiError> {
+        let mut members = Members::parse(bytes)?;
+        let kind = members.required_text("kind")?;
+        let to = if with_recipient {
+            Some(members.required_text("to")?)
+        } else {
+            None
+        };
+        let template = match members.0.remove("template") {
+            None | Some(Value::Null) => None,
+            Some(value) => Some(TemplateBody::from_value("template", value)?),
+        };
+        members.refuse_unknown()?;
+        Ok(Self { kind, to, template })
+    }
+
+    /// What `kind` names.
+    pub fn purpose(&self) -> Result<storage_port::TokenPurpose, ApiError> {
+        storage_port::TokenPurpose::parse(&self.kind).ok_or_else(|| {
+            ApiError::invalid_field(
+                "kind",
+                "enum",
+                "must be verify_email, reset_password or invitation",
+            )
+        })
     }
 }
 

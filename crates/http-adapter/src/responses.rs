@@ -145,6 +145,8 @@ pub struct AppResponse {
     /// Who may create organizations: `verified_accounts`, `any_account` or `tenant_admins`.
     #[schema(example = "verified_accounts")]
     pub organization_creation: String,
+    /// Login answers 403 `email_not_verified` until the address is verified.
+    pub require_verified_email: bool,
     pub created_at: String,
     pub updated_at: String,
     /// The app's number of user records: in `GET /v1/apps` and `GET /v1/apps/{appId}`.
@@ -166,6 +168,7 @@ impl AppResponse {
                 .organization_creation
                 .as_str()
                 .to_owned(),
+            require_verified_email: app.account_settings.require_verified_email,
             created_at: app.created_at.to_rfc3339(),
             updated_at: app.updated_at.to_rfc3339(),
             user_count,
@@ -665,4 +668,266 @@ pub struct Deleted {
 pub struct Removed {
     /// Always `true`.
     pub removed: bool,
+}
+
+/// `POST /v1/auth/verify-email`'s answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EmailVerifiedBody {
+    #[schema(example = "ada@example.com")]
+    pub email: String,
+    /// Always `true`.
+    pub email_verified: bool,
+    /// Organizations joined on the way (the email's domain, or the one named at registration).
+    pub joined_organizations: Vec<String>,
+}
+
+/// The answer of a request that queues mail (or, for an unknown address, pretends to).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MailQueued {
+    /// `POST /v1/auth/verify-email/resend`: `false` when the address was verified already.
+    pub sent: bool,
+    #[schema(example = "If an account exists for this address, a link is on its way.")]
+    pub message: String,
+}
+
+/// `POST /v1/auth/password/reset`'s answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasswordReset {
+    /// Always `true`; every session of the account has ended: log in with the new password.
+    pub password_reset: bool,
+}
+
+/// A pending invitation, as its organization's admins see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvitationBody {
+    /// What `DELETE /v1/organizations/{org}/invites/{id}` takes.
+    pub id: String,
+    pub organization_id: Option<String>,
+    #[schema(example = "grace@example.com")]
+    pub email: String,
+    #[schema(example = "member")]
+    pub role: String,
+    /// The inviting account's id (absent for an API key).
+    pub invited_by: Option<String>,
+    pub message: Option<String>,
+    #[schema(value_type = String, example = "2026-11-23T10:53:49.123Z")]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, example = "2026-11-30T10:53:49.123Z")]
+    pub expires_at: Timestamp,
+}
+
+impl From<storage_port::OneTimeToken> for InvitationBody {
+    fn from(token: storage_port::OneTimeToken) -> Self {
+        Self {
+            id: token.id,
+            organization_id: token.organization_id,
+            email: token.email,
+            role: token
+                .role
+                .unwrap_or(storage_port::MemberRole::Member)
+                .as_str()
+                .to_owned(),
+            invited_by: token.invited_by,
+            message: token.message,
+            created_at: token.created_at,
+            expires_at: token.expires_at,
+        }
+    }
+}
+
+/// `GET /v1/organizations/{org}/invites`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvitationList {
+    pub invites: Vec<InvitationBody>,
+}
+
+/// `GET /v1/invites/{token}`: what an accept page shows.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvitationInfo {
+    pub app_id: String,
+    pub app_name: String,
+    pub organization_id: Option<String>,
+    pub organization_name: Option<String>,
+    pub email: String,
+    pub role: String,
+    /// The inviter's name or address.
+    pub inviter: Option<String>,
+    pub message: Option<String>,
+    #[schema(value_type = String)]
+    pub expires_at: Timestamp,
+    /// `pending`, `accepted` or `expired`.
+    pub status: String,
+    /// The address has an account with a password: accept while logged in as it.
+    pub account_exists: bool,
+}
+
+impl From<domain::InvitationView> for InvitationInfo {
+    fn from(view: domain::InvitationView) -> Self {
+        let token = view.token;
+        Self {
+            app_id: token.app_id,
+            app_name: view.app_name,
+            organization_id: token.organization_id,
+            organization_name: view.organization_name,
+            email: token.email,
+            role: token
+                .role
+                .unwrap_or(storage_port::MemberRole::Member)
+                .as_str()
+                .to_owned(),
+            inviter: view.inviter,
+            message: token.message,
+            expires_at: token.expires_at,
+            status: view.status.as_str().to_owned(),
+            account_exists: view.account_exists,
+        }
+    }
+}
+
+/// A template variable.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TemplateVariable {
+    pub name: String,
+    pub description: String,
+}
+
+/// `GET`/`PUT /v1/apps/{appId}/mail-settings`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MailSettingsResponse {
+    pub sender_name: Option<String>,
+    pub verify_email_url: Option<String>,
+    pub reset_password_url: Option<String>,
+    pub accept_invite_url: Option<String>,
+    /// The app's own templates, by kind.
+    pub templates: std::collections::BTreeMap<String, crate::requests::TemplateBody>,
+    /// The built-in templates and link targets, used where the app has none.
+    pub defaults: MailDefaults,
+    /// What a template may use.
+    pub variables: Vec<TemplateVariable>,
+    /// The sender's address (the service's `mail.from`).
+    pub from_address: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MailDefaults {
+    pub templates: std::collections::BTreeMap<String, crate::requests::TemplateBody>,
+    pub verify_email_url: String,
+    pub reset_password_url: String,
+    pub accept_invite_url: String,
+}
+
+fn template_body(template: storage_port::MailTemplate) -> crate::requests::TemplateBody {
+    crate::requests::TemplateBody {
+        subject: template.subject,
+        text: template.text,
+        html: template.html,
+    }
+}
+
+impl MailSettingsResponse {
+    pub fn of(settings: storage_port::MailSettings, config: &domain::MailConfig) -> Self {
+        use storage_port::TokenPurpose;
+        Self {
+            sender_name: settings.sender_name,
+            verify_email_url: settings.verify_email_url,
+            reset_password_url: settings.reset_password_url,
+            accept_invite_url: settings.accept_invite_url,
+            templates: settings
+                .templates
+                .into_iter()
+                .map(|(kind, template)| (kind, template_body(template)))
+                .collect(),
+            defaults: MailDefaults {
+                templates: TokenPurpose::ALL
+                    .into_iter()
+                    .map(|p| {
+                        (
+                            p.as_str().to_owned(),
+                            template_body(domain::default_template(p)),
+                        )
+                    })
+                    .collect(),
+                verify_email_url: config.default_link_target(TokenPurpose::VerifyEmail),
+                reset_password_url: config.default_link_target(TokenPurpose::ResetPassword),
+                accept_invite_url: config.default_link_target(TokenPurpose::Invitation),
+            },
+            variables: domain::TEMPLATE_VARIABLES
+                .iter()
+                .map(|(name, description)| TemplateVariable {
+                    name: (*name).to_owned(),
+                    description: (*description).to_owned(),
+                })
+                .collect(),
+            from_address: config.from.clone(),
+        }
+    }
+}
+
+/// A rendered message (a preview).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RenderedMail {
+    pub from: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// A test send's answer: find the message in the e-mail log.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TestQueued {
+    pub message_id: String,
+}
+
+/// A message of the outbox (the e-mail log).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxMessageBody {
+    pub id: String,
+    /// `verify_email`, `reset_password`, `invitation` or `test`.
+    pub kind: String,
+    pub from: String,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// `pending`, `sent` or `failed`.
+    pub status: String,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub next_attempt_at: Option<String>,
+    pub sent_at: Option<String>,
+}
+
+impl From<storage_port::OutboxMessage> for OutboxMessageBody {
+    fn from(message: storage_port::OutboxMessage) -> Self {
+        let pending = message.status == storage_port::MailStatus::Pending;
+        Self {
+            id: message.id,
+            kind: message.kind,
+            from: message.from,
+            to: message.to,
+            subject: message.subject,
+            text: message.text,
+            html: message.html,
+            status: message.status.as_str().to_owned(),
+            attempts: message.attempts,
+            last_error: message.last_error,
+            created_at: message.created_at.to_rfc3339(),
+            next_attempt_at: pending.then(|| message.next_attempt_at.to_rfc3339()),
+            sent_at: message.sent_at.map(|at| at.to_rfc3339()),
+        }
+    }
+}
+
+/// `GET /v1/apps/{appId}/mail/messages`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxPage {
+    pub messages: Vec<OutboxMessageBody>,
+    /// Pass as `cursor` for the next (older) page; absent on the last one.
+    pub next_cursor: Option<String>,
 }

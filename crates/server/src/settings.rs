@@ -74,6 +74,56 @@ pub struct Settings {
     pub log: LogSettings,
     pub metrics: MetricsSettings,
     pub tokens: TokensConfig,
+    pub mail: MailSettings,
+}
+
+/// E-mail (ACCOUNTS.md §3, docs/deployment.md): where it goes, from whom, how it is retried.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct MailSettings {
+    /// `smtp://host:port` (plain; `?tls=required` for STARTTLS), `smtps://user:pass@host:465`
+    /// (TLS). Unset: the development mailer, which only logs; the messages stay readable in the
+    /// dashboard's e-mail log.
+    pub smtp_url: Option<SecretString>,
+    /// The sender's address; the display name is the app's (or its mail settings' `senderName`).
+    pub from: String,
+    /// Run the background sender in this instance (several may: a lease gives each message to one).
+    pub sender: bool,
+    pub poll_interval_ms: u64,
+    pub send_timeout_seconds: u64,
+    pub retry_base_seconds: u64,
+    pub retry_max_seconds: u64,
+    pub max_attempts: u32,
+    /// Sent and failed messages, and spent or expired links, are deleted after this.
+    pub keep_days: u64,
+    pub verify_email_hours: u64,
+    pub reset_password_minutes: u64,
+    pub invitation_days: u64,
+    /// A verification resend or reset for one address at most this often.
+    pub resend_interval_seconds: u64,
+    /// Warn loudly at start-up when `smtp_url` is unset (set in production).
+    pub warn_without_smtp: bool,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            from: "no-reply@localhost".to_owned(),
+            sender: true,
+            poll_interval_ms: 2000,
+            send_timeout_seconds: 30,
+            retry_base_seconds: 30,
+            retry_max_seconds: 3600,
+            max_attempts: 8,
+            keep_days: 30,
+            verify_email_hours: 24,
+            reset_password_minutes: 60,
+            invitation_days: 7,
+            resend_interval_seconds: 60,
+            warn_without_smtp: false,
+        }
+    }
 }
 
 /// End-user accounts' tokens (ACCOUNTS.md §1).
@@ -422,6 +472,7 @@ pub fn load(dir: &Path, environment: Environment) -> Result<Settings, config::Co
     if environment == Environment::Production {
         settings.session.require_secret_key = true;
         settings.tokens.require_key_encryption_key = true;
+        settings.mail.warn_without_smtp = true;
     }
     // Dokku's mongo plugin and most hosts name the database this way.
     if let Some(uri) = ["MONGO_URL", "MONGODB_URI"]
@@ -449,6 +500,61 @@ impl Settings {
                 absolute_timeout: Duration::from_secs(self.session.absolute_timeout_minutes * 60),
             },
             accounts: self.accounts(),
+            mail: self.mail_config(),
+        }
+    }
+
+    fn mail_config(&self) -> domain::MailConfig {
+        let mail = &self.mail;
+        domain::MailConfig {
+            from: mail.from.trim().to_owned(),
+            public_url: self.accounts().issuer,
+            verify_email_ttl: Duration::from_secs(mail.verify_email_hours.max(1) * 3600),
+            reset_password_ttl: Duration::from_secs(mail.reset_password_minutes.max(1) * 60),
+            invitation_ttl: Duration::from_secs(mail.invitation_days.max(1) * 24 * 3600),
+            resend_interval: Duration::from_secs(mail.resend_interval_seconds),
+            show_tokens_in_log: !self.has_smtp(),
+        }
+    }
+
+    /// How the background sender delivers.
+    pub fn delivery_policy(&self) -> domain::DeliveryPolicy {
+        let mail = &self.mail;
+        domain::DeliveryPolicy {
+            poll_interval: Duration::from_millis(mail.poll_interval_ms.max(50)),
+            send_timeout: Duration::from_secs(mail.send_timeout_seconds.max(1)),
+            lease: Duration::from_secs((mail.send_timeout_seconds.max(1) * 2).max(60)),
+            retry_base: Duration::from_secs(mail.retry_base_seconds.max(1)),
+            retry_max: Duration::from_secs(mail.retry_max_seconds.max(1)),
+            max_attempts: mail.max_attempts.max(1),
+            keep: Duration::from_secs(mail.keep_days.max(1) * 24 * 3600),
+            ..domain::DeliveryPolicy::default()
+        }
+    }
+
+    /// Whether `mail.smtp_url` names a server (else the development mailer is used).
+    pub fn has_smtp(&self) -> bool {
+        self.mail
+            .smtp_url
+            .as_ref()
+            .is_some_and(|url| !url.expose_secret().trim().is_empty())
+    }
+
+    /// The SMTP mailer of `mail.smtp_url`, else the development mailer.
+    pub fn mailer(&self) -> Result<std::sync::Arc<dyn domain::Mailer>, String> {
+        match self
+            .mail
+            .smtp_url
+            .as_ref()
+            .map(|url| url.expose_secret().trim())
+        {
+            Some(url) if !url.is_empty() => {
+                let timeout = Duration::from_secs(self.mail.send_timeout_seconds.max(1));
+                mail_adapter::SmtpMailer::from_url(url, timeout)
+                    .map(|mailer| std::sync::Arc::new(mailer) as std::sync::Arc<dyn domain::Mailer>)
+                    .map_err(|error| format!("mail.smtp_url: {error}"))
+            }
+            _ => Ok(std::sync::Arc::new(domain::LogMailer)),
         }
     }
 

@@ -204,6 +204,7 @@ pub struct Application {
     signals: ShutdownSignals,
     shutdown_timeout_seconds: u64,
     services: Arc<Services<dyn Storage>>,
+    sender: Option<RunningSender>,
 }
 
 impl std::fmt::Debug for Application {
@@ -249,6 +250,7 @@ impl Application {
             .prepare_keys()
             .await
             .map_err(|e| StartupError::Config(format!("preparing the token signing keys: {e}")))?;
+        let sender = start_sender(&settings, &services)?;
         if let (Some(email), Some(password)) = (
             &settings.admin.bootstrap_email,
             &settings.admin.bootstrap_password,
@@ -310,6 +312,7 @@ impl Application {
             signals,
             shutdown_timeout_seconds: http.shutdown_timeout_seconds,
             services,
+            sender,
         })
     }
 
@@ -357,6 +360,11 @@ impl Application {
         });
         let outcome = self.server.await;
         signals.abort();
+        // The sender finishes the message it is sending; what it had not claimed stays queued.
+        if let Some((running, stop)) = self.sender {
+            let _ = stop.send(());
+            let _ = running.await;
+        }
         if let Some((running, handle)) = metrics {
             handle.stop(false).await;
             let _ = running.await;
@@ -364,6 +372,42 @@ impl Application {
         tracing::info!("stopped");
         outcome
     }
+}
+
+/// The e-mail sender's task and what stops it.
+type RunningSender = (
+    tokio::task::JoinHandle<()>,
+    tokio::sync::oneshot::Sender<()>,
+);
+
+/// Starts the background e-mail sender (unless `mail.sender` is off), through the SMTP mailer
+/// of `mail.smtp_url` or, without one, the development mailer.
+fn start_sender(
+    settings: &Settings,
+    services: &Arc<Services<dyn Storage>>,
+) -> Result<Option<RunningSender>, StartupError> {
+    let mailer = settings.mailer().map_err(StartupError::Config)?;
+    if !settings.has_smtp() {
+        if settings.mail.warn_without_smtp {
+            tracing::error!(
+                "NO MAIL SERVER: mail.smtp_url is not set, so no e-mail leaves this service                  (verification, password reset and invitation links are only logged and shown                  in the dashboard's e-mail log). Set USERS_API__MAIL__SMTP_URL, e.g.                  smtps://user:password@smtp.example.com:465"
+            );
+        } else {
+            tracing::info!(
+                "no mail.smtp_url: e-mail is logged and kept in each app's e-mail log (development)"
+            );
+        }
+    }
+    if !settings.mail.sender {
+        tracing::info!("mail.sender is off: this instance queues e-mail but does not send it");
+        return Ok(None);
+    }
+    let sender = services.outbox_sender(mailer, settings.delivery_policy());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(sender.run(async move {
+        let _ = stopped.await;
+    }));
+    Ok(Some((running, stop)))
 }
 
 /// Binds the metrics listener (loopback by default; never the public listener) and starts

@@ -4,6 +4,10 @@
 //! message nor sends one for a token that was not stored; a sender claims due messages with a
 //! lease, so that two instances never send one message twice.
 
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
 use crate::{MemberRole, Timestamp};
 
 /// What a one-time token is for, with its default lifetime.
@@ -213,4 +217,108 @@ pub struct MessageQuery {
 pub struct MessagePage {
     pub messages: Vec<OutboxMessage>,
     pub next_cursor: Option<String>,
+}
+
+/// A template of one kind of message: `{{name}}` placeholders, filled in when the message is
+/// stored (the domain renders and escapes them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailTemplate {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// An app's e-mail settings (part of [`crate::AccountSettings`]); `None` and missing templates
+/// take the built-in defaults.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MailSettings {
+    /// The display name of the sender (the address is the service's `mail.from`).
+    pub sender_name: Option<String>,
+    /// Where the links go, each receiving `?token=`.
+    pub verify_email_url: Option<String>,
+    pub reset_password_url: Option<String>,
+    pub accept_invite_url: Option<String>,
+    /// Replacements of the built-in templates, by [`TokenPurpose::as_str`].
+    pub templates: BTreeMap<String, MailTemplate>,
+}
+
+impl MailSettings {
+    pub fn to_json(&self) -> Value {
+        let templates: serde_json::Map<String, Value> = self
+            .templates
+            .iter()
+            .map(|(kind, template)| {
+                (
+                    kind.clone(),
+                    json!({"subject": template.subject, "text": template.text, "html": template.html}),
+                )
+            })
+            .collect();
+        json!({
+            "sender_name": self.sender_name,
+            "verify_email_url": self.verify_email_url,
+            "reset_password_url": self.reset_password_url,
+            "accept_invite_url": self.accept_invite_url,
+            "templates": templates,
+        })
+    }
+
+    /// Reads what [`Self::to_json`] wrote; missing or malformed members take their defaults.
+    pub fn from_json(value: &Value) -> Self {
+        let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_owned);
+        let templates = value
+            .get("templates")
+            .and_then(Value::as_object)
+            .map(|templates| {
+                templates
+                    .iter()
+                    .filter_map(|(kind, template)| {
+                        let part = |key: &str| template.get(key)?.as_str().map(str::to_owned);
+                        Some((
+                            kind.clone(),
+                            MailTemplate {
+                                subject: part("subject")?,
+                                text: part("text")?,
+                                html: part("html")?,
+                            },
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self {
+            sender_name: text("sender_name"),
+            verify_email_url: text("verify_email_url"),
+            reset_password_url: text("reset_password_url"),
+            accept_invite_url: text("accept_invite_url"),
+            templates,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mail_settings_survive_their_json() {
+        let mut settings = MailSettings {
+            sender_name: Some("Acme".to_owned()),
+            verify_email_url: Some("https://acme.example/verify".to_owned()),
+            reset_password_url: None,
+            accept_invite_url: Some("https://acme.example/join".to_owned()),
+            templates: BTreeMap::new(),
+        };
+        settings.templates.insert(
+            "invitation".to_owned(),
+            MailTemplate {
+                subject: "Join {{organization_name}}".to_owned(),
+                text: "{{link}}".to_owned(),
+                html: "<a href=\"{{link}}\">join</a>".to_owned(),
+            },
+        );
+        assert_eq!(MailSettings::from_json(&settings.to_json()), settings);
+        assert_eq!(MailSettings::from_json(&json!({})), MailSettings::default());
+        assert_eq!(MailSettings::from_json(&json!(7)), MailSettings::default());
+    }
 }

@@ -243,11 +243,19 @@ impl OrganizationCreation {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AccountSettings {
     pub organization_creation: OrganizationCreation,
+    /// Login answers 403 `email_not_verified` until the address is verified.
+    pub require_verified_email: bool,
+    /// The app's e-mail: sender name, link targets, templates.
+    pub mail: crate::MailSettings,
 }
 
 impl AccountSettings {
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({ "organization_creation": self.organization_creation.as_str() })
+        serde_json::json!({
+            "organization_creation": self.organization_creation.as_str(),
+            "require_verified_email": self.require_verified_email,
+            "mail": self.mail.to_json(),
+        })
     }
 
     /// Reads what [`Self::to_json`] wrote; a missing or unknown member takes its default (a
@@ -258,6 +266,14 @@ impl AccountSettings {
                 .get("organization_creation")
                 .and_then(serde_json::Value::as_str)
                 .and_then(OrganizationCreation::parse)
+                .unwrap_or_default(),
+            require_verified_email: value
+                .get("require_verified_email")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or_default(),
+            mail: value
+                .get("mail")
+                .map(crate::MailSettings::from_json)
                 .unwrap_or_default(),
         }
     }

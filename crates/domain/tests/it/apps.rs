@@ -1,4 +1,4 @@
-use domain::{AppError, NewApp, SchemaSave};
+use domain::{AccountSwitches, AppError, NewApp, SchemaSave};
 use secrecy::ExposeSecret;
 use serde_json::json;
 use storage_port::AppChanges;
@@ -148,7 +148,7 @@ async fn updates_normalize_origins() {
     };
     let updated = services
         .apps
-        .update_app(&admin().app("my-site"), changes)
+        .update_app(&admin().app("my-site"), changes, AccountSwitches::default())
         .await
         .expect("updated");
     assert_eq!(updated.allowed_origins, vec!["https://shop.example.com"]);

@@ -4,6 +4,7 @@ mod accounts;
 mod admins;
 mod apps;
 mod fake_crypto;
+mod mail;
 mod mocks;
 mod organizations;
 mod submission;

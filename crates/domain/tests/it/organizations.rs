@@ -4,12 +4,10 @@
 use std::sync::Arc;
 
 use domain::{
-    Caller, ClientInfo, DirectoryError, NewApiKey, NewOrganization, NewUser, Registration,
-    Services, UserUpdate,
+    AccountSwitches, Caller, ClientInfo, DirectoryError, NewApiKey, NewOrganization, NewUser,
+    Registration, Services, UserUpdate,
 };
-use storage_port::{
-    AccountSettings, AppChanges, MemberQuery, MemberRole, MemoryStorage, OrganizationCreation,
-};
+use storage_port::{AppChanges, MemberQuery, MemberRole, MemoryStorage, OrganizationCreation};
 
 use crate::{admin, new_app, services_on};
 
@@ -26,11 +24,10 @@ async fn site() -> Services<MemoryStorage> {
         .apps
         .update_app(
             &admin().app("site"),
-            AppChanges {
-                account_settings: Some(AccountSettings {
-                    organization_creation: OrganizationCreation::AnyAccount,
-                }),
-                ..AppChanges::default()
+            AppChanges::default(),
+            AccountSwitches {
+                organization_creation: Some(OrganizationCreation::AnyAccount),
+                ..AccountSwitches::default()
             },
         )
         .await

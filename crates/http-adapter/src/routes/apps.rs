@@ -145,8 +145,12 @@ pub async fn update_app(
 ) -> Result<HttpResponse, ApiError> {
     let access = operator.app_access(&app_id)?;
     let body = read_limited(&request, payload, MANAGEMENT_BODY_LIMIT).await?;
-    let changes = UpdateAppRequest::parse(&body)?.into();
-    let app = state.services.apps.update_app(&access, changes).await?;
+    let (changes, switches) = UpdateAppRequest::parse(&body)?.split();
+    let app = state
+        .services
+        .apps
+        .update_app(&access, changes, switches)
+        .await?;
     Ok(no_store(HttpResponse::Ok()).json(AppResponse::from_record(app, None)))
 }
 

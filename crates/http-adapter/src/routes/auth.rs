@@ -70,7 +70,7 @@ pub(crate) fn success<T: serde::Serialize>(
     no_store(builder).json(Success::of(data))
 }
 
-fn client_info(state: &ApiState, request: &HttpRequest) -> ClientInfo {
+pub(crate) fn client_info(state: &ApiState, request: &HttpRequest) -> ClientInfo {
     ClientInfo {
         user_agent: request
             .headers()
@@ -81,7 +81,7 @@ fn client_info(state: &ApiState, request: &HttpRequest) -> ClientInfo {
     }
 }
 
-fn auth_data(logged_in: LoggedIn) -> AuthData {
+pub(crate) fn auth_data(logged_in: LoggedIn) -> AuthData {
     AuthData {
         user: logged_in.account.into(),
         token: logged_in.tokens.access_token,

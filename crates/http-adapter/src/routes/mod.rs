@@ -4,12 +4,16 @@
 //! compares them); and the dashboard's SPA fallback leaves every path of the list's first
 //! segments to the API ([`is_api_path`]).
 
+pub mod account_pages;
 pub mod api_keys;
 pub mod apps;
 pub mod auth;
 pub mod docs;
 pub mod export;
 pub mod health;
+pub mod invitations;
+pub mod links;
+pub mod mail;
 pub mod me;
 pub mod operators;
 pub mod organizations;
@@ -70,11 +74,19 @@ pub const API_ROUTES: &[ApiRoute] = &[
     route("/v1/apps/{appId}/users/{userId}", &["GET", "DELETE"]),
     route("/v1/apps/{appId}/api-keys", &["GET", "POST"]),
     route("/v1/apps/{appId}/api-keys/{keyId}", &["DELETE"]),
+    route("/v1/apps/{appId}/mail-settings", &["GET", "PUT"]),
+    route("/v1/apps/{appId}/mail-settings/preview", &["POST"]),
+    route("/v1/apps/{appId}/mail/test", &["POST"]),
+    route("/v1/apps/{appId}/mail/messages", &["GET"]),
     // End-user accounts: bearer tokens (`/v1/auth/*` with `x-app-id`).
     route("/v1/auth/register", &["POST"]),
     route("/v1/auth/login", &["POST"]),
     route("/v1/auth/refresh", &["POST"]),
     route("/v1/auth/logout", &["POST"]),
+    route("/v1/auth/verify-email", &["POST"]),
+    route("/v1/auth/verify-email/resend", &["POST"]),
+    route("/v1/auth/password/forgot", &["POST"]),
+    route("/v1/auth/password/reset", &["POST"]),
     route("/v1/users/me", &["GET", "PUT"]),
     route("/v1/users/me/password", &["PUT"]),
     route("/v1/users/me/sessions", &["GET"]),
@@ -85,6 +97,12 @@ pub const API_ROUTES: &[ApiRoute] = &[
     route("/v1/organizations/{org}", &["GET", "PATCH", "DELETE"]),
     route("/v1/organizations/{org}/users", &["GET"]),
     route("/v1/organizations/{org}/users/{user}", &["DELETE"]),
+    route("/v1/organizations/{org}/invites", &["GET", "POST"]),
+    route("/v1/organizations/{org}/invites/{id}", &["DELETE"]),
+    route("/v1/invites/accept", &["POST"]),
+    route("/v1/invites/{token}", &["GET"]),
+    // The pages e-mail links lead to by default.
+    route("/account/{page}", &["GET"]),
     route("/.well-known/jwks.json", &["GET"]),
     // The document and its viewer.
     route("/openapi.json", &["GET"]),
@@ -201,6 +219,13 @@ fn account_routes(config: &mut web::ServiceConfig) {
         .service(resource("/v1/auth/login").route(web::post().to(auth::login)))
         .service(resource("/v1/auth/refresh").route(web::post().to(auth::refresh)))
         .service(resource("/v1/auth/logout").route(web::post().to(auth::logout)))
+        .service(resource("/v1/auth/verify-email").route(web::post().to(links::verify_email)))
+        .service(
+            resource("/v1/auth/verify-email/resend")
+                .route(web::post().to(links::resend_verification)),
+        )
+        .service(resource("/v1/auth/password/forgot").route(web::post().to(links::forgot_password)))
+        .service(resource("/v1/auth/password/reset").route(web::post().to(links::reset_password)))
         .service(
             resource("/v1/users/me")
                 .route(web::get().to(me::me))
@@ -234,6 +259,23 @@ fn account_routes(config: &mut web::ServiceConfig) {
         .service(
             resource("/v1/organizations/{org}/users/{user}")
                 .route(web::delete().to(organizations::remove_member)),
+        )
+        .service(
+            resource("/v1/organizations/{org}/invites")
+                .route(web::get().to(invitations::list_invitations))
+                .route(web::post().to(invitations::invite)),
+        )
+        .service(
+            resource("/v1/organizations/{org}/invites/{id}")
+                .route(web::delete().to(invitations::revoke_invitation)),
+        )
+        // Before `{token}`, which would otherwise take `accept`.
+        .service(resource("/v1/invites/accept").route(web::post().to(links::accept_invitation)))
+        .service(resource("/v1/invites/{token}").route(web::get().to(links::show_invitation)))
+        .service(
+            web::resource("/account/{page}")
+                .route(web::get().to(account_pages::account_page))
+                .default_service(web::to(method_not_allowed)),
         )
         .service(
             web::resource("/.well-known/jwks.json")
@@ -342,6 +384,27 @@ fn management_routes(config: &mut web::ServiceConfig, wiring: &Wiring) {
             .service(
                 web::resource("/{appId}/api-keys/{keyId}")
                     .route(web::delete().to(api_keys::revoke_api_key))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/{appId}/mail-settings")
+                    .route(web::get().to(mail::get_mail_settings))
+                    .route(web::put().to(mail::put_mail_settings))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/{appId}/mail-settings/preview")
+                    .route(web::post().to(mail::preview_mail))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/{appId}/mail/test")
+                    .route(web::post().to(mail::test_mail))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/{appId}/mail/messages")
+                    .route(web::get().to(mail::list_messages))
                     .default_service(web::to(method_not_allowed)),
             ),
     );

@@ -525,6 +525,7 @@ async fn documents_from_before_organizations_still_load() {
         .expect("update");
     let settings = AccountSettings {
         organization_creation: OrganizationCreation::TenantAdmins,
+        ..AccountSettings::default()
     };
     store
         .update_app(

@@ -204,6 +204,21 @@ pub async fn apps_update_and_rotate_password<S: Storage>(store: &S) {
         error_url: Some(Some("https://example.com/oops".into())),
         account_settings: Some(AccountSettings {
             organization_creation: OrganizationCreation::AnyAccount,
+            require_verified_email: true,
+            mail: crate::MailSettings {
+                sender_name: Some("Acme “Sites”".into()),
+                accept_invite_url: Some("https://example.com/join?x=1".into()),
+                templates: [(
+                    "invitation".to_owned(),
+                    crate::MailTemplate {
+                        subject: "Join {{organization_name}}".into(),
+                        text: "{{link}}".into(),
+                        html: "<a href=\"{{link}}\">Join</a>".into(),
+                    },
+                )]
+                .into(),
+                ..crate::MailSettings::default()
+            },
         }),
     };
     let updated = store
@@ -212,8 +227,9 @@ pub async fn apps_update_and_rotate_password<S: Storage>(store: &S) {
         .expect("update");
     assert_eq!(updated.name, "Renamed");
     assert_eq!(
-        updated.account_settings.organization_creation,
-        OrganizationCreation::AnyAccount
+        updated.account_settings,
+        changes.account_settings.clone().expect("set"),
+        "account settings, mail settings included, are stored whole"
     );
     assert_eq!(updated.allowed_origins, vec!["*"]);
     assert_eq!(updated.honeypot_field.as_deref(), Some("website"));
