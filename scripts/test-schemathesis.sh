@@ -117,6 +117,31 @@ removed_members="$(for n in 1 2 3; do member "removed-$n@example.com" "$kept_org
 erased_accounts="$(for n in 1 2 3; do member "erased-$n@example.com" "$kept_org"; done | quoted_ids)"
 changed_account="$(member changed@example.com "$kept_org")"
 
+# E-mail on fuzz-site (the development mailer: every message is in the e-mail log): pending
+# invitations to revoke, and the links' tokens of invitations, verifications and resets, read
+# from the log, for the routes those links lead to.
+doomed_invites="$(for n in 1 2 3; do keyed POST "/v1/organizations/$kept_org/invites" "{\"email\": \"doomed-invite-$n@example.com\"}" | data_field id; done | quoted_ids)"
+for n in 1 2 3 4; do keyed POST "/v1/organizations/$kept_org/invites" "{\"email\": \"invitee-$n@example.com\"}" >/dev/null; done
+for n in 1 2 3; do account "verifier-$n@example.com" >/dev/null; account "resetter-$n@example.com" >/dev/null; done
+resender_bearer="$(account resender@example.com | data_field token)"
+for n in 1 2 3; do
+  curl -fsS -H 'x-app-id: fuzz-site' -H 'content-type: application/json' \
+    -d "{\"email\": \"resetter-$n@example.com\"}" "$base/v1/auth/password/forgot" >/dev/null
+done
+sleep 1 # forgot-password queues its message after answering
+link_tokens() { # KIND: the link tokens of the e-mail log's messages of KIND
+  api GET '/v1/apps/fuzz-site/mail/messages?limit=200' | .venv/bin/python -c '
+import json, re, sys
+kind = sys.argv[1]
+tokens = [re.search(r"token=([A-Za-z0-9_-]+)", m["text"]).group(1) for m in json.load(sys.stdin)["messages"] if m["kind"] == kind]
+print(", ".join(json.dumps(t) for t in tokens))' "$1"
+}
+invite_tokens="$(link_tokens invitation)"
+verify_tokens="$(link_tokens verify_email)"
+reset_tokens="$(link_tokens reset_password)"
+[ -n "$invite_tokens" ] && [ -n "$verify_tokens" ] && [ -n "$reset_tokens" ] ||
+  { echo "the e-mail log lacks the fixtures' links" >&2; exit 1; }
+
 # Each [[operations]] entry names its operations with one filter only (an operation id): two
 # filters in one entry (a path and a method) match an operation that passes either.
 # Path parameters and the x-app-id header come from these dictionaries 4 times out of 5 (the
@@ -153,6 +178,14 @@ removed-members = { values = [$removed_members] }
 erased-accounts = { values = [$erased_accounts] }
 changed-account = { values = ["$changed_account"] }
 doomed-keys = { values = [$doomed_keys] }
+doomed-invites = { values = [$doomed_invites] }
+invite-tokens = { values = [$invite_tokens] }
+verify-tokens = { values = [$verify_tokens] }
+reset-tokens = { values = [$reset_tokens] }
+new-passwords = { values = ["another long passphrase", "yet another long passphrase"] }
+pages = { values = ["verify-email", "reset-password", "accept-invite", "pages.js"] }
+mail-kinds = { values = ["verify_email", "reset_password", "invitation"] }
+mail-recipients = { values = ["tester@example.com"] }
 
 [parameters]
 "path.appId" = { dictionary = "site", probability = 0.8 }
@@ -284,6 +317,51 @@ parameters = { "path.appId" = { dictionary = "site", probability = 1.0 }, "path.
 # Not in the phases that ignore the dictionaries or follow links (the stateful phase would
 # take the shared fixtures' ids from the listings).
 phases = { coverage = { enabled = false }, examples = { enabled = false }, stateful = { enabled = false } }
+
+# E-mail: the links' routes get the tokens of the e-mail log; the invitations routes the key.
+[[operations]]
+include-operation-id-regex = "^(invite|list_invitations)$"
+headers = { "X-API-Key" = "$api_key", Origin = "$base" }
+parameters = { "path.org" = { dictionary = "kept-org", probability = 0.9 } }
+
+[[operations]]
+include-operation-id = "revoke_invitation"
+headers = { "X-API-Key" = "$api_key", Origin = "$base" }
+parameters = { "path.org" = { dictionary = "kept-org", probability = 0.9 }, "path.id" = { dictionary = "doomed-invites", probability = 0.9 } }
+phases = { coverage = { enabled = false }, examples = { enabled = false }, stateful = { enabled = false } }
+
+[[operations]]
+include-operation-id = "show_invitation"
+parameters = { "path.token" = { dictionary = "invite-tokens", probability = 0.9 } }
+
+[[operations]]
+include-operation-id = "accept_invitation"
+parameters = { "body.token" = { dictionary = "invite-tokens", probability = 0.9 }, "body.password" = { dictionary = "account-password", probability = 0.9 } }
+phases = { coverage = { enabled = false }, examples = { enabled = false }, stateful = { enabled = false } }
+
+[[operations]]
+include-operation-id = "verify_email"
+parameters = { "body.token" = { dictionary = "verify-tokens", probability = 0.9 } }
+
+[[operations]]
+include-operation-id = "reset_password"
+parameters = { "body.token" = { dictionary = "reset-tokens", probability = 0.9 }, "body.new_password" = { dictionary = "new-passwords", probability = 0.9 } }
+
+[[operations]]
+include-operation-id = "forgot_password"
+parameters = { "body.email" = { dictionary = "account-email", probability = 0.9 } }
+
+[[operations]]
+include-operation-id = "resend_verification"
+headers = { Authorization = "Bearer $resender_bearer", Origin = "$base" }
+
+[[operations]]
+include-operation-id = "account_page"
+parameters = { "path.page" = { dictionary = "pages", probability = 0.9 } }
+
+[[operations]]
+include-operation-id-regex = "^(preview_mail|test_mail)$"
+parameters = { "body.kind" = { dictionary = "mail-kinds", probability = 0.9 }, "body.to" = { dictionary = "mail-recipients", probability = 0.9 } }
 TOML
 
 .venv/bin/schemathesis --config-file "$work/schemathesis.toml" run "$base/openapi.json" \
