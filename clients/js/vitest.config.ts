@@ -9,6 +9,7 @@ export default defineConfig({
     // Docs samples import the package by its published name; in tests that name means src/.
     alias: [
       { find: /^@users-api\/client\/react$/, replacement: source('./src/react/index.ts') },
+      { find: /^@users-api\/client\/server$/, replacement: source('./src/server/index.ts') },
       { find: /^@users-api\/client$/, replacement: source('./src/index.ts') },
     ],
   },

@@ -1,5 +1,21 @@
-import { UsersApiError } from './errors.js';
-import type { ErrorDetail, Schema, Submission, SubmitResult } from './types.js';
+import { organizationsApi, type OrganizationsApi } from './accounts/api.js';
+import { localStorageTokenStorage, memoryTokenStorage, type StoredTokens, type TokenStorage } from './accounts/storage.js';
+import { TokenManager, webLocksRefreshLock, type RefreshLock } from './accounts/tokens.js';
+import type {
+  AcceptInviteInput,
+  AuthResult,
+  ChangePasswordInput,
+  InvitationInfo,
+  LoginInput,
+  ProfileUpdate,
+  RegisterInput,
+  SessionInfo,
+  User,
+  VerifyEmailResult,
+} from './accounts/types.js';
+import { UnauthorizedError, type UsersApiError } from './errors.js';
+import { createTransport, type RequestSpec } from './http.js';
+import type { Schema, Submission, SubmitResult } from './types.js';
 
 export interface UsersClientOptions {
   /** Where the service runs, e.g. `https://users.example.com` (a trailing slash is fine). */
@@ -12,6 +28,69 @@ export interface UsersClientOptions {
   fetch?: typeof fetch;
   /** Wait before the single retry after a network failure or a 503. Default 300 ms. */
   retryDelayMs?: number;
+  /**
+   * Where the logged-in account's tokens are kept: `'memory'` (the default: as long as the
+   * page), `'localStorage'` (survives reloads, shared by the site's tabs, readable by any
+   * script on the page), or a {@link TokenStorage} of your own.
+   */
+  storage?: 'memory' | 'localStorage' | TokenStorage;
+  /**
+   * What keeps two tabs from refreshing at once. Default: the Web Locks API where the browser
+   * has it; `null` for none.
+   */
+  refreshLock?: RefreshLock | null;
+  /** Refresh the access token when it expires within this many milliseconds. Default 30 000. */
+  refreshMarginMs?: number;
+}
+
+/** The account signed in on this client, as `auth` calls change it. */
+export interface AuthApi {
+  /** `POST /v1/auth/register`: creates the account, logs it in, and sends the verification e-mail. */
+  register(input: RegisterInput): Promise<AuthResult>;
+  /** `POST /v1/auth/login`. A wrong email or password is an {@link UnauthorizedError} `invalid_credentials`. */
+  login(input: LoginInput): Promise<AuthResult>;
+  /** `POST /v1/auth/logout` (`all`: every session of the account); the tokens are forgotten whatever the answer. */
+  logout(options?: { all?: boolean }): Promise<void>;
+  /**
+   * `POST /v1/auth/refresh` now (the client also does it by itself ahead of expiry and after a
+   * 401). `organization_id` switches the active organization. Resolves to `false` when logged out.
+   */
+  refresh(options?: { organization_id?: string }): Promise<boolean>;
+  /** `POST /v1/auth/verify-email` with the `token` of the link. */
+  verifyEmail(token: string): Promise<VerifyEmailResult>;
+  /** `POST /v1/auth/verify-email/resend` (logged in). `sent: false`: verified already. */
+  resendVerification(): Promise<{ sent: boolean; message: string }>;
+  /** `POST /v1/auth/password/forgot`: always the same answer, whether or not the account exists. */
+  forgotPassword(email: string): Promise<{ sent: boolean; message: string }>;
+  /** `POST /v1/auth/password/reset`: sets the password and ends every session of the account. */
+  resetPassword(input: { token: string; new_password: string }): Promise<void>;
+  /** `GET /v1/invites/{token}`: what the invitation is, for an accept page. */
+  invitation(token: string): Promise<InvitationInfo>;
+  /**
+   * `POST /v1/invites/accept`, and logged in as the result. A new person sets `password`; when
+   * the client is logged in already, its own token is sent (an existing account accepts so).
+   */
+  acceptInvite(input: AcceptInviteInput): Promise<AuthResult>;
+  /** Whether the client holds tokens (it may still find the session ended at the next call). */
+  isLoggedIn(): Promise<boolean>;
+  /** An access token to send to your own backend (refreshed first when needed), or `null`. */
+  getAccessToken(): Promise<string | null>;
+  /** Called with `true`/`false` whenever the client logs in or out, in this tab or another. */
+  onChange(listener: (loggedIn: boolean) => void): () => void;
+}
+
+/** The logged-in account's own routes. */
+export interface AccountUsersApi {
+  /** `GET /v1/users/me`. */
+  me(): Promise<User>;
+  /** `PUT /v1/users/me`: `name`, `bio`, `avatar_url`, `data` (absent members stay, `null` clears). */
+  update(target: 'me', changes: ProfileUpdate): Promise<User>;
+  /** `PUT /v1/users/me/password`: every other session ends, this one goes on. */
+  changePassword(input: ChangePasswordInput): Promise<void>;
+  /** `GET /v1/users/me/sessions`. */
+  sessions(): Promise<SessionInfo[]>;
+  /** `DELETE /v1/users/me/sessions/{id}`: logs that device out. */
+  endSession(sessionId: string): Promise<void>;
 }
 
 export interface UsersClient {
@@ -22,163 +101,122 @@ export interface UsersClient {
   submit(submission: Submission): Promise<SubmitResult>;
   /** `GET /v1/schema`: the app's current schema. Throws {@link UsersApiError}. */
   getSchema(): Promise<Schema>;
+  auth: AuthApi;
+  users: AccountUsersApi;
+  organizations: OrganizationsApi;
 }
 
-const DEFAULT_TIMEOUT_MS = 10_000;
-const DEFAULT_RETRY_DELAY_MS = 300;
+const DEFAULT_REFRESH_MARGIN_MS = 30_000;
 
 export function createUsersClient(options: UsersClientOptions): UsersClient {
-  if (typeof options.baseUrl !== 'string' || options.baseUrl.trim() === '') {
-    throw new TypeError('createUsersClient: baseUrl is required');
-  }
+  const transport = createTransport(options, 'createUsersClient');
   if (typeof options.appId !== 'string' || options.appId.trim() === '') {
     throw new TypeError('createUsersClient: appId is required');
   }
-  const baseUrl = options.baseUrl.trim().replace(/\/+$/, '');
   const appId = options.appId.trim();
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const retryDelayMs = options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
-  // Called through a closure: a bare `window.fetch` reference throws "Illegal invocation".
-  const fetchImpl: typeof fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const appHeader = { 'x-app-id': appId };
+  const tokens = new TokenManager({
+    transport,
+    storage: tokenStorage(options.storage, appId),
+    lock: options.refreshLock === undefined ? (webLocksRefreshLock() ?? null) : options.refreshLock,
+    lockName: `users-api:refresh:${appId}`,
+    refreshMarginMs: options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS,
+  });
 
-  async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json', 'x-app-id': appId };
-    const init: RequestInit = { method, headers };
-    if (body !== undefined) {
-      headers['content-type'] = 'application/json';
-      init.body = JSON.stringify(body);
-    }
-    const url = `${baseUrl}${path}`;
+  /** An accounts route without a credential. */
+  const open = <T>(spec: RequestSpec) => transport<T>({ ...spec, envelope: true, headers: { ...appHeader, ...spec.headers } });
+
+  /** An accounts route as the logged-in account: one refresh and one retry after a 401. */
+  async function authed<T>(spec: RequestSpec): Promise<T> {
+    const token = await tokens.accessToken();
+    if (token === null) throw notLoggedIn();
+    const send = (accessToken: string) => open<T>({ ...spec, headers: { ...spec.headers, authorization: `Bearer ${accessToken}` } });
     try {
-      return await attempt<T>(fetchImpl, url, init, timeoutMs);
+      return await send(token);
     } catch (error) {
-      // One retry, only where a second try can succeed and cannot do harm: the answer never
-      // arrived, or the store was briefly away. A submission is an upsert by email, so sending
-      // it twice stores one record. Never on 4xx: the same request would fail the same way.
-      if (error instanceof UsersApiError && (error.code === 'network_error' || error.status === 503)) {
-        await sleep(retryDelayMs);
-        return attempt<T>(fetchImpl, url, init, timeoutMs);
-      }
-      throw error;
+      if (!(error instanceof UnauthorizedError) || (error.code !== 'token_expired' && error.code !== 'invalid_token')) throw error;
+      const fresh = await tokens.refresh({ stale: token });
+      if (fresh === null) throw error;
+      return send(fresh.accessToken);
     }
   }
+
+  async function loggedIn(result: AuthResult): Promise<AuthResult> {
+    await tokens.save(result);
+    return result;
+  }
+
+  const auth: AuthApi = {
+    register: async (input) => loggedIn(await open<AuthResult>({ method: 'POST', path: '/v1/auth/register', body: input })),
+    login: async (input) => loggedIn(await open<AuthResult>({ method: 'POST', path: '/v1/auth/login', body: input })),
+    logout: async ({ all } = {}) => {
+      try {
+        if ((await tokens.current()) !== null) {
+          await authed({ method: 'POST', path: '/v1/auth/logout', body: all === undefined ? {} : { all } });
+        }
+      } catch (error) {
+        // Already ended on the service: logged out is what was asked for.
+        if (!(error instanceof UnauthorizedError)) throw error;
+      } finally {
+        await tokens.clear();
+      }
+    },
+    refresh: async ({ organization_id } = {}) => (await tokens.refresh({ organizationId: organization_id })) !== null,
+    verifyEmail: (token) => open({ method: 'POST', path: '/v1/auth/verify-email', body: { token } }),
+    resendVerification: () => authed({ method: 'POST', path: '/v1/auth/verify-email/resend' }),
+    forgotPassword: (email) => open({ method: 'POST', path: '/v1/auth/password/forgot', body: { email } }),
+    resetPassword: async (input) => {
+      await open({ method: 'POST', path: '/v1/auth/password/reset', body: input });
+    },
+    invitation: (token) => open({ method: 'GET', path: `/v1/invites/${encodeURIComponent(token)}`, retry: true }),
+    acceptInvite: async (input) => {
+      const spec: RequestSpec = { method: 'POST', path: '/v1/invites/accept', body: input };
+      const current = await tokens.current();
+      return loggedIn(await (current === null ? open<AuthResult>(spec) : authed<AuthResult>(spec)));
+    },
+    isLoggedIn: async () => (await tokens.current()) !== null,
+    getAccessToken: () => tokens.accessToken(),
+    onChange: (listener) => {
+      let last: boolean | undefined;
+      return tokens.subscribe((stored: StoredTokens | null) => {
+        const now = stored !== null;
+        if (now !== last) listener(now);
+        last = now;
+      });
+    },
+  };
+
+  const users: AccountUsersApi = {
+    me: () => authed({ method: 'GET', path: '/v1/users/me', retry: true }),
+    update: (target, changes) => {
+      if (target !== 'me') throw new TypeError("users.update: this client changes only 'me'; the server client changes others");
+      return authed({ method: 'PUT', path: '/v1/users/me', body: changes, retry: true });
+    },
+    changePassword: async (input) => {
+      await authed({ method: 'PUT', path: '/v1/users/me/password', body: input });
+    },
+    sessions: async () => (await authed<{ sessions: SessionInfo[] }>({ method: 'GET', path: '/v1/users/me/sessions', retry: true })).sessions,
+    endSession: async (sessionId) => {
+      await authed({ method: 'DELETE', path: `/v1/users/me/sessions/${encodeURIComponent(sessionId)}`, retry: true });
+    },
+  };
 
   return {
-    submit: (submission) => request<SubmitResult>('POST', '/v1/users', submission),
-    getSchema: () => request<Schema>('GET', '/v1/schema'),
+    submit: (submission) => transport<SubmitResult>({ method: 'POST', path: '/v1/users', body: submission, headers: appHeader, retry: true }),
+    getSchema: () => transport<Schema>({ method: 'GET', path: '/v1/schema', headers: appHeader, retry: true }),
+    auth,
+    users,
+    organizations: organizationsApi(authed),
   };
 }
 
-async function attempt<T>(fetchImpl: typeof fetch, url: string, init: RequestInit, timeoutMs: number): Promise<T> {
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeoutMs);
-  try {
-    let response: Response;
-    try {
-      response = await fetchImpl(url, { ...init, signal: controller.signal });
-    } catch (cause) {
-      throw timedOut ? timeoutError(timeoutMs, cause) : networkError(cause);
-    }
-    let text: string;
-    try {
-      text = await response.text();
-    } catch (cause) {
-      throw timedOut ? timeoutError(timeoutMs, cause) : networkError(cause);
-    }
-    if (!response.ok) {
-      throw errorFromResponse(response, text);
-    }
-    try {
-      return JSON.parse(text) as T;
-    } catch (cause) {
-      throw new UsersApiError({
-        status: response.status,
-        code: 'invalid_response',
-        message: 'The service answered with something other than JSON',
-        requestId: requestIdOf(response),
-        cause,
-      });
-    }
-  } finally {
-    clearTimeout(timer);
-  }
+function tokenStorage(choice: UsersClientOptions['storage'], appId: string): TokenStorage {
+  if (choice === undefined || choice === 'memory') return memoryTokenStorage();
+  if (choice === 'localStorage') return localStorageTokenStorage({ key: `users-api:${appId}:tokens` });
+  return choice;
 }
 
-function errorFromResponse(response: Response, text: string): UsersApiError {
-  const common = {
-    status: response.status,
-    requestId: requestIdOf(response),
-    retryAfterSeconds: retryAfterOf(response),
-  };
-  const error = parseErrorBody(text);
-  if (error === undefined) {
-    // Not our error shape: a proxy or load balancer answered.
-    return new UsersApiError({ ...common, code: 'http_error', message: `HTTP ${response.status}` });
-  }
-  return new UsersApiError({ ...common, ...error });
+function notLoggedIn(): UnauthorizedError {
+  return new UnauthorizedError({ status: 401, code: 'unauthorized', message: 'Not logged in: call auth.login or auth.register first' });
 }
 
-function parseErrorBody(text: string): { code: string; message: string; details: ErrorDetail[] } | undefined {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (!isRecord(body) || !isRecord(body.error)) return undefined;
-  const { code, message, details } = body.error;
-  if (typeof code !== 'string' || typeof message !== 'string') return undefined;
-  const validDetails = Array.isArray(details)
-    ? details.filter(
-        (detail): detail is ErrorDetail =>
-          isRecord(detail) &&
-          typeof detail.field === 'string' &&
-          typeof detail.code === 'string' &&
-          typeof detail.message === 'string',
-      )
-    : [];
-  return { code, message, details: validDetails };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function requestIdOf(response: Response): string | undefined {
-  return response.headers.get('x-request-id') ?? undefined;
-}
-
-function retryAfterOf(response: Response): number | undefined {
-  const header = response.headers.get('retry-after');
-  if (header === null) return undefined;
-  const seconds = Number(header.trim());
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds;
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
-}
-
-function networkError(cause: unknown): UsersApiError {
-  return new UsersApiError({
-    status: 0,
-    code: 'network_error',
-    message: 'The service could not be reached (network failure, or the browser refused the answer by CORS)',
-    cause,
-  });
-}
-
-function timeoutError(timeoutMs: number, cause: unknown): UsersApiError {
-  return new UsersApiError({
-    status: 0,
-    code: 'timeout',
-    message: `The service did not answer within ${timeoutMs} ms`,
-    cause,
-  });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

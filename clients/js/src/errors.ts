@@ -14,6 +14,21 @@ export type UsersApiErrorCode =
   | 'network_error'
   | 'timeout'
   | 'invalid_response'
+  | 'unauthorized'
+  | 'invalid_token'
+  | 'token_expired'
+  | 'invalid_credentials'
+  | 'login_required'
+  | 'forbidden'
+  | 'organization_access_denied'
+  | 'tenant_mismatch'
+  | 'email_not_verified'
+  | 'invitation_for_another_account'
+  | 'invalid_link'
+  | 'email_taken'
+  | 'already_member'
+  | 'last_admin'
+  | 'not_found'
   // Codes added by later versions of the service still come through, as plain strings.
   | (string & {});
 
@@ -34,7 +49,7 @@ export interface UsersApiErrorInit {
  * failure, so such a refusal surfaces here as `network_error`.
  */
 export class UsersApiError extends Error {
-  override readonly name = 'UsersApiError';
+  override readonly name: string = 'UsersApiError';
   readonly status: number;
   readonly code: UsersApiErrorCode;
   /** Field problems of a `validation_failed` answer; empty otherwise. */
@@ -51,6 +66,65 @@ export class UsersApiError extends Error {
     this.details = init.details ?? [];
     this.requestId = init.requestId;
     this.retryAfterSeconds = init.retryAfterSeconds;
+  }
+}
+
+/**
+ * 401: no credential, or one the service refuses (`unauthorized`, `invalid_token`,
+ * `token_expired`, `invalid_credentials`, `login_required`). An authenticated call of the
+ * accounts client has already tried one refresh when this reaches you.
+ */
+export class UnauthorizedError extends UsersApiError {
+  override readonly name: string = 'UnauthorizedError';
+}
+
+/**
+ * 403: authenticated but not allowed. `code` says why: `forbidden` (the missing permission is
+ * in `message` and `details[0]`), `organization_access_denied`, `tenant_mismatch`,
+ * `email_not_verified`, `invitation_for_another_account`, `origin_not_allowed`.
+ */
+export class ForbiddenError extends UsersApiError {
+  override readonly name: string = 'ForbiddenError';
+}
+
+/**
+ * 422 `validation_failed`. `details` lists every problem; `fieldErrors` holds the first one
+ * of each field, by the service's field name (`email`, `password`, `new_password`, `data.plan`).
+ */
+export class ValidationError extends UsersApiError {
+  override readonly name: string = 'ValidationError';
+  readonly fieldErrors: Record<string, { code: string; message: string }>;
+
+  constructor(init: UsersApiErrorInit) {
+    super(init);
+    const fieldErrors: Record<string, { code: string; message: string }> = {};
+    for (const detail of this.details) fieldErrors[detail.field] ??= { code: detail.code, message: detail.message };
+    this.fieldErrors = fieldErrors;
+  }
+}
+
+/** 429: wait `retryAfter` seconds (from `Retry-After`; `undefined` when the service sent none). */
+export class RateLimitedError extends UsersApiError {
+  override readonly name: string = 'RateLimitedError';
+
+  get retryAfter(): number | undefined {
+    return this.retryAfterSeconds;
+  }
+}
+
+/** The error class for an answer's status: the typed ones above, else {@link UsersApiError}. */
+export function errorForStatus(init: UsersApiErrorInit): UsersApiError {
+  switch (init.status) {
+    case 401:
+      return new UnauthorizedError(init);
+    case 403:
+      return new ForbiddenError(init);
+    case 422:
+      return new ValidationError(init);
+    case 429:
+      return new RateLimitedError(init);
+    default:
+      return new UsersApiError(init);
   }
 }
 

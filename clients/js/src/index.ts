@@ -1,6 +1,20 @@
 export { createUsersClient } from './client.js';
-export type { UsersClient, UsersClientOptions } from './client.js';
-export { UsersApiError, isUsersApiError } from './errors.js';
+export type { AccountUsersApi, AuthApi, UsersClient, UsersClientOptions } from './client.js';
+export {
+  ForbiddenError,
+  RateLimitedError,
+  UnauthorizedError,
+  UsersApiError,
+  ValidationError,
+  errorForStatus,
+  isUsersApiError,
+} from './errors.js';
+export { localStorageTokenStorage, memoryTokenStorage } from './accounts/storage.js';
+export type { LocalStorageTokenStorageOptions, StoredTokens, TokenStorage } from './accounts/storage.js';
+export { webLocksRefreshLock } from './accounts/tokens.js';
+export type { RefreshLock } from './accounts/tokens.js';
+export type { OrganizationsApi } from './accounts/api.js';
+export type * from './accounts/types.js';
 export type { UsersApiErrorCode, UsersApiErrorInit } from './errors.js';
 export { SUBMIT_RESULT_KEYS } from './types.js';
 export type {

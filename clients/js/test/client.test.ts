@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 
 import { describe, expect, it } from 'vitest';
 
-import { createUsersClient, UsersApiError } from '../src/index.js';
+import { createUsersClient, UsersApiError, ValidationError } from '../src/index.js';
 import { errorResponse, exampleSchema, jsonResponse, scriptedFetch } from './helpers.js';
 
 const stored = { id: '0190f5b2-7c4e-7d2a-9a53-3f1c2b8e4d11', createdAt: '2025-01-02T03:04:05.678Z', updatedAt: '2025-01-02T03:04:05.678Z' };
@@ -62,7 +62,7 @@ describe('createUsersClient', () => {
 });
 
 describe('errors', () => {
-  it('turns a 422 into a UsersApiError with code, message, details and request id', async () => {
+  it('turns a 422 into a ValidationError (a UsersApiError) with code, message, details and request id', async () => {
     const details = [{ field: 'data.age', code: 'max', message: 'must be at most 120' }];
     const fetch = scriptedFetch(
       errorResponse(422, 'validation_failed', 'data.age must be at most 120', { details, headers: { 'x-request-id': 'req-42' } }),
@@ -70,8 +70,9 @@ describe('errors', () => {
 
     const error = await failure(client(fetch).submit({ email: 'ada@example.com', data: { age: 200 } }));
 
+    expect(error).toBeInstanceOf(ValidationError);
     expect(error).toMatchObject({
-      name: 'UsersApiError',
+      name: 'ValidationError',
       status: 422,
       code: 'validation_failed',
       message: 'data.age must be at most 120',

@@ -10,7 +10,7 @@ export type UsersFormVariant = 'default' | 'unstyled';
 
 export interface UsersFormProps {
   /** From `createUsersClient`; create it once (module scope or `useMemo`), not at every render. */
-  client: UsersClient;
+  client: Pick<UsersClient, 'getSchema' | 'submit'>;
   /** The app's `honeypotField`, if it has one: rendered as an input people never see. */
   honeypotField?: string | undefined;
   /** `default`: minimal inline styles. `unstyled`: class names only (`users-form__…`). */

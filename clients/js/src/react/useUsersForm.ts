@@ -11,7 +11,7 @@ export type FormInput = string | boolean;
 
 export interface UseUsersFormOptions {
   /** From `createUsersClient`; create it once (module scope or `useMemo`), not at every render. */
-  client: UsersClient;
+  client: Pick<UsersClient, 'getSchema' | 'submit'>;
   /** The app's `honeypotField`: a hidden input people leave empty and bots fill. */
   honeypotField?: string | undefined;
   onSuccess?: ((result: SubmitResult) => void) | undefined;
