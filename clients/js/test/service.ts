@@ -10,12 +10,13 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+// A string, not a URL: under jsdom `URL` is jsdom's, which fileURLToPath refuses.
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const binary = process.env.USERS_API_BIN ?? join(repoRoot, 'target/debug/users-api');
 
 const adminEmail = 'js-client-admin@example.com';

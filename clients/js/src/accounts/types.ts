@@ -98,12 +98,13 @@ export interface AcceptInviteInput {
 export interface InvitationInfo {
   app_id: string;
   app_name: string;
-  organization_id?: string;
-  organization_name?: string;
+  organization_id: string | null;
+  organization_name: string | null;
   email: string;
   role: Role;
-  inviter?: string | null;
-  message?: string | null;
+  /** The inviter's name or address. */
+  inviter: string | null;
+  message: string | null;
   expires_at: string;
   status: 'pending' | 'accepted' | 'expired' | (string & {});
   account_exists: boolean;

@@ -8,3 +8,23 @@ export type {
 } from './useUsersForm.js';
 export { UsersForm, usersFormClassNames } from './UsersForm.js';
 export type { UsersFormProps, UsersFormVariant } from './UsersForm.js';
+export { AuthProvider, useAuth } from './AuthProvider.js';
+export type { AuthProviderProps, AuthState, AuthStatus } from './AuthProvider.js';
+export {
+  AcceptInviteForm,
+  ForgotPasswordForm,
+  LoginForm,
+  RegisterForm,
+  ResetPasswordForm,
+  authFormClassNames,
+  describeAuthError,
+} from './AuthForms.js';
+export type {
+  AcceptInviteFormProps,
+  AuthFormCommonProps,
+  AuthFormVariant,
+  ForgotPasswordFormProps,
+  LoginFormProps,
+  RegisterFormProps,
+  ResetPasswordFormProps,
+} from './AuthForms.js';
