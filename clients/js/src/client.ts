@@ -31,7 +31,8 @@ export interface UsersClientOptions {
   /**
    * Where the logged-in account's tokens are kept: `'memory'` (the default: as long as the
    * page), `'localStorage'` (survives reloads, shared by the site's tabs, readable by any
-   * script on the page), or a {@link TokenStorage} of your own.
+   * script on the page; memory where there is none, as in server rendering), or a
+   * {@link TokenStorage} of your own.
    */
   storage?: 'memory' | 'localStorage' | TokenStorage;
   /**
@@ -212,7 +213,11 @@ export function createUsersClient(options: UsersClientOptions): UsersClient {
 
 function tokenStorage(choice: UsersClientOptions['storage'], appId: string): TokenStorage {
   if (choice === undefined || choice === 'memory') return memoryTokenStorage();
-  if (choice === 'localStorage') return localStorageTokenStorage({ key: `users-api:${appId}:tokens` });
+  if (choice === 'localStorage') {
+    // Rendered on a server (SSR) there is no localStorage: keep the tokens in memory there.
+    if (typeof globalThis.localStorage === 'undefined') return memoryTokenStorage();
+    return localStorageTokenStorage({ key: `users-api:${appId}:tokens` });
+  }
   return choice;
 }
 
