@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ApiError, api, exportUrl, normalizeApps, normalizeWithPassword, usersQueryString } from '../src/api/client';
+import { ApiError, api, exportUrl, normalizeApps, normalizeWithPassword, outboxQueryString, usersQueryString } from '../src/api/client';
 
 function respond(status: number, body: unknown, headers: Record<string, string> = {}) {
   return new Response(body === undefined ? null : JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
@@ -58,5 +58,22 @@ describe('api client', () => {
     );
     expect(usersQueryString({})).toBe('');
     expect(exportUrl('my site', 'ndjson')).toBe('/v1/apps/my%20site/users/export?format=ndjson');
+    expect(outboxQueryString({ limit: 25, cursor: 'a+b', status: 'failed' })).toBe('?limit=25&cursor=a%2Bb&status=failed');
+    expect(outboxQueryString({})).toBe('');
+  });
+
+  it('sends a preview or a test with the unsaved template only when there is one', async () => {
+    const fetchMock = vi.fn(async (..._args: unknown[]) => respond(200, { from: 'f', subject: 's', text: 't', html: 'h' }));
+    vi.stubGlobal('fetch', fetchMock);
+    const template = { subject: 'Hi', text: '{{link}}', html: '<p>{{link}}</p>' };
+    await api.previewMail('my site', 'invitation');
+    await api.previewMail('my site', 'verify_email', template);
+    await api.sendTestMail('my site', 'reset_password', 'me@example.com', template);
+    const sent = fetchMock.mock.calls.map((call) => [call[0], JSON.parse(String((call[1] as RequestInit).body))]);
+    expect(sent).toEqual([
+      ['/v1/apps/my%20site/mail-settings/preview', { kind: 'invitation' }],
+      ['/v1/apps/my%20site/mail-settings/preview', { kind: 'verify_email', template }],
+      ['/v1/apps/my%20site/mail/test', { kind: 'reset_password', to: 'me@example.com', template }],
+    ]);
   });
 });

@@ -3,14 +3,24 @@
 // anything else on cookie requests), and every error becomes an ApiError with words to show.
 import type {
   AdminLogin,
+  ApiKey,
   App,
   AppChanges,
   ErrorBody,
   ErrorDetail,
   ExportFormat,
+  CreatedApiKey,
   LoginResponse,
+  MailKind,
+  MailSettings,
+  MailSettingsBody,
+  MailTemplate,
+  NewApiKey,
   NewApp,
+  OutboxPage,
+  OutboxQuery,
   OwnerLogin,
+  RenderedMail,
   Schema,
   SchemaDraftBody,
   SchemaImpact,
@@ -171,6 +181,15 @@ export function usersQueryString(query: UserQuery): string {
   return text ? `?${text}` : '';
 }
 
+export function outboxQueryString(query: OutboxQuery): string {
+  const params = new URLSearchParams();
+  if (query.limit !== undefined) params.set('limit', String(query.limit));
+  if (query.cursor) params.set('cursor', query.cursor);
+  if (query.status) params.set('status', query.status);
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
 export function exportUrl(appId: string, format: ExportFormat): string {
   return `/v1/apps/${enc(appId)}/users/export?format=${format}`;
 }
@@ -213,4 +232,33 @@ export const api = {
   getUser: (appId: string, userId: string) => request<UserRecord>(`/v1/apps/${enc(appId)}/users/${enc(userId)}`),
   deleteUser: (appId: string, userId: string) =>
     request<unknown>(`/v1/apps/${enc(appId)}/users/${enc(userId)}`, { method: 'DELETE' }),
+
+  listApiKeys: async (appId: string, signal?: AbortSignal): Promise<ApiKey[]> =>
+    (await request<{ keys?: ApiKey[] }>(`/v1/apps/${enc(appId)}/api-keys`, { signal })).keys ?? [],
+  /** The answer's `key` is shown this once. */
+  createApiKey: (appId: string, body: NewApiKey) =>
+    request<CreatedApiKey>(`/v1/apps/${enc(appId)}/api-keys`, { method: 'POST', body }),
+  revokeApiKey: (appId: string, keyId: string) =>
+    request<unknown>(`/v1/apps/${enc(appId)}/api-keys/${enc(keyId)}`, { method: 'DELETE' }),
+
+  getMailSettings: (appId: string, signal?: AbortSignal) =>
+    request<MailSettings>(`/v1/apps/${enc(appId)}/mail-settings`, { signal }),
+  saveMailSettings: (appId: string, body: MailSettingsBody) =>
+    request<MailSettings>(`/v1/apps/${enc(appId)}/mail-settings`, { method: 'PUT', body }),
+  /** The template filled with sample values: `template` (unsaved) or the saved one. */
+  previewMail: (appId: string, kind: MailKind, template?: MailTemplate, signal?: AbortSignal) =>
+    request<RenderedMail>(`/v1/apps/${enc(appId)}/mail-settings/preview`, {
+      method: 'POST',
+      body: template ? { kind, template } : { kind },
+      signal,
+    }),
+  sendTestMail: (appId: string, kind: MailKind, to: string, template?: MailTemplate) =>
+    request<{ messageId: string }>(`/v1/apps/${enc(appId)}/mail/test`, {
+      method: 'POST',
+      body: template ? { kind, to, template } : { kind, to },
+    }),
+  listMail: async (appId: string, query: OutboxQuery, signal?: AbortSignal): Promise<OutboxPage> => {
+    const page = await request<Partial<OutboxPage>>(`/v1/apps/${enc(appId)}/mail/messages${outboxQueryString(query)}`, { signal });
+    return { messages: page.messages ?? [], nextCursor: page.nextCursor ?? null };
+  },
 };

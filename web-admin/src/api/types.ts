@@ -31,10 +31,17 @@ export interface App {
   honeypotField?: string | null;
   thankYouUrl?: string | null;
   errorUrl?: string | null;
+  /** Who may create organizations (accounts API). */
+  organizationCreation?: OrganizationCreation;
+  /** Login answers 403 `email_not_verified` until the address is verified. */
+  requireVerifiedEmail?: boolean;
   userCount?: number;
   createdAt?: string;
   updatedAt?: string;
 }
+
+export type OrganizationCreation = 'verified_accounts' | 'any_account' | 'tenant_admins';
+export const ORGANIZATION_CREATION: readonly OrganizationCreation[] = ['verified_accounts', 'any_account', 'tenant_admins'];
 
 export interface NewApp {
   sourceAppId: string;
@@ -51,6 +58,8 @@ export interface AppChanges {
   honeypotField?: string | null;
   thankYouUrl?: string | null;
   errorUrl?: string | null;
+  organizationCreation?: OrganizationCreation;
+  requireVerifiedEmail?: boolean;
 }
 
 /** 201 of POST /v1/apps and 200 of POST /v1/apps/{appId}/password: the password, shown once. */
@@ -142,6 +151,139 @@ export interface ErrorBody {
   error: { code: string; message: string; details?: ErrorDetail[] };
 }
 
+/** An API key as listed (never the key itself). */
+export interface ApiKey {
+  id: string;
+  name: string;
+  /** The key's first characters, to recognise it. */
+  prefix: string;
+  role: string | null;
+  permissions: string[];
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+/** POST /v1/apps/{appId}/api-keys: a role, permissions, or both. */
+export interface NewApiKey {
+  name: string;
+  role?: string;
+  permissions?: string[];
+  /** RFC 3339; never expires when absent. */
+  expiresAt?: string;
+}
+
+/** 201 of POST /v1/apps/{appId}/api-keys: the key, shown this once. */
+export interface CreatedApiKey extends ApiKey {
+  key: string;
+}
+
+/** Roles a key may take (their default permissions), as the service knows them. */
+export const KEY_ROLES: ReadonlyArray<{ role: string; permissions: readonly string[] }> = [
+  { role: 'tenant_admin', permissions: ['every built-in permission'] },
+  { role: 'admin', permissions: ['users:read', 'users:write', 'organizations:read', 'organizations:write', 'invites:write', 'roles:write'] },
+  { role: 'member', permissions: ['users:read', 'organizations:read'] },
+  { role: 'guest', permissions: ['organizations:read'] },
+];
+
+/** The built-in permissions (a key may also hold the app's own `resource:action` ones). */
+export const BUILT_IN_PERMISSIONS: readonly string[] = [
+  'users:read',
+  'users:write',
+  'users:delete',
+  'organizations:read',
+  'organizations:write',
+  'invites:write',
+  'roles:write',
+  'api_keys:write',
+  'records:read',
+  'records:delete',
+  'schema:write',
+];
+
+export type MailKind = 'verify_email' | 'reset_password' | 'invitation';
+export const MAIL_KINDS: readonly MailKind[] = ['verify_email', 'reset_password', 'invitation'];
+
+export interface MailTemplate {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export interface TemplateVariable {
+  name: string;
+  description: string;
+}
+
+/** GET and PUT /v1/apps/{appId}/mail-settings. */
+export interface MailSettings {
+  senderName: string | null;
+  verifyEmailUrl: string | null;
+  resetPasswordUrl: string | null;
+  acceptInviteUrl: string | null;
+  /** The app's own templates, by kind; the others are the defaults. */
+  templates: Partial<Record<MailKind, MailTemplate>>;
+  defaults: {
+    templates: Record<MailKind, MailTemplate>;
+    verifyEmailUrl: string;
+    resetPasswordUrl: string;
+    acceptInviteUrl: string;
+  };
+  variables: TemplateVariable[];
+  /** The sender's address: the service's `mail.from`. */
+  fromAddress: string;
+}
+
+/** PUT /v1/apps/{appId}/mail-settings: the whole settings; absent members take the defaults. */
+export interface MailSettingsBody {
+  senderName?: string;
+  verifyEmailUrl?: string;
+  resetPasswordUrl?: string;
+  acceptInviteUrl?: string;
+  templates: Partial<Record<MailKind, MailTemplate>>;
+}
+
+/** 200 of POST /v1/apps/{appId}/mail-settings/preview. */
+export interface RenderedMail {
+  from: string;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export type MailStatus = 'pending' | 'sent' | 'failed';
+export const MAIL_STATUSES: readonly MailStatus[] = ['pending', 'sent', 'failed'];
+
+/** A message of the outbox (the e-mail log). */
+export interface OutboxMessage {
+  id: string;
+  /** A MailKind, or `test`. */
+  kind: string;
+  from: string;
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  status: MailStatus;
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+  nextAttemptAt: string | null;
+  sentAt: string | null;
+}
+
+export interface OutboxPage {
+  messages: OutboxMessage[];
+  nextCursor: string | null;
+}
+
+export interface OutboxQuery {
+  limit?: number;
+  cursor?: string;
+  status?: MailStatus;
+}
+
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** Every route the dashboard calls, as the OpenAPI document spells its paths. */
@@ -153,6 +295,12 @@ export const API_ENDPOINTS: ReadonlyArray<{ path: string; methods: readonly Http
   { path: '/v1/apps', methods: ['GET', 'POST'] },
   { path: '/v1/apps/{appId}', methods: ['GET', 'PATCH', 'DELETE'] },
   { path: '/v1/apps/{appId}/password', methods: ['POST'] },
+  { path: '/v1/apps/{appId}/api-keys', methods: ['GET', 'POST'] },
+  { path: '/v1/apps/{appId}/api-keys/{keyId}', methods: ['DELETE'] },
+  { path: '/v1/apps/{appId}/mail-settings', methods: ['GET', 'PUT'] },
+  { path: '/v1/apps/{appId}/mail-settings/preview', methods: ['POST'] },
+  { path: '/v1/apps/{appId}/mail/test', methods: ['POST'] },
+  { path: '/v1/apps/{appId}/mail/messages', methods: ['GET'] },
   { path: '/v1/apps/{appId}/schema', methods: ['GET', 'PUT'] },
   { path: '/v1/apps/{appId}/schema/versions', methods: ['GET'] },
   { path: '/v1/apps/{appId}/users', methods: ['GET'] },
