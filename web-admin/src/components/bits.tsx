@@ -1,4 +1,4 @@
-import { useState, type ReactNode } from 'react';
+import { useId, useState, type ReactNode } from 'react';
 import type { ApiError } from '../api/client';
 
 export function ErrorBanner({ error }: { error: unknown }) {
@@ -52,27 +52,56 @@ export function CopyButton({ text, label = 'Copy' }: { text: string; label?: str
   );
 }
 
-/** The one-time password: shown once, with a copy button and a clear warning. */
-export function OneTimeSecret({ appId, password, onDone }: { appId: string; password: string; onDone: () => void }) {
+interface ShownOnceProps {
+  /** The warning's first, bold sentence. */
+  warning: string;
+  /** What the warning goes on to say. */
+  children: ReactNode;
+  label: string;
+  value: string;
+  help: string;
+  onDone: () => void;
+  testId: string;
+}
+
+/** A secret the service answers this once (a password, an API key): a copy button and a clear warning. */
+export function ShownOnce({ warning, children, label, value, help, onDone, testId }: ShownOnceProps) {
+  const helpId = useId();
   return (
-    <div className="secret" data-testid="one-time-password">
+    <div className="secret" data-testid={testId}>
       <p className="banner banner--warning">
-        <strong>Copy this password now — you will not see it again.</strong> Give it to the owner of <code>{appId}</code>; they sign in with the app id and this password.
+        <strong>{warning}</strong> {children}
       </p>
       <label className="field">
-        <span>Password for {appId}</span>
+        <span>{label}</span>
         <div className="secret__row">
-          <input className="secret__value" readOnly value={password} onFocus={(e) => e.currentTarget.select()} data-autofocus aria-describedby="secret-help" />
-          <CopyButton text={password} />
+          <input className="secret__value" readOnly value={value} onFocus={(e) => e.currentTarget.select()} data-autofocus aria-describedby={helpId} />
+          <CopyButton text={value} />
         </div>
       </label>
-      <p id="secret-help" className="hint">Only a hash is stored. If it is lost, rotate the password.</p>
+      <p id={helpId} className="hint">{help}</p>
       <div className="actions">
         <button type="button" className="button button--primary" onClick={onDone}>
           I have copied it
         </button>
       </div>
     </div>
+  );
+}
+
+/** The one-time password: shown once, with a copy button and a clear warning. */
+export function OneTimeSecret({ appId, password, onDone }: { appId: string; password: string; onDone: () => void }) {
+  return (
+    <ShownOnce
+      testId="one-time-password"
+      warning="Copy this password now — you will not see it again."
+      label={`Password for ${appId}`}
+      value={password}
+      help="Only a hash is stored. If it is lost, rotate the password."
+      onDone={onDone}
+    >
+      Give it to the owner of <code>{appId}</code>; they sign in with the app id and this password.
+    </ShownOnce>
   );
 }
 
@@ -87,5 +116,28 @@ export function CodeBlock({ code, label }: { code: string; label: string }) {
         <code>{code}</code>
       </pre>
     </figure>
+  );
+}
+
+export interface ControlProps {
+  id: string;
+  'aria-describedby': string | undefined;
+  'aria-invalid': boolean | undefined;
+}
+
+/**
+ * A labelled control with its hint, or the server's word on it instead: the label alone names
+ * the control, the hint or error describes it.
+ */
+export function Field({ label, hint, error, className, children }: { label: ReactNode; hint?: ReactNode; error?: string | undefined; className?: string; children: (control: ControlProps) => ReactNode }) {
+  const id = useId();
+  const noteId = `${id}-note`;
+  const note = error ?? hint;
+  return (
+    <div className={className ? `field ${className}` : 'field'}>
+      <label htmlFor={id}>{label}</label>
+      {children({ id, 'aria-describedby': note ? noteId : undefined, 'aria-invalid': error ? true : undefined })}
+      {note && <small id={noteId} className={error ? 'field-error' : 'hint'}>{note}</small>}
+    </div>
   );
 }
