@@ -114,6 +114,8 @@ before(async () => {
     USERS_API__DASHBOARD__DIST: dist,
     USERS_API__HASHING__MEMORY_KIB: '8',
     USERS_API__HASHING__ITERATIONS: '1',
+    // No SMTP server: the development mailer marks each message sent; poll the outbox often.
+    USERS_API__MAIL__POLL_INTERVAL_MS: '200',
     PORT: String(port),
   };
   await cli(['admin', 'create', '--email', adminEmail], `${adminPassword}\n`);
@@ -345,7 +347,7 @@ test('an admin sets up an app; its owner sees only that app', async () => {
     assert.deepEqual(await userEmails(page), firstPageEmails);
 
     // plain HTML forms that fail go to the app's error page
-    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('link', { name: 'Settings', exact: true }).click();
     await page.getByLabel('Error page URL').fill('https://site.example/oops');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
@@ -384,7 +386,7 @@ test('an admin sets up an app; its owner sees only that app', async () => {
     assert.equal((await userEmails(page)).length, 25);
     assert.equal(await page.getByRole('link', { name: 'Apps', exact: true }).count(), 0, 'no apps breadcrumb');
     await shot(page, 'owner-view');
-    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('link', { name: 'Settings', exact: true }).click();
     await page.getByLabel('Name').waitFor();
     assert.equal(await page.getByRole('button', { name: 'Rotate password…' }).count(), 0);
     assert.equal(await page.getByRole('button', { name: 'Delete app…' }).count(), 0);
@@ -405,7 +407,7 @@ test('an admin sets up an app; its owner sees only that app', async () => {
     await shot(phone, 'owner-view-360');
     await phone.close();
 
-    // at 390 px every tab is on screen, Settings included (it used to be cut off)
+    // at 390 px every tab is on screen (they wrap onto more lines), Settings included (it used to be cut off)
     const phone390 = await context.newPage();
     await phone390.setViewportSize({ width: 390, height: 844 });
     await phone390.goto(`${ctx.baseUrl}/apps/${appId}/users`);
@@ -417,7 +419,7 @@ test('an admin sets up an app; its owner sees only that app', async () => {
         return { text: link.textContent, left: box.left, right: box.right, navLeft: nav.left, navRight: nav.right };
       }),
     );
-    assert.deepEqual(tabs.map((tab) => tab.text), ['Users', 'Schema', 'Connect your site', 'Settings']);
+    assert.deepEqual(tabs.map((tab) => tab.text), ['Users', 'Schema', 'Connect your site', 'Auth settings', 'API keys', 'E-mail log', 'Settings']);
     for (const tab of tabs) {
       assert.ok(tab.left >= tab.navLeft - 0.5 && tab.right <= Math.min(tab.navRight, 390) + 0.5, `tab cut off at 390 px: ${JSON.stringify(tab)}`);
     }
@@ -516,4 +518,310 @@ console.log(JSON.stringify(await users.submit({ email: 'npm@example.com', data: 
   const installed = JSON.parse(readFileSync(join(consumer, 'node_modules/@users-api/client/package.json'), 'utf8'));
   assert.equal(installed.name, '@users-api/client');
   assert.ok(existsSync(join(consumer, 'node_modules/@users-api/client/dist/react/index.js')), 'the React entry point is in the package');
+});
+
+// ---- the accounts screens: API keys, auth settings, the e-mail log ----
+
+const mailApp = 'mail-site';
+const mailAppName = 'Mail site';
+/** Scripts of a mail's HTML that the sandboxed frame refused to run. */
+const blockedScripts = /** @type {string[]} */ ([]);
+
+/** Fails the test on a page error or an unexpected console error. @param {import('playwright-core').Page} page */
+function watchProblems(page) {
+  const problems = /** @type {string[]} */ ([]);
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    const text = message.text();
+    // Chromium's word that the sandbox did its job (a template's <script> in the preview).
+    if (/^Blocked script execution in 'about:srcdoc' because the document's frame is sandboxed/.test(text)) blockedScripts.push(text);
+    else if (message.type() === 'error' && !/status of (40[13]|422)/.test(text)) problems.push(`console: ${text}`);
+  });
+  return problems;
+}
+
+/** Creates a key in the dialog; answers the key shown once. @param {import('playwright-core').Page} page */
+async function createKey(page, name, { role, permissions = [] }) {
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Create API key' });
+  await dialog.getByLabel('Name', { exact: true }).fill(name);
+  if (role) await dialog.getByLabel('Role', { exact: true }).selectOption(role);
+  for (const permission of permissions) await dialog.getByLabel(permission, { exact: true }).check();
+  await dialog.getByRole('button', { name: 'Create key' }).click();
+  const shown = page.getByTestId('one-time-key');
+  await shown.waitFor();
+  assert.match(await shown.textContent() ?? '', /you will not see it again/i);
+  const key = await shown.locator('input').inputValue();
+  assert.match(key, /^uak_[A-Za-z0-9_-]{20,}$/, `the key: ${key}`);
+  await shown.getByRole('button', { name: 'Copy' }).waitFor();
+  return key;
+}
+
+/** The status of a management route read with an API key. */
+async function withKey(key, path) {
+  return (await fetch(`${ctx.baseUrl}${path}`, { headers: { 'x-api-key': key } })).status;
+}
+
+/** Revokes the key named `name` through its confirmation. @param {import('playwright-core').Page} page */
+async function revokeKey(page, name) {
+  await page.getByRole('button', { name: `Revoke ${name}` }).click();
+  await page.getByRole('dialog', { name: 'Revoke key?' }).getByRole('button', { name: 'Revoke key' }).click();
+  await page.getByText(`The key “${name}” was revoked.`).waitFor();
+  await page.locator('[data-testid=keys-table] tr', { hasText: name }).getByText('Revoked').waitFor();
+}
+
+/** A key's requests fail once it is revoked (every instance within a second). */
+async function waitRefused(key, path) {
+  const deadline = Date.now() + 5_000;
+  let status = 0;
+  while (Date.now() < deadline) {
+    status = await withKey(key, path);
+    if (status === 401) return;
+    await new Promise((done) => setTimeout(done, 200));
+  }
+  assert.fail(`the revoked key still gets ${status}`);
+}
+
+/** Customises `kind`'s template subject, waits for the preview to show it; answers the preview's subject. @param {import('playwright-core').Page} page */
+async function customiseSubject(page, kindLabel, subject, expected) {
+  await page.getByRole('radio', { name: kindLabel }).check();
+  const editor = page.getByTestId('template-editor');
+  const before = await page.getByTestId('preview-subject').textContent();
+  if (await editor.getByRole('button', { name: 'Customise' }).count()) await editor.getByRole('button', { name: 'Customise' }).click();
+  await editor.getByLabel('Subject').fill(subject);
+  await page.getByTestId('preview-subject').filter({ hasText: expected }).waitFor();
+  const after = await page.getByTestId('preview-subject').textContent();
+  assert.notEqual(after, before, 'the preview changed');
+  return after;
+}
+
+/** Clicks Refresh until the log has a row matching `hasText` with `status`. @param {import('playwright-core').Page} page */
+async function waitForMail(page, hasText, status) {
+  const row = page.locator('[data-testid=mail-table] tbody tr', { hasText });
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if ((await row.count()) > 0 && (await row.first().getAttribute('data-status')) === status) return row.first();
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.waitForTimeout(300);
+  }
+  assert.fail(`no ${status} message with "${hasText}" in the e-mail log: ${await page.getByTestId('mail-table').textContent()}`);
+}
+
+/** Sends a test mail from the auth settings screen. @param {import('playwright-core').Page} page */
+async function sendTest(page, to) {
+  await page.getByLabel('Send a test to').fill(to);
+  await page.getByRole('button', { name: 'Send test' }).click();
+  await page.getByRole('status').filter({ hasText: `Queued for ${to}` }).waitFor();
+}
+
+test('API keys, auth settings and the e-mail log, for the admin and for the app’s owner', async () => {
+  assert.ok(ctx.browser);
+  const created = JSON.parse(await cli(['app', 'create', '--id', mailApp, '--name', mailAppName, '--origin', '*']));
+  const ownerPassword = created.password;
+  assert.ok(ownerPassword, 'the CLI answers the app password');
+  const context = await ctx.browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const problems = watchProblems(page);
+  const recordsPath = `/v1/apps/${mailApp}/users`;
+
+  try {
+    // ---- admin: API keys — created, shown once, used, revoked ----
+    await signIn(page, 'admin', adminEmail, adminPassword);
+    await page.goto(`${ctx.baseUrl}/apps/${mailApp}/users`);
+    await page.getByRole('link', { name: 'API keys' }).click();
+    await page.waitForURL(`**/apps/${mailApp}/api-keys`);
+    await page.getByText('No API keys yet.').waitFor();
+    const adminKey = await createKey(page, 'CRM sync', { permissions: ['records:read'] });
+    await shot(page, 'api-key-once');
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    const keyRow = page.locator('[data-testid=keys-table] tbody tr', { hasText: 'CRM sync' });
+    await keyRow.waitFor();
+    const rowText = await keyRow.textContent() ?? '';
+    assert.ok(rowText.includes(`${adminKey.slice(0, 12)}…`), `the prefix is listed: ${rowText}`);
+    assert.match(rowText, /records:read/);
+    assert.match(rowText, /Active/);
+    assert.ok(!(await page.content()).includes(adminKey), 'the key is not on the page any more');
+    assert.equal(await withKey(adminKey, recordsPath), 200, 'the key reads the records');
+    await page.reload();
+    await keyRow.getByText('Active').waitFor();
+    assert.notEqual(await keyRow.locator('td').nth(3).textContent(), 'Never', 'its last use is shown');
+    await shot(page, 'api-keys');
+    await revokeKey(page, 'CRM sync');
+    await waitRefused(adminKey, recordsPath);
+
+    // ---- admin: auth settings ----
+    await page.getByRole('link', { name: 'Auth settings' }).click();
+    await page.getByLabel(/Any account/).check();
+    await page.getByRole('button', { name: 'Save account settings' }).click();
+    await page.getByTestId('account-switches').getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    const stored = await page.evaluate((id) => fetch(`/v1/apps/${id}`).then((r) => r.json()), mailApp);
+    assert.equal(stored.organizationCreation, 'any_account');
+    assert.equal(stored.requireVerifiedEmail, false);
+
+    // the built-in template's preview, then a custom one: the preview follows the typing
+    await page.getByTestId('preview-subject').filter({ hasText: `Confirm your email address for ${mailAppName}` }).waitFor();
+    await customiseSubject(page, 'Email verification', 'Welcome to {{app_name}}, {{name}}', `Welcome to ${mailAppName},`);
+    const editor = page.getByTestId('template-editor');
+    await editor.getByLabel('HTML part').fill('<p id="custom-html">Hello {{name}}</p><p><a href="{{link}}">Confirm</a></p><script>document.body.dataset.ran = "yes"</script>');
+    const frame = page.getByTestId('mail-preview').locator('iframe');
+    assert.equal(await frame.getAttribute('sandbox'), '', 'the HTML is shown in a sandboxed frame');
+    const framed = page.frameLocator('[data-testid=mail-preview] iframe');
+    await framed.locator('#custom-html').waitFor();
+    assert.equal(await page.locator('#custom-html').count(), 0, 'the HTML is never put into the page');
+    assert.equal(await framed.locator('body').getAttribute('data-ran'), null, 'scripts do not run in the preview');
+    for (let i = 0; i < 20 && blockedScripts.length === 0; i += 1) await page.waitForTimeout(100);
+    assert.ok(blockedScripts.length > 0, 'Chromium says the sandbox blocked the script');
+    // 422 next to its field: an unknown variable, then fixed
+    await editor.getByLabel('Subject').fill('Welcome {{nobody}}');
+    await editor.getByText('{{nobody}} is not a template variable').waitFor();
+    await editor.getByLabel('Subject').fill('Welcome to {{app_name}}, {{name}}');
+    await page.getByTestId('preview-subject').filter({ hasText: `Welcome to ${mailAppName},` }).waitFor();
+    await page.getByLabel('Sender name').fill('Mail Site Team');
+    await shot(page, 'auth-settings');
+    await page.getByRole('button', { name: 'Save mail settings' }).click();
+    await page.getByText('Mail settings saved.').waitFor();
+    const mailSettings = await page.evaluate((id) => fetch(`/v1/apps/${id}/mail-settings`).then((r) => r.json()), mailApp);
+    assert.equal(mailSettings.senderName, 'Mail Site Team');
+    assert.equal(mailSettings.templates.verify_email.subject, 'Welcome to {{app_name}}, {{name}}');
+    assert.deepEqual(Object.keys(mailSettings.templates), ['verify_email'], 'only the customised template is stored');
+
+    // a test send, followed to the e-mail log, where the development mailer marks it sent
+    await sendTest(page, 'me@example.com');
+    await page.getByRole('link', { name: 'E-mail log' }).first().click();
+    await page.waitForURL(`**/apps/${mailApp}/mail`);
+    const testRow = await waitForMail(page, 'me@example.com', 'sent');
+    assert.match(await testRow.textContent() ?? '', /\[test\] Welcome to Mail site/);
+
+    // an account registers through the API: its verification e-mail is in the log, link and all
+    const registered = await fetch(`${ctx.baseUrl}/v1/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-app-id': mailApp },
+      body: JSON.stringify({ email: 'reg@example.com', password: 'correct horse battery staple', name: 'Reggie' }),
+    });
+    assert.equal(registered.status, 201, await registered.clone().text());
+    const verifyRow = await waitForMail(page, 'reg@example.com', 'sent');
+    assert.match(await verifyRow.textContent() ?? '', /Welcome to Mail site, Reggie/);
+    assert.match(await verifyRow.textContent() ?? '', /Email verification/);
+    await verifyRow.getByRole('button').click();
+    const drawer = page.getByRole('dialog', { name: 'Welcome to Mail site, Reggie' });
+    const link = drawer.getByTestId('mail-text').getByRole('link');
+    const href = await link.getAttribute('href') ?? '';
+    assert.match(href, /\/account\/verify-email\?token=[A-Za-z0-9_-]{20,}/);
+    assert.match(await drawer.textContent() ?? '', /"Mail Site Team" </);
+    await page.frameLocator('[data-testid=mail-detail] iframe').locator('#custom-html').waitFor();
+    await shot(page, 'mail-message');
+    // following the link verifies the address
+    const verified = await fetch(`${ctx.baseUrl}/v1/auth/verify-email`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: new URL(href).searchParams.get('token') }),
+    });
+    assert.equal(verified.status, 200, await verified.clone().text());
+    assert.equal((await verified.json()).data.email_verified, true);
+    await page.keyboard.press('Escape');
+    await drawer.waitFor({ state: 'detached' });
+
+    // the status filter, and paging to older messages
+    await page.getByLabel('Status').selectOption('failed');
+    await page.getByText('No failed messages.').waitFor();
+    await page.getByLabel('Status').selectOption('sent');
+    await page.locator('[data-testid=mail-table] tbody tr').nth(1).waitFor();
+    await page.getByLabel('Status').selectOption('');
+    const queued = await page.evaluate(async (id) => {
+      const statuses = [];
+      for (let i = 0; i < 25; i += 1) {
+        const response = await fetch(`/v1/apps/${id}/mail/test`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ kind: 'reset_password', to: `bulk${i}@example.com` }),
+        });
+        statuses.push(response.status);
+      }
+      return statuses;
+    }, mailApp);
+    assert.ok(queued.every((status) => status === 202), `test sends: ${queued}`);
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.locator('[data-testid=mail-table] tbody tr', { hasText: 'bulk24@example.com' }).waitFor();
+    assert.equal(await page.locator('[data-testid=mail-table] tbody tr').count(), 25);
+    await shot(page, 'mail-log');
+    await page.getByRole('button', { name: 'Older →' }).click();
+    await page.getByText('Page 2', { exact: true }).waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=mail-table] tbody tr').length === 2);
+    const older = await page.locator('[data-testid=mail-table] tbody tr').allTextContents();
+    assert.ok(older.some((row) => row.includes('me@example.com')) && older.some((row) => row.includes('reg@example.com')), `page 2: ${older}`);
+    await page.getByRole('button', { name: '← Newer' }).click();
+    await page.getByText('Page 1', { exact: true }).waitFor();
+
+    await signOut(page);
+
+    // ---- the app's owner, on its own app ----
+    await signIn(page, 'owner', mailApp, ownerPassword);
+    await page.waitForURL(`**/apps/${mailApp}/users`);
+    await page.getByRole('link', { name: 'API keys' }).click();
+    await page.locator('[data-testid=keys-table] tbody tr', { hasText: 'CRM sync' }).getByText('Revoked').waitFor();
+    const ownerKey = await createKey(page, 'Owner backend', { role: 'member' });
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    const ownerRow = page.locator('[data-testid=keys-table] tbody tr', { hasText: 'Owner backend' });
+    await ownerRow.waitFor();
+    assert.match(await ownerRow.textContent() ?? '', /role member/);
+    assert.ok(!(await page.content()).includes(ownerKey), 'the key is not on the page any more');
+    await revokeKey(page, 'Owner backend');
+
+    await page.getByRole('link', { name: 'Auth settings' }).click();
+    await page.getByLabel(/Require a verified email to log in/).check();
+    await page.getByRole('button', { name: 'Save account settings' }).click();
+    await page.getByTestId('account-switches').getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    // The admin's template is there; the owner customises another one.
+    await page.getByTestId('preview-subject').filter({ hasText: `Welcome to ${mailAppName},` }).waitFor();
+    await customiseSubject(page, 'Password reset', 'New {{app_name}} password', `New ${mailAppName} password`);
+    await page.getByRole('button', { name: 'Save mail settings' }).click();
+    await page.getByText('Mail settings saved.').waitFor();
+    const ownerSettings = await page.evaluate((id) => fetch(`/v1/apps/${id}/mail-settings`).then((r) => r.json()), mailApp);
+    assert.deepEqual(Object.keys(ownerSettings.templates).sort(), ['reset_password', 'verify_email']);
+    assert.equal((await page.evaluate((id) => fetch(`/v1/apps/${id}`).then((r) => r.json()), mailApp)).requireVerifiedEmail, true);
+    // the default comes back when restored (saved or not, the preview shows it)
+    await page.getByRole('button', { name: 'Restore the default' }).click();
+    await page.getByTestId('preview-subject').filter({ hasText: `Reset your ${mailAppName} password` }).waitFor();
+    await customiseSubject(page, 'Password reset', 'New {{app_name}} password', `New ${mailAppName} password`);
+    await sendTest(page, 'owner@example.com');
+    await page.getByRole('link', { name: 'E-mail log' }).first().click();
+    const ownerTest = await waitForMail(page, 'owner@example.com', 'sent');
+    assert.match(await ownerTest.textContent() ?? '', /\[test\] New Mail site password/);
+
+    // ---- each new screen on a 360 px wide phone ----
+    const phone = await context.newPage();
+    const phoneProblems = watchProblems(phone);
+    await phone.setViewportSize({ width: 360, height: 740 });
+    for (const [tab, ready] of [
+      ['api-keys', '[data-testid=keys-table] tbody tr'],
+      ['auth', '[data-testid=preview-subject]'],
+      ['mail', '[data-testid=mail-table] tbody tr'],
+    ]) {
+      await phone.goto(`${ctx.baseUrl}/apps/${mailApp}/${tab}`);
+      await phone.locator(ready).first().waitFor();
+      const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(overflow <= 1, `${tab} scrolls sideways at 360 px by ${overflow}px`);
+      const cut = await phone.locator('.tabs .tab').evaluateAll((links) => links.filter((link) => link.getBoundingClientRect().right > 360.5).map((link) => link.textContent));
+      assert.deepEqual(cut, [], `tabs cut off at 360 px on ${tab}`);
+      await shot(phone, `${tab}-360`);
+    }
+    // the message drawer and the key dialog fit too
+    await phone.locator('[data-testid=mail-table] tbody tr button').first().click();
+    await phone.getByTestId('mail-detail').waitFor();
+    const drawerBox = await phone.getByRole('dialog').boundingBox();
+    assert.ok(drawerBox && drawerBox.x >= 0 && drawerBox.x + drawerBox.width <= 360.5, `the drawer fits: ${JSON.stringify(drawerBox)}`);
+    await shot(phone, 'mail-message-360');
+    await phone.close();
+    assert.deepEqual(phoneProblems, []);
+
+    await signOut(page);
+    assert.deepEqual(problems, []);
+  } catch (error) {
+    await shot(page, 'failure-accounts').catch(() => {});
+    throw new Error(`${error instanceof Error ? error.stack : error}\n--- server log ---\n${readLog()}`);
+  } finally {
+    await context.close();
+  }
 });

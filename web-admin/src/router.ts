@@ -7,8 +7,22 @@ export type Route =
   | { name: 'app'; appId: string; tab: AppTab }
   | { name: 'notFound' };
 
-export type AppTab = 'users' | 'schema' | 'connect' | 'settings';
-const TABS: readonly AppTab[] = ['users', 'schema', 'connect', 'settings'];
+export type AppTab = 'users' | 'schema' | 'connect' | 'auth' | 'api-keys' | 'mail' | 'settings';
+
+/**
+ * The app page's tabs in their order, in groups: the sign-up records, the accounts API (its
+ * Accounts and Organizations screens go here once their operator routes exist), the app itself.
+ */
+export const APP_TABS: ReadonlyArray<{ tab: AppTab; label: string; group: 'records' | 'accounts' | 'app' }> = [
+  { tab: 'users', label: 'Users', group: 'records' },
+  { tab: 'schema', label: 'Schema', group: 'records' },
+  { tab: 'connect', label: 'Connect your site', group: 'records' },
+  { tab: 'auth', label: 'Auth settings', group: 'accounts' },
+  { tab: 'api-keys', label: 'API keys', group: 'accounts' },
+  { tab: 'mail', label: 'E-mail log', group: 'accounts' },
+  { tab: 'settings', label: 'Settings', group: 'app' },
+];
+const TABS: readonly AppTab[] = APP_TABS.map((entry) => entry.tab);
 
 export function parseRoute(pathname: string): Route {
   const parts = pathname.split('/').filter((part) => part !== '');

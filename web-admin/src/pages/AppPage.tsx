@@ -3,14 +3,15 @@ import { api } from '../api/client';
 import type { App, Schema } from '../api/types';
 import { Link } from '../components/Link';
 import { ErrorBanner, Spinner } from '../components/bits';
-import { appPath, type AppTab } from '../router';
+import { APP_TABS, appPath, type AppTab } from '../router';
 import { useSession } from '../session';
+import { ApiKeysPanel } from './ApiKeysPanel';
+import { AuthSettingsPanel } from './AuthSettingsPanel';
 import { ConnectPanel } from './ConnectPanel';
+import { MailLogPanel } from './MailLogPanel';
 import { SchemaPanel } from './SchemaPanel';
 import { SettingsPanel } from './SettingsPanel';
 import { UsersPanel } from './UsersPanel';
-
-const TAB_LABELS: Record<AppTab, string> = { users: 'Users', schema: 'Schema', connect: 'Connect your site', settings: 'Settings' };
 
 export function AppPage({ appId, tab }: { appId: string; tab: AppTab }) {
   const { isAdmin } = useSession();
@@ -51,15 +52,23 @@ export function AppPage({ appId, tab }: { appId: string; tab: AppTab }) {
         </h1>
       </div>
       <nav className="tabs" aria-label="App sections">
-        {(Object.keys(TAB_LABELS) as AppTab[]).map((name) => (
-          <Link key={name} href={appPath(appId, name)} className={name === tab ? 'tab is-active' : 'tab'} aria-current={name === tab ? 'page' : undefined}>
-            {TAB_LABELS[name]}
+        {APP_TABS.map(({ tab: name, label, group }, index) => (
+          <Link
+            key={name}
+            href={appPath(appId, name)}
+            className={`tab${name === tab ? ' is-active' : ''}${index > 0 && APP_TABS[index - 1]?.group !== group ? ' tab--group-start' : ''}`}
+            aria-current={name === tab ? 'page' : undefined}
+          >
+            {label}
           </Link>
         ))}
       </nav>
       {tab === 'users' && <UsersPanel app={app} schema={schema} />}
       {tab === 'schema' && <SchemaPanel app={app} schema={schema} onSaved={setSchema} />}
       {tab === 'connect' && <ConnectPanel app={app} schema={schema} />}
+      {tab === 'auth' && <AuthSettingsPanel app={app} onChanged={setApp} />}
+      {tab === 'api-keys' && <ApiKeysPanel app={app} />}
+      {tab === 'mail' && <MailLogPanel app={app} />}
       {tab === 'settings' && <SettingsPanel app={app} onChanged={setApp} />}
     </section>
   );
