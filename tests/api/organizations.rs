@@ -27,6 +27,7 @@ crate::on_every_backend!(
     api_keys_are_shown_once_and_act_within_their_permissions,
     registering_into_an_organization_needs_its_email_domain,
     members_come_in_keyset_pages,
+    an_admin_lists_and_ends_a_users_sessions,
 );
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -2141,4 +2142,60 @@ async fn members_come_in_keyset_pages(app: &TestApp) {
             query,
         );
     }
+}
+
+/// `GET`/`DELETE /v1/users/{id}/sessions`: tenant-wide callers see a user's sessions; ending
+/// them stops its refresh tokens at once; organization roles cannot list them, and nobody
+/// reaches above itself.
+async fn an_admin_lists_and_ends_a_users_sessions(app: &TestApp) {
+    let world = world(app).await;
+    let person = register(app, "site", &format!("{}@example.com", unique("sessions"))).await;
+    plant(app, &world.org_a, &person.id, MemberRole::Member).await;
+    let second = logged_in(app, &person.email, None).await;
+    let path = format!("/v1/users/{}/sessions", person.id);
+    let listed = data(get(app, &world.key, &path).await, 200, "a key lists");
+    assert_eq!(
+        listed["sessions"].as_array().map(Vec::len),
+        Some(2),
+        "{listed}"
+    );
+    assert_forbidden(
+        &get(app, &world.org_admin.who(), &path).await,
+        "the role tenant_admin",
+        "an organization admin lists",
+    );
+    let by_member = send(app, &world.member.who(), Method::DELETE, &path, None).await;
+    assert_eq!(
+        by_member.0, 403,
+        "a member ends another's sessions: {by_member:?}"
+    );
+    assert_error(
+        &send(
+            app,
+            &world.key,
+            Method::DELETE,
+            "/v1/users/no-such-user/sessions",
+            None,
+        )
+        .await,
+        404,
+        "not_found",
+        "an unknown user",
+    );
+    let ended = data(
+        send(app, &world.key, Method::DELETE, &path, None).await,
+        200,
+        "a key ends them",
+    );
+    assert_eq!(ended["ended"], 2, "{ended}");
+    for refresh_token in [&person.refresh, &second.refresh] {
+        assert_error(
+            &refresh(app, refresh_token).await,
+            401,
+            "invalid_token",
+            "a refresh after the end",
+        );
+    }
+    let listed = data(get(app, &world.key, &path).await, 200, "listed again");
+    assert_eq!(listed["sessions"], json!([]), "{listed}");
 }

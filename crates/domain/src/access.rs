@@ -75,6 +75,11 @@ impl AppAccess {
         &self.subject
     }
 
+    /// A platform admin's (else an owner's or an API key's).
+    pub(crate) fn is_admin(&self) -> bool {
+        self.admin
+    }
+
     /// An API key's access to its own app (see `ApiKeyCaller::app_access`).
     pub(crate) fn for_api_key(app_id: &str, key_id: &str) -> Self {
         Self {

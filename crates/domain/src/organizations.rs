@@ -33,6 +33,9 @@ pub use invitations::NewInvitation;
 pub enum Caller {
     Account(Box<AccountCaller>),
     ApiKey(ApiKeyCaller),
+    /// An operator in the dashboard: a platform admin (`super_admin`) or the app's owner
+    /// (`tenant_admin`), with every permission of the app.
+    Operator(crate::AppAccess),
 }
 
 impl Caller {
@@ -40,13 +43,14 @@ impl Caller {
         match self {
             Self::Account(account) => account.app_id(),
             Self::ApiKey(key) => key.app_id(),
+            Self::Operator(access) => access.app_id(),
         }
     }
 
     fn user_id(&self) -> Option<&str> {
         match self {
             Self::Account(account) => Some(account.user_id()),
-            Self::ApiKey(_) => None,
+            Self::ApiKey(_) | Self::Operator(_) => None,
         }
     }
 
@@ -54,7 +58,7 @@ impl Caller {
     fn active_organization(&self) -> Option<&str> {
         match self {
             Self::Account(account) => account.claims().org.as_deref(),
-            Self::ApiKey(_) => None,
+            Self::ApiKey(_) | Self::Operator(_) => None,
         }
     }
 }
@@ -234,6 +238,19 @@ impl<S: Storage + ?Sized> OrganizationService<S> {
                 caller,
                 app_id,
                 app_wide: key.authority(),
+                account: None,
+            }),
+            Caller::Operator(access) => Ok(Acting {
+                caller,
+                app_id,
+                app_wide: Authority::of(
+                    Some(if access.is_admin() {
+                        Role::SuperAdmin
+                    } else {
+                        Role::TenantAdmin
+                    }),
+                    Vec::<String>::new(),
+                ),
                 account: None,
             }),
             Caller::Account(account) => {
@@ -1118,6 +1135,61 @@ impl<S: Storage + ?Sized> OrganizationService<S> {
 
     /// Erases a user with its sessions and memberships (`users:delete`; see
     /// `may_change_account`).
+    /// A user's sessions, active ones, newest first (`users:read` tenant-wide: the dashboard).
+    pub async fn user_sessions(
+        &self,
+        caller: &Caller,
+        user_id: &str,
+    ) -> Result<Vec<storage_port::SessionRecord>, DirectoryError> {
+        let acting = self.acting(caller).await?;
+        if !acting.is_tenant() {
+            return Err(DirectoryError::Forbidden(
+                "the role tenant_admin".to_owned(),
+            ));
+        }
+        require(&acting.app_wide, USERS_READ)?;
+        self.storage
+            .find_account(acting.app_id, user_id)
+            .await?
+            .ok_or(DirectoryError::NotFound("user"))?;
+        Ok(self
+            .storage
+            .list_user_sessions(acting.app_id, user_id, Timestamp::now())
+            .await?)
+    }
+
+    /// Ends every session of a user (`users:write` over it): its refresh tokens stop working
+    /// at once, its access tokens within a second.
+    pub async fn end_user_sessions(
+        &self,
+        caller: &Caller,
+        user_id: &str,
+    ) -> Result<u64, DirectoryError> {
+        let acting = self.acting(caller).await?;
+        let target = self
+            .storage
+            .find_account(acting.app_id, user_id)
+            .await?
+            .ok_or(DirectoryError::NotFound("user"))?;
+        let memberships = self
+            .storage
+            .list_user_memberships(acting.app_id, user_id)
+            .await?;
+        self.may_change_account(&acting, &target, &memberships, USERS_WRITE)
+            .await?;
+        let ended = self
+            .storage
+            .revoke_user_sessions(acting.app_id, user_id, None, Timestamp::now())
+            .await?;
+        tracing::info!(
+            app_id = acting.app_id,
+            user_id,
+            ended,
+            "sessions ended by an admin"
+        );
+        Ok(ended)
+    }
+
     pub async fn delete_user(&self, caller: &Caller, user_id: &str) -> Result<(), DirectoryError> {
         let acting = self.acting(caller).await?;
         let target = self

@@ -74,6 +74,8 @@ use crate::routes;
         routes::users::get_user,
         routes::users::update_user,
         routes::users::delete_user,
+        routes::users::list_user_sessions,
+        routes::users::end_user_sessions,
         routes::organizations::list_organizations,
         routes::organizations::create_organization,
         routes::organizations::get_organization,
@@ -116,7 +118,7 @@ use crate::routes;
         AcceptInviteRequest, TemplateBody, MailSettingsRequest, MailTryRequest, EmailVerifiedBody,
         MailQueued, PasswordReset, InvitationBody, InvitationList, InvitationInfo,
         TemplateVariable, MailSettingsResponse, MailDefaults, RenderedMail, TestQueued,
-        OutboxMessageBody, OutboxPage
+        OutboxMessageBody, OutboxPage, SessionsEnded
     )),
     tags(
         (name = "public", description = "Called by static sites, identified by the x-app-id header"),

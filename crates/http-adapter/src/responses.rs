@@ -931,3 +931,10 @@ pub struct OutboxPage {
     /// Pass as `cursor` for the next (older) page; absent on the last one.
     pub next_cursor: Option<String>,
 }
+
+/// `DELETE /v1/users/{id}/sessions`'s answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionsEnded {
+    /// How many active sessions ended.
+    pub ended: u64,
+}

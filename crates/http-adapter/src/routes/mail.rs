@@ -186,6 +186,7 @@ pub struct MessageParams {
     params(("appId" = String, Path), MessageParams),
     responses(
         (status = 200, body = OutboxPage),
+        (status = 400, description = "`invalid_cursor`: a cursor this API did not return", body = ErrorBody),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 403, description = "`forbidden`: another app's owner", body = ErrorBody),
         (status = 404, description = "`unknown_app`", body = ErrorBody),

@@ -93,6 +93,7 @@ pub const API_ROUTES: &[ApiRoute] = &[
     route("/v1/users/me/sessions/{id}", &["DELETE"]),
     // Organizations and the accounts admins manage: bearer tokens or API keys.
     route("/v1/users/{id}", &["GET", "PUT", "DELETE"]),
+    route("/v1/users/{id}/sessions", &["GET", "DELETE"]),
     route("/v1/organizations", &["GET", "POST"]),
     route("/v1/organizations/{org}", &["GET", "PATCH", "DELETE"]),
     route("/v1/organizations/{org}/users", &["GET"]),
@@ -240,6 +241,11 @@ fn account_routes(config: &mut web::ServiceConfig) {
                 .route(web::get().to(users::get_user))
                 .route(web::put().to(users::update_user))
                 .route(web::delete().to(users::delete_user)),
+        )
+        .service(
+            resource("/v1/users/{id}/sessions")
+                .route(web::get().to(users::list_user_sessions))
+                .route(web::delete().to(users::end_user_sessions)),
         )
         .service(
             resource("/v1/organizations")

@@ -10,7 +10,10 @@ use serde::Deserialize;
 use crate::account_auth::CurrentCaller;
 use crate::error::{AccountErrorBody, ApiError};
 use crate::requests::{CreateUserRequest, UpdateUserRequest};
-use crate::responses::{CreatedUser, Deleted, ManagedUserBody, Success, UsersPage};
+use crate::responses::{
+    AccountSession, AccountSessions, CreatedUser, Deleted, ManagedUserBody, SessionsEnded, Success,
+    UsersPage,
+};
 use crate::routes::auth::{allowed_origin, json_body, success};
 use crate::routes::organizations::{decode_cursor, encode_cursor, is_user_id, page_limit};
 use crate::state::ApiState;
@@ -236,4 +239,81 @@ pub async fn delete_user(
         origin,
         Deleted { deleted: true },
     ))
+}
+
+/// A user's active sessions, newest first (tenant-wide `users:read`: a tenant admin or an API
+/// key), with when and from where each was used.
+#[utoipa::path(
+    get,
+    path = "/v1/users/{id}/sessions",
+    operation_id = "list_account_sessions",
+    tag = "users",
+    security(("bearer" = []), ("api_key" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, body = Success<AccountSessions>),
+        (status = 401, description = "`unauthorized`, `invalid_token` or `token_expired`", body = AccountErrorBody),
+        (status = 403, description = "`forbidden` (not tenant-wide, or without `users:read`), `tenant_mismatch`", body = AccountErrorBody),
+        (status = 404, description = "`not_found`", body = AccountErrorBody),
+    )
+)]
+pub async fn list_user_sessions(
+    request: HttpRequest,
+    state: Data<ApiState>,
+    id: Path<String>,
+    CurrentCaller(caller): CurrentCaller,
+) -> Result<HttpResponse, ApiError> {
+    let origin = allowed_origin(&state, &request, caller.app_id()).await?;
+    let sessions = state
+        .services
+        .organizations
+        .user_sessions(&caller, &id)
+        .await?
+        .into_iter()
+        .map(|session| AccountSession {
+            current: false,
+            id: session.id,
+            created_at: session.created_at,
+            last_used_at: session.last_used_at,
+            expires_at: session.idle_expires_at,
+            user_agent: session.user_agent,
+            ip_address: session.client_ip,
+        })
+        .collect();
+    Ok(success(
+        HttpResponse::Ok(),
+        origin,
+        AccountSessions { sessions },
+    ))
+}
+
+/// Ends every session of a user (`users:write` over it, never someone above the caller): its
+/// refresh tokens stop working at once, its access tokens within a second.
+#[utoipa::path(
+    delete,
+    path = "/v1/users/{id}/sessions",
+    operation_id = "end_account_sessions",
+    tag = "users",
+    security(("bearer" = []), ("api_key" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, body = Success<SessionsEnded>),
+        (status = 401, description = "`unauthorized`, `invalid_token` or `token_expired`", body = AccountErrorBody),
+        (status = 403, description = "`forbidden`, `organization_access_denied`, `tenant_mismatch`", body = AccountErrorBody),
+        (status = 404, description = "`not_found`", body = AccountErrorBody),
+    )
+)]
+pub async fn end_user_sessions(
+    request: HttpRequest,
+    state: Data<ApiState>,
+    id: Path<String>,
+    CurrentCaller(caller): CurrentCaller,
+) -> Result<HttpResponse, ApiError> {
+    let origin = allowed_origin(&state, &request, caller.app_id()).await?;
+    let ended = state
+        .services
+        .organizations
+        .end_user_sessions(&caller, &id)
+        .await?;
+    Ok(success(HttpResponse::Ok(), origin, SessionsEnded { ended }))
 }
