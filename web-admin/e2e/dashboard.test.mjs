@@ -679,6 +679,7 @@ test('API keys, auth settings and the e-mail log, for the admin and for the appâ
     await editor.getByLabel('Subject').fill('Welcome to {{app_name}}, {{name}}');
     await page.getByTestId('preview-subject').filter({ hasText: `Welcome to ${mailAppName},` }).waitFor();
     await page.getByLabel('Sender name').fill('Mail Site Team');
+    await page.locator('[data-testid=mail-preview][aria-busy=false]').waitFor();
     await shot(page, 'auth-settings');
     await page.getByRole('button', { name: 'Save mail settings' }).click();
     await page.getByText('Mail settings saved.').waitFor();

@@ -270,7 +270,7 @@ function MailSettingsForm({ app, settings, form, setForm, onSaved }: FormProps) 
         <p className="field-error" role="alert">Not saved: {error.message}</p>
       )}
       {saved && <p className="banner banner--info" role="status">Mail settings saved.</p>}
-      <div className="actions actions--sticky">
+      <div className="actions actions--center">
         {dirty && <span className="muted small">Unsaved changes</span>}
         <button type="submit" className="button button--primary" disabled={busy}>{busy ? 'Saving…' : 'Save mail settings'}</button>
       </div>
@@ -290,7 +290,8 @@ function usePreview(appId: string, kind: MailKind, template: MailTemplate): Prev
   const key = JSON.stringify(template);
   useEffect(() => {
     const controller = new AbortController();
-    setState((previous) => ({ ...previous, loading: true }));
+    // The last problems were about the text before this edit: they go, the last rendering stays.
+    setState((previous) => ({ mail: previous.mail, error: null, loading: true }));
     const timer = window.setTimeout(() => {
       api
         .previewMail(appId, kind, JSON.parse(key) as MailTemplate, controller.signal)
@@ -314,7 +315,7 @@ function MailPreview({ preview }: { preview: PreviewState }) {
       <h3 id="preview-title">
         Preview {loading && <span className="muted small">updating…</span>}
       </h3>
-      <p className="hint">Sample values; the links lead to the saved link targets.</p>
+      <p className="hint">Sample values; the sender name and the links’ targets are the saved ones.</p>
       {error !== null && (
         <p className="field-error" role="status">The preview is not up to date: {error instanceof Error ? error.message : String(error)}</p>
       )}
