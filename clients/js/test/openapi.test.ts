@@ -2,7 +2,24 @@ import { readFileSync } from 'node:fs';
 
 import { describe, expect, it } from 'vitest';
 
-import { SUBMIT_RESULT_KEYS, type ErrorDetail, type Field, type FieldKind, type Submission } from '../src/index.js';
+import {
+  SUBMIT_RESULT_KEYS,
+  type AuthResult,
+  type ErrorDetail,
+  type Field,
+  type FieldKind,
+  type Invitation,
+  type InvitationInfo,
+  type ManagedUser,
+  type Membership,
+  type Organization,
+  type OrganizationMember,
+  type RefreshResult,
+  type SessionInfo,
+  type Submission,
+  type User,
+  type VerifyEmailResult,
+} from '../src/index.js';
 
 type KeysOfUnion<T> = T extends unknown ? keyof T : never;
 type Complete<All, Listed> = [Exclude<All, Listed>] extends [never] ? true : false;
@@ -129,5 +146,86 @@ describe.skipIf(!documentPath)('the service OpenAPI document', () => {
     const content = asObject(asObject(operation.requestBody, 'requestBody').content, 'requestBody content');
     const schema = asObject(content['application/json'], 'requestBody application/json').schema;
     expect(propertyNames(document, schema).sort()).toEqual([...SUBMISSION_KEYS].sort());
+  });
+});
+
+// The accounts API's types, checked the same way: each list fails to compile if its type gains
+// a property it does not name, and the test compares it with the service's document.
+const USER_KEYS = [
+  'id', 'email', 'name', 'bio', 'avatar_url', 'email_verified', 'organization_id', 'role', 'permissions', 'organizations', 'data',
+  'created_at', 'updated_at', 'last_login_at',
+] as const satisfies readonly (keyof User)[];
+const MANAGED_USER_KEYS = [
+  'id', 'email', 'name', 'bio', 'avatar_url', 'email_verified', 'role', 'permissions', 'organizations', 'data', 'created_at',
+  'updated_at', 'last_login_at', 'disabled', 'has_password',
+] as const satisfies readonly (keyof ManagedUser)[];
+const MEMBERSHIP_KEYS = ['id', 'name', 'slug', 'role', 'permissions', 'joined_at'] as const satisfies readonly (keyof Membership)[];
+const AUTH_RESULT_KEYS = ['user', 'token', 'expires_at', 'refresh_token'] as const satisfies readonly (keyof AuthResult)[];
+const REFRESH_KEYS = ['token', 'expires_at', 'refresh_token'] as const satisfies readonly (keyof RefreshResult)[];
+const SESSION_KEYS = ['id', 'current', 'created_at', 'last_used_at', 'expires_at', 'user_agent', 'ip_address'] as const satisfies readonly (keyof SessionInfo)[];
+const ORGANIZATION_KEYS = ['id', 'name', 'slug', 'allowed_email_domains', 'role', 'permissions', 'created_at', 'updated_at'] as const satisfies readonly (keyof Organization)[];
+const MEMBER_KEYS = ['id', 'email', 'name', 'avatar_url', 'email_verified', 'disabled', 'role', 'permissions', 'joined_at'] as const satisfies readonly (keyof OrganizationMember)[];
+const INVITATION_KEYS = ['id', 'organization_id', 'email', 'role', 'message', 'invited_by', 'expires_at', 'created_at'] as const satisfies readonly (keyof Invitation)[];
+const INVITATION_INFO_KEYS = [
+  'app_id', 'app_name', 'organization_id', 'organization_name', 'email', 'role', 'inviter', 'message', 'expires_at', 'status', 'account_exists',
+] as const satisfies readonly (keyof InvitationInfo)[];
+const VERIFY_KEYS = ['email', 'email_verified', 'joined_organizations'] as const satisfies readonly (keyof VerifyEmailResult)[];
+const accountsComplete: [
+  Complete<keyof User, (typeof USER_KEYS)[number]>,
+  Complete<keyof ManagedUser, (typeof MANAGED_USER_KEYS)[number]>,
+  Complete<keyof Membership, (typeof MEMBERSHIP_KEYS)[number]>,
+  Complete<keyof AuthResult, (typeof AUTH_RESULT_KEYS)[number]>,
+  Complete<keyof RefreshResult, (typeof REFRESH_KEYS)[number]>,
+  Complete<keyof SessionInfo, (typeof SESSION_KEYS)[number]>,
+  Complete<keyof Organization, (typeof ORGANIZATION_KEYS)[number]>,
+  Complete<keyof OrganizationMember, (typeof MEMBER_KEYS)[number]>,
+  Complete<keyof Invitation, (typeof INVITATION_KEYS)[number]>,
+  Complete<keyof InvitationInfo, (typeof INVITATION_INFO_KEYS)[number]>,
+  Complete<keyof VerifyEmailResult, (typeof VERIFY_KEYS)[number]>,
+] = [true, true, true, true, true, true, true, true, true, true, true];
+void accountsComplete;
+
+describe.skipIf(!documentPath)('the service OpenAPI document, accounts routes', () => {
+  const load = () => JSON.parse(readFileSync(documentPath!, 'utf8')) as Json;
+  /** The `data` of a `{"success": true, "data": …}` answer. */
+  const data = (document: Json, path: string, method: string, status: string) =>
+    properties(document, responseSchema(document, path, method, status)).data;
+  const sorted = (keys: readonly string[]) => [...keys].sort();
+
+  it.each([
+    ['/v1/users/me', 'get', '200', USER_KEYS],
+    ['/v1/users/me', 'put', '200', USER_KEYS],
+    ['/v1/auth/register', 'post', '201', AUTH_RESULT_KEYS],
+    ['/v1/auth/login', 'post', '200', AUTH_RESULT_KEYS],
+    ['/v1/invites/accept', 'post', '200', AUTH_RESULT_KEYS],
+    ['/v1/auth/refresh', 'post', '200', REFRESH_KEYS],
+    ['/v1/auth/verify-email', 'post', '200', VERIFY_KEYS],
+    ['/v1/invites/{token}', 'get', '200', INVITATION_INFO_KEYS],
+    ['/v1/organizations', 'post', '201', ORGANIZATION_KEYS],
+    ['/v1/organizations/{org}', 'get', '200', ORGANIZATION_KEYS],
+    ['/v1/organizations/{org}/invites', 'post', '201', INVITATION_KEYS],
+    ['/v1/users/{id}', 'get', '200', MANAGED_USER_KEYS],
+    ['/v1/users/{id}', 'put', '200', MANAGED_USER_KEYS],
+  ] as const)('%s %s %s has the properties of its type', (path, method, status, keys) => {
+    const document = load();
+    expect(propertyNames(document, data(document, path, method, status)).sort()).toEqual(sorted(keys));
+  });
+
+  it.each([
+    ['/v1/users/me/sessions', 'get', 'sessions', SESSION_KEYS],
+    ['/v1/organizations', 'get', 'organizations', ORGANIZATION_KEYS],
+    ['/v1/organizations/{org}/users', 'get', 'users', MEMBER_KEYS],
+    ['/v1/organizations/{org}/invites', 'get', 'invites', INVITATION_KEYS],
+    ['/v1/users', 'get', 'users', MANAGED_USER_KEYS],
+  ] as const)('%s %s lists %s with the properties of its type', (path, method, list, keys) => {
+    const document = load();
+    expect(propertyNames(document, itemsOf(document, data(document, path, method, '200'), list)).sort()).toEqual(sorted(keys));
+  });
+
+  it('lists memberships with the properties of Membership', () => {
+    const document = load();
+    expect(propertyNames(document, itemsOf(document, data(document, '/v1/users/me', 'get', '200'), 'organizations')).sort()).toEqual(
+      sorted(MEMBERSHIP_KEYS),
+    );
   });
 });

@@ -39,8 +39,8 @@ export interface User {
   last_login_at: string | null;
 }
 
-/** An account as an administrator (or an API key) sees it. */
-export interface ManagedUser extends User {
+/** An account as an administrator (or an API key) sees it: no active organization of its own. */
+export interface ManagedUser extends Omit<User, 'organization_id'> {
   disabled: boolean;
   /** `false` for an account created by an admin whose invitation was not accepted yet. */
   has_password: boolean;
@@ -130,8 +130,8 @@ export interface SessionInfo {
   created_at: string;
   last_used_at: string;
   expires_at: string;
-  user_agent?: string | null;
-  ip_address?: string | null;
+  user_agent: string | null;
+  ip_address: string | null;
 }
 
 export interface Organization {
@@ -161,7 +161,8 @@ export interface UpdateOrganizationInput {
 export interface OrganizationMember {
   id: string;
   email: string;
-  name?: string | null;
+  name: string | null;
+  avatar_url: string | null;
   email_verified: boolean;
   disabled: boolean;
   role: Role;
@@ -171,14 +172,19 @@ export interface OrganizationMember {
 
 export interface InviteInput {
   email: string;
-  role: Role;
+  /** Default `member`. */
+  role?: Role | undefined;
   message?: string | undefined;
 }
 
 export interface Invitation {
   id: string;
+  organization_id?: string | null;
   email: string;
   role: Role;
+  message?: string | null;
+  /** The inviting account's id (absent when an API key invited). */
+  invited_by?: string | null;
   expires_at: string;
   created_at: string;
 }
