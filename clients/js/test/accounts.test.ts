@@ -178,6 +178,28 @@ describe('organizations', () => {
   });
 });
 
+describe('invitations for an existing account', () => {
+  it("are accepted with its own token, and refused with another account's", async () => {
+    const { users: admin } = await registered('frances');
+    const organization = await admin.organizations.create({ name: `Existing ${Date.now()}` });
+    const { users: member, email } = await registered('mary');
+    await admin.organizations.invite(organization.id, { email, role: 'member' });
+    const token = await service.mailToken(email, 'invitation');
+
+    const stranger = (await registered('stranger')).users;
+    const refused = await rejection(stranger.auth.acceptInvite({ token }));
+    expect(refused).toBeInstanceOf(ForbiddenError);
+    expect((refused as ForbiddenError).code).toBe('invitation_for_another_account');
+    const anonymous = await rejection(client().auth.acceptInvite({ token }));
+    expect(anonymous).toBeInstanceOf(UnauthorizedError);
+    expect((anonymous as UnauthorizedError).code).toBe('login_required');
+
+    const accepted = await member.auth.acceptInvite({ token });
+    expect(accepted.user.organizations.map((org) => org.id)).toContain(organization.id);
+    expect((await member.users.me()).organizations.map((org) => org.id)).toContain(organization.id);
+  });
+});
+
 describe('refresh: one at a time', () => {
   /** Logs in on `storage`, then makes the stored access token look expired. */
   async function expiredSession(storage: TokenStorage, name: string) {

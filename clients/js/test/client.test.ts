@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 
 import { describe, expect, it } from 'vitest';
 
-import { createUsersClient, UsersApiError, ValidationError } from '../src/index.js';
+import { createUsersClient, RateLimitedError, UsersApiError, ValidationError } from '../src/index.js';
 import { errorResponse, exampleSchema, jsonResponse, scriptedFetch } from './helpers.js';
 
 const stored = { id: '0190f5b2-7c4e-7d2a-9a53-3f1c2b8e4d11', createdAt: '2025-01-02T03:04:05.678Z', updatedAt: '2025-01-02T03:04:05.678Z' };
@@ -102,7 +102,8 @@ describe('errors', () => {
 
     const error = await failure(client(fetch).getSchema());
 
-    expect(error).toMatchObject({ status: 429, code: 'rate_limited', retryAfterSeconds: 7 });
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect(error).toMatchObject({ name: 'RateLimitedError', status: 429, code: 'rate_limited', retryAfterSeconds: 7, retryAfter: 7 });
     expect(fetch).toHaveBeenCalledTimes(1);
   });
 

@@ -138,6 +138,24 @@ describe('verifyAccessToken', () => {
     }
   });
 
+  it('tells keys it cannot fetch apart from a bad token', async () => {
+    const broken = createServer((_request, response) => {
+      response.writeHead(500);
+      response.end('down');
+    });
+    await new Promise<void>((done) => broken.listen(0, '127.0.0.1', done));
+    try {
+      const jwksUrl = `http://127.0.0.1:${(broken.address() as AddressInfo).port}/jwks.json`;
+      const { token } = await accountToken();
+      const error = await server({ jwksUrl }).verifyAccessToken(token).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(UsersApiError);
+      expect(error).not.toBeInstanceOf(UnauthorizedError);
+      expect((error as UsersApiError).code).toBe('jwks_unavailable');
+    } finally {
+      await new Promise((done) => broken.close(done));
+    }
+  });
+
   describe('with keys of its own (jwksUrl)', () => {
     let jwksServer: Server;
     let jwksUrl: string;

@@ -7,7 +7,7 @@ import { createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify, type 
 
 import { organizationsApi, segment, type OrganizationsApi } from '../accounts/api.js';
 import type { CreateUserInput, ListUsersOptions, ManagedUser, Role, UpdateUserInput, UserList } from '../accounts/types.js';
-import { UnauthorizedError } from '../errors.js';
+import { UnauthorizedError, UsersApiError } from '../errors.js';
 import { createTransport, normalizeBaseUrl, type RequestSpec } from '../http.js';
 
 export interface ServerClientOptions {
@@ -72,7 +72,9 @@ export interface ServerClient {
   /**
    * Verifies an access token: EdDSA only, signed by a key of the service's JWKS (fetched once
    * and cached), `iss` the configured issuer, `aud` this app, `exp`/`nbf` with 30 s leeway.
-   * Throws {@link UnauthorizedError} (`token_expired`, or `invalid_token`) otherwise. A token
+   * Throws {@link UnauthorizedError} (`token_expired`, or `invalid_token`) otherwise, and a
+   * {@link UsersApiError} (`jwks_unavailable`, `network_error`, `timeout`) when the keys cannot
+   * be fetched: then it is not the token's fault, answer 503 rather than 401. A token
    * verified this way may belong to a session ended less than its lifetime ago: for payments
    * or admin actions, ask the service (`GET /v1/users/me` with the token) as well.
    */
@@ -141,11 +143,17 @@ export function createServerClient(options: ServerClientOptions): ServerClient {
         if (error instanceof joseErrors.JWTExpired) {
           throw new UnauthorizedError({ status: 401, code: 'token_expired', message: 'The access token has expired', cause: error });
         }
-        if (error instanceof joseErrors.JOSEError && !(error instanceof joseErrors.JWKSTimeout)) {
+        // The keys could not be had: not the token's fault, so not a 401 either.
+        if (error instanceof joseErrors.JWKSTimeout) {
+          throw new UsersApiError({ status: 0, code: 'timeout', message: 'The JWKS did not arrive in time', cause: error });
+        }
+        if (error instanceof joseErrors.JWKSInvalid || (error instanceof joseErrors.JOSEError && error.code === 'ERR_JOSE_GENERIC')) {
+          throw new UsersApiError({ status: 0, code: 'jwks_unavailable', message: `The service's JWKS could not be read: ${error.message}`, cause: error });
+        }
+        if (error instanceof joseErrors.JOSEError) {
           throw new UnauthorizedError({ status: 401, code: 'invalid_token', message: `The access token is not valid: ${error.message}`, cause: error });
         }
-        // The keys could not be fetched (network, timeout): not the token's fault.
-        throw error;
+        throw new UsersApiError({ status: 0, code: 'network_error', message: "The service's JWKS could not be fetched", cause: error });
       }
     },
   };
