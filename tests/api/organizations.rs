@@ -28,6 +28,7 @@ crate::on_every_backend!(
     registering_into_an_organization_needs_its_email_domain,
     members_come_in_keyset_pages,
     an_admin_lists_and_ends_a_users_sessions,
+    operators_reach_the_accounts_api_through_the_dashboard,
 );
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -2198,4 +2199,142 @@ async fn an_admin_lists_and_ends_a_users_sessions(app: &TestApp) {
     }
     let listed = data(get(app, &world.key, &path).await, 200, "listed again");
     assert_eq!(listed["sessions"], json!([]), "{listed}");
+}
+
+/// The dashboard's copies of the accounts API under `/v1/apps/{appId}/`: a platform admin and
+/// the app's owner act as the app's tenant admin with their session; another app's owner is
+/// refused before anything is looked up; a cross-origin write with the cookie meets the CSRF
+/// rule; a key of another app is `tenant_mismatch`.
+async fn operators_reach_the_accounts_api_through_the_dashboard(app: &TestApp) {
+    app.create_admin().await;
+    let owner_password = app.create_app_with_password("site").await;
+    let other_password = app.create_app_with_password("other").await;
+    let admin = app.admin_session().await;
+    let owner = app.owner_session("site", &owner_password).await;
+    let stranger = app.owner_session("other", &other_password).await;
+    let person = register(app, "site", &format!("{}@example.com", unique("dash"))).await;
+    let call = |method: Method, path: &str, cookie: &str, body: Option<Value>| {
+        let mut request = app.dashboard(method, path, Some(cookie));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        async move { read(request.send().await.expect("request")).await }
+    };
+    for (who, cookie) in [("admin", &admin), ("owner", &owner)] {
+        let listed = data(
+            call(Method::GET, "/v1/apps/site/accounts", cookie, None).await,
+            200,
+            who,
+        );
+        assert!(
+            listed["users"]
+                .as_array()
+                .is_some_and(|users| users.iter().any(|u| u["id"] == person.id.as_str())),
+            "{who}: {listed}"
+        );
+        let organization = data(
+            call(
+                Method::POST,
+                "/v1/apps/site/organizations",
+                cookie,
+                Some(json!({"name": unique(who)})),
+            )
+            .await,
+            201,
+            who,
+        );
+        let org = text(&organization["id"]);
+        let invited = data(
+            call(
+                Method::POST,
+                &format!("/v1/apps/site/organizations/{org}/invites"),
+                cookie,
+                Some(json!({"email": format!("{}@example.com", unique("invitee")), "role": "admin"})),
+            )
+            .await,
+            201,
+            who,
+        );
+        assert_eq!(invited["role"], "admin", "{invited}");
+        let pending = data(
+            call(
+                Method::GET,
+                &format!("/v1/apps/site/organizations/{org}/invites"),
+                cookie,
+                None,
+            )
+            .await,
+            200,
+            who,
+        );
+        assert_eq!(pending["invites"].as_array().map(Vec::len), Some(1), "{pending}");
+        let changed = data(
+            call(
+                Method::PUT,
+                &format!("/v1/apps/site/accounts/{}", person.id),
+                cookie,
+                Some(json!({"name": format!("Named by {who}")})),
+            )
+            .await,
+            200,
+            who,
+        );
+        assert_eq!(changed["name"], format!("Named by {who}"), "{changed}");
+        let sessions = data(
+            call(
+                Method::GET,
+                &format!("/v1/apps/site/accounts/{}/sessions", person.id),
+                cookie,
+                None,
+            )
+            .await,
+            200,
+            who,
+        );
+        assert!(sessions["sessions"].is_array(), "{sessions}");
+    }
+    // Another app's owner: refused, whatever the path names.
+    let refused = call(Method::GET, "/v1/apps/site/accounts", &stranger, None).await;
+    assert_eq!(refused.0, 403, "{refused:?}");
+    let refused = call(
+        Method::GET,
+        &format!("/v1/apps/site/accounts/{}", person.id),
+        &stranger,
+        None,
+    )
+    .await;
+    assert_eq!(refused.0, 403, "{refused:?}");
+    // No session: 401; a cross-origin write with the cookie: the CSRF rule.
+    let anonymous = read(
+        app.client
+            .get(app.url("/v1/apps/site/accounts"))
+            .send()
+            .await
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(anonymous.0, 401, "{anonymous:?}");
+    let cross = read(
+        app.client
+            .post(app.url("/v1/apps/site/organizations"))
+            .header("origin", "https://evil.example")
+            .header("cookie", &admin)
+            .json(&json!({"name": "Evil"}))
+            .send()
+            .await
+            .expect("request"),
+    )
+    .await;
+    assert_eq!((cross.0, code(&cross.1)), (403, "csrf_rejected"), "{cross:?}");
+    // A key of another app on this app's copy.
+    let foreign_key = create_key(app, "other", Some("tenant_admin"), &[]).await;
+    let mismatch = send(
+        app,
+        &Who::api_key(&foreign_key.key).naming(None),
+        Method::GET,
+        "/v1/apps/site/accounts",
+        None,
+    )
+    .await;
+    assert_error(&mismatch, 403, "tenant_mismatch", "another app's key");
 }

@@ -83,8 +83,9 @@ pub fn has_credential(request: &HttpRequest) -> bool {
             .contains_key(header::HeaderName::from_static("x-api-key"))
 }
 
-/// The caller of the accounts API's admin routes: an account (bearer access token) or an
-/// app's backend (API key). A credential of another app than `x-app-id` names is 403
+/// The caller of the accounts API's admin routes: an account (bearer access token), an
+/// app's backend (API key), or, on the operators' copies under `/v1/apps/{appId}/`, the
+/// dashboard session. A credential of another app than `x-app-id` names is 403
 /// `tenant_mismatch`.
 #[derive(Debug)]
 pub struct CurrentCaller(pub Caller);
@@ -93,10 +94,29 @@ impl FromRequest for CurrentCaller {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
-    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let key = api_key(request).map(str::to_owned);
         let token = bearer_token(request).map(str::to_owned);
-        let app_id = named_app(request).map(str::to_owned);
+        // The operators' copies of these routes (`/v1/apps/{appId}/accounts…`, inside the
+        // session and CSRF rule of `/v1/apps/*`): without another credential, the dashboard
+        // session acts on its app.
+        if key.is_none()
+            && token.is_none()
+            && let Some(app_id) = request.match_info().get("appId").map(str::to_owned)
+        {
+            let operator = crate::operator_session::CurrentOperator::from_request(request, payload);
+            return Box::pin(async move {
+                let operator = operator.await?.0;
+                let access = operator.app_access(&app_id)?;
+                Ok(CurrentCaller(Caller::Operator(access)))
+            });
+        }
+        // On an operators' copy, the path names the app as `x-app-id` would.
+        let app_id = request
+            .match_info()
+            .get("appId")
+            .or_else(|| named_app(request))
+            .map(str::to_owned);
         let state = request.app_data::<Data<ApiState>>().cloned();
         Box::pin(async move {
             let Some(state) = state else {

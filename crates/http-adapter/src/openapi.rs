@@ -35,7 +35,7 @@ use crate::routes;
             records arrive.",
         license(name = "GPL-3.0-or-later"),
     ),
-    modifiers(&SessionCookie, &PlainSummaries),
+    modifiers(&SessionCookie, &PlainSummaries, &OperatorCopies),
     paths(
         routes::public::submit_user,
         routes::public::get_schema,
@@ -165,6 +165,87 @@ impl Modify for SessionCookie {
                 "An app's API key (uak_…), created at POST /v1/apps/{appId}/api-keys",
             ))),
         );
+    }
+}
+
+/// The accounts API's admin routes again under `/v1/apps/{appId}/` for operators (see
+/// `routes::operator_directory_routes`): each copy is its source operation with the `appId`
+/// parameter, the dashboard session as its credential, the tag `management` and the operation
+/// id suffixed with `_as_operator`.
+#[derive(Debug)]
+struct OperatorCopies;
+
+/// (the accounts API's path, its operators' copy).
+const OPERATOR_COPIES: [(&str, &str); 9] = [
+    ("/v1/users", "/v1/apps/{appId}/accounts"),
+    ("/v1/users/{id}", "/v1/apps/{appId}/accounts/{id}"),
+    ("/v1/users/{id}/sessions", "/v1/apps/{appId}/accounts/{id}/sessions"),
+    ("/v1/organizations", "/v1/apps/{appId}/organizations"),
+    ("/v1/organizations/{org}", "/v1/apps/{appId}/organizations/{org}"),
+    ("/v1/organizations/{org}/users", "/v1/apps/{appId}/organizations/{org}/users"),
+    (
+        "/v1/organizations/{org}/users/{user}",
+        "/v1/apps/{appId}/organizations/{org}/users/{user}",
+    ),
+    ("/v1/organizations/{org}/invites", "/v1/apps/{appId}/organizations/{org}/invites"),
+    (
+        "/v1/organizations/{org}/invites/{id}",
+        "/v1/apps/{appId}/organizations/{org}/invites/{id}",
+    ),
+];
+
+impl Modify for OperatorCopies {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::security::SecurityRequirement;
+        use utoipa::openapi::{ObjectBuilder, Required, Type};
+        for (source, copy) in OPERATOR_COPIES {
+            let Some(mut item) = openapi.paths.paths.get(source).cloned() else {
+                continue;
+            };
+            let app_id = ParameterBuilder::new()
+                .name("appId")
+                .parameter_in(ParameterIn::Path)
+                .required(Required::True)
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .build();
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                operation.operation_id = operation
+                    .operation_id
+                    .take()
+                    .map(|id| format!("{id}_as_operator"));
+                operation.tags = Some(vec!["management".to_owned()]);
+                operation.security = Some(vec![SecurityRequirement::new(
+                    "session_cookie",
+                    Vec::<String>::new(),
+                )]);
+                let mut parameters = vec![app_id.clone()];
+                parameters.extend(
+                    operation
+                        .parameters
+                        .take()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter(|p| p.name != "x-app-id"),
+                );
+                operation.parameters = Some(parameters);
+                let note = format!(
+                    "For operators (the dashboard session, admins or the app's owner, acting as a tenant admin of the app): `{source}` of the accounts API, in its envelope."
+                );
+                operation.description = Some(match operation.description.take() {
+                    Some(text) => format!("{note}\n\n{text}"),
+                    None => note,
+                });
+            }
+            openapi.paths.paths.insert(copy.to_owned(), item);
+        }
     }
 }
 

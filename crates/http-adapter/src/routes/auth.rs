@@ -60,6 +60,19 @@ pub(crate) async fn allowed_origin<'r>(
     }
 }
 
+/// [`allowed_origin`] for the caller's app; none for an operator (the dashboard's requests are
+/// same-origin, which the CSRF rule of `/v1/apps/*` has checked).
+pub(crate) async fn caller_origin<'r>(
+    state: &ApiState,
+    request: &'r HttpRequest,
+    caller: &domain::Caller,
+) -> Result<Option<&'r str>, ApiError> {
+    match caller {
+        domain::Caller::Operator(_) => Ok(None),
+        _ => allowed_origin(state, request, caller.app_id()).await,
+    }
+}
+
 /// A `{"success": true, "data": …}` answer, not to be cached, readable by `origin`.
 pub(crate) fn success<T: serde::Serialize>(
     mut builder: actix_web::HttpResponseBuilder,

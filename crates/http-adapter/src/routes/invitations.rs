@@ -10,7 +10,8 @@ use crate::account_auth::CurrentCaller;
 use crate::error::{AccountErrorBody, ApiError};
 use crate::requests::InviteRequest;
 use crate::responses::{Deleted, InvitationBody, InvitationList, Success};
-use crate::routes::auth::{allowed_origin, json_body, success};
+use crate::routes::auth::{caller_origin, json_body, success};
+use crate::routes::organizations::{OrgInvitePath, OrgPath};
 use crate::state::ApiState;
 
 /// Invites an address into the organization as `role` (one the caller may grant). The
@@ -39,10 +40,10 @@ pub async fn invite(
     request: HttpRequest,
     payload: Payload,
     state: Data<ApiState>,
-    org: Path<String>,
+    org: Path<OrgPath>,
     CurrentCaller(caller): CurrentCaller,
 ) -> Result<HttpResponse, ApiError> {
-    let origin = allowed_origin(&state, &request, caller.app_id()).await?;
+    let origin = caller_origin(&state, &request, &caller).await?;
     let body = json_body(&request, payload).await?;
     let body = InviteRequest::parse(&body).map_err(ApiError::for_accounts)?;
     let invitation = state
@@ -50,7 +51,7 @@ pub async fn invite(
         .organizations
         .invite(
             &caller,
-            &org,
+            &org.org,
             NewInvitation {
                 email: body.email,
                 role: body.role,
@@ -82,14 +83,14 @@ pub async fn invite(
 pub async fn list_invitations(
     request: HttpRequest,
     state: Data<ApiState>,
-    org: Path<String>,
+    org: Path<OrgPath>,
     CurrentCaller(caller): CurrentCaller,
 ) -> Result<HttpResponse, ApiError> {
-    let origin = allowed_origin(&state, &request, caller.app_id()).await?;
+    let origin = caller_origin(&state, &request, &caller).await?;
     let invitations = state
         .services
         .organizations
-        .invitations(&caller, &org)
+        .invitations(&caller, &org.org)
         .await?;
     Ok(success(
         HttpResponse::Ok(),
@@ -117,11 +118,11 @@ pub async fn list_invitations(
 pub async fn revoke_invitation(
     request: HttpRequest,
     state: Data<ApiState>,
-    path: Path<(String, String)>,
+    path: Path<OrgInvitePath>,
     CurrentCaller(caller): CurrentCaller,
 ) -> Result<HttpResponse, ApiError> {
-    let (org, id) = path.into_inner();
-    let origin = allowed_origin(&state, &request, caller.app_id()).await?;
+    let OrgInvitePath { org, id } = path.into_inner();
+    let origin = caller_origin(&state, &request, &caller).await?;
     state
         .services
         .organizations

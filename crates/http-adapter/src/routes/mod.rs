@@ -78,6 +78,16 @@ pub const API_ROUTES: &[ApiRoute] = &[
     route("/v1/apps/{appId}/mail-settings/preview", &["POST"]),
     route("/v1/apps/{appId}/mail/test", &["POST"]),
     route("/v1/apps/{appId}/mail/messages", &["GET"]),
+    // The accounts API for operators: the same handlers, the dashboard session for a credential.
+    route("/v1/apps/{appId}/accounts", &["GET", "POST"]),
+    route("/v1/apps/{appId}/accounts/{id}", &["GET", "PUT", "DELETE"]),
+    route("/v1/apps/{appId}/accounts/{id}/sessions", &["GET", "DELETE"]),
+    route("/v1/apps/{appId}/organizations", &["GET", "POST"]),
+    route("/v1/apps/{appId}/organizations/{org}", &["GET", "PATCH", "DELETE"]),
+    route("/v1/apps/{appId}/organizations/{org}/users", &["GET"]),
+    route("/v1/apps/{appId}/organizations/{org}/users/{user}", &["DELETE"]),
+    route("/v1/apps/{appId}/organizations/{org}/invites", &["GET", "POST"]),
+    route("/v1/apps/{appId}/organizations/{org}/invites/{id}", &["DELETE"]),
     // End-user accounts: bearer tokens (`/v1/auth/*` with `x-app-id`).
     route("/v1/auth/register", &["POST"]),
     route("/v1/auth/login", &["POST"]),
@@ -412,8 +422,61 @@ fn management_routes(config: &mut web::ServiceConfig, wiring: &Wiring) {
                 web::resource("/{appId}/mail/messages")
                     .route(web::get().to(mail::list_messages))
                     .default_service(web::to(method_not_allowed)),
-            ),
+            )
+            .configure(operator_directory_routes),
     );
+}
+
+/// The accounts API's admin routes again under `/v1/apps/{appId}/`, for the dashboard: the
+/// same handlers, whose `CurrentCaller` is then the operator's session on that app (an API key
+/// or bearer sent instead must be that app's). Answers keep the accounts envelope.
+fn operator_directory_routes(config: &mut web::ServiceConfig) {
+    let resource = |path: &str| web::resource(path).default_service(web::to(method_not_allowed));
+    config
+        .service(
+            resource("/{appId}/accounts")
+                .route(web::get().to(users::list_users))
+                .route(web::post().to(users::create_user)),
+        )
+        .service(
+            resource("/{appId}/accounts/{id}")
+                .route(web::get().to(users::get_user))
+                .route(web::put().to(users::update_user))
+                .route(web::delete().to(users::delete_user)),
+        )
+        .service(
+            resource("/{appId}/accounts/{id}/sessions")
+                .route(web::get().to(users::list_user_sessions))
+                .route(web::delete().to(users::end_user_sessions)),
+        )
+        .service(
+            resource("/{appId}/organizations")
+                .route(web::get().to(organizations::list_organizations))
+                .route(web::post().to(organizations::create_organization)),
+        )
+        .service(
+            resource("/{appId}/organizations/{org}")
+                .route(web::get().to(organizations::get_organization))
+                .route(web::patch().to(organizations::update_organization))
+                .route(web::delete().to(organizations::delete_organization)),
+        )
+        .service(
+            resource("/{appId}/organizations/{org}/users")
+                .route(web::get().to(organizations::list_members)),
+        )
+        .service(
+            resource("/{appId}/organizations/{org}/users/{user}")
+                .route(web::delete().to(organizations::remove_member)),
+        )
+        .service(
+            resource("/{appId}/organizations/{org}/invites")
+                .route(web::get().to(invitations::list_invitations))
+                .route(web::post().to(invitations::invite)),
+        )
+        .service(
+            resource("/{appId}/organizations/{org}/invites/{id}")
+                .route(web::delete().to(invitations::revoke_invitation)),
+        );
 }
 
 #[cfg(test)]

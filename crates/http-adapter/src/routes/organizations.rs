@@ -17,9 +17,36 @@ use crate::requests::{CreateOrganizationRequest, UpdateOrganizationRequest};
 use crate::responses::{
     Deleted, MemberBody, MembersPage, OrganizationBody, OrganizationsPage, Removed, Success,
 };
-use crate::routes::auth::{allowed_origin, json_body, success};
+use crate::routes::auth::{caller_origin, json_body, success};
 pub(crate) use crate::routes::records::{encode_cursor, is_record_id as is_user_id};
 use crate::state::ApiState;
+
+/// The path of a route about one account: `{id}` (with `{appId}` too on the operators' copy
+/// of the route, which this ignores).
+#[derive(Debug, Deserialize)]
+pub struct IdPath {
+    pub id: String,
+}
+
+/// The path of a route about one organization.
+#[derive(Debug, Deserialize)]
+pub struct OrgPath {
+    pub org: String,
+}
+
+/// The path of a route about one member of an organization.
+#[derive(Debug, Deserialize)]
+pub struct OrgUserPath {
+    pub org: String,
+    pub user: String,
+}
+
+/// The path of a route about one invitation of an organization.
+#[derive(Debug, Deserialize)]
+pub struct OrgInvitePath {
+    pub org: String,
+    pub id: String,
+}
 
 /// `limit` and `cursor` of a keyset page.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -119,7 +146,7 @@ pub async fn list_organizations(
     params: Query<PageParams>,
     CurrentCaller(caller): CurrentCaller,
 ) -> Result<HttpResponse, ApiError> {
-    let origin = allowed_origin(&state, &request, caller.app_id()).await?;
+    let origin = caller_origin(&state, &request, &caller).await?;
     let limit = page_limit(params.limit.as_deref())?;
     let after = decode_cursor(params.cursor.as_deref(), is_organization_id)?;
     let list = state
@@ -167,7 +194,7 @@ pub async fn create_organization(
     state: Data<ApiState>,
     CurrentCaller(caller): CurrentCaller,
 ) -> Result<HttpResponse, ApiError> {
-    let origin = allowed_origin(&state, &request, caller.app_id()).await?;
+    let origin = caller_origin(&state, &request, &caller).await?;
     let body = json_body(&request, payload).await?;
     let body = CreateOrganizationRequest::parse(&body).map_err(ApiError::for_accounts)?;
     let view = state
@@ -206,14 +233,14 @@ pub async fn create_organization(
 pub async fn get_organization(
     request: HttpRequest,
     state: Data<ApiState>,
-    org: Path<String>,
+    org: Path<OrgPath>,
     CurrentCaller(caller): CurrentCaller,
 ) -> Result<HttpResponse, ApiError> {
-    let origin = allowed_origin(&state, &request, caller.app_id()).await?;
+    let origin = caller_origin(&state, &request, &caller).await?;
     let view = state
         .services
         .organizations
-        .organization(&caller, &org)
+        .organization(&caller, &org.org)
         .await?;
     Ok(success(
         HttpResponse::Ok(),
@@ -247,10 +274,10 @@ pub async fn update_organization(
     request: HttpRequest,
     payload: Payload,
     state: Data<ApiState>,
-    org: Path<String>,
+    org: Path<OrgPath>,
     CurrentCaller(caller): CurrentCaller,
 ) -> Result<HttpResponse, ApiError> {
-    let origin = allowed_origin(&state, &request, caller.app_id()).await?;
+    let origin = caller_origin(&state, &request, &caller).await?;
     let body = json_body(&request, payload).await?;
     let body = UpdateOrganizationRequest::parse(&body).map_err(ApiError::for_accounts)?;
     let view = state
@@ -258,7 +285,7 @@ pub async fn update_organization(
         .organizations
         .update_organization(
             &caller,
-            &org,
+            &org.org,
             OrganizationUpdate {
                 name: body.name,
                 slug: body.slug,
@@ -292,14 +319,14 @@ pub async fn update_organization(
 pub async fn delete_organization(
     request: HttpRequest,
     state: Data<ApiState>,
-    org: Path<String>,
+    org: Path<OrgPath>,
     CurrentCaller(caller): CurrentCaller,
 ) -> Result<HttpResponse, ApiError> {
-    let origin = allowed_origin(&state, &request, caller.app_id()).await?;
+    let origin = caller_origin(&state, &request, &caller).await?;
     state
         .services
         .organizations
-        .delete_organization(&caller, &org)
+        .delete_organization(&caller, &org.org)
         .await?;
     Ok(success(
         HttpResponse::Ok(),
@@ -329,11 +356,11 @@ pub async fn delete_organization(
 pub async fn list_members(
     request: HttpRequest,
     state: Data<ApiState>,
-    org: Path<String>,
+    org: Path<OrgPath>,
     params: Query<PageParams>,
     CurrentCaller(caller): CurrentCaller,
 ) -> Result<HttpResponse, ApiError> {
-    let origin = allowed_origin(&state, &request, caller.app_id()).await?;
+    let origin = caller_origin(&state, &request, &caller).await?;
     let query = MemberQuery {
         limit: page_limit(params.limit.as_deref())?,
         after_user_id: decode_cursor(params.cursor.as_deref(), is_user_id)?,
@@ -342,7 +369,7 @@ pub async fn list_members(
     let page = state
         .services
         .organizations
-        .members(&caller, &org, query)
+        .members(&caller, &org.org, query)
         .await?;
     Ok(success(
         HttpResponse::Ok(),
@@ -375,11 +402,11 @@ pub async fn list_members(
 pub async fn remove_member(
     request: HttpRequest,
     state: Data<ApiState>,
-    path: Path<(String, String)>,
+    path: Path<OrgUserPath>,
     CurrentCaller(caller): CurrentCaller,
 ) -> Result<HttpResponse, ApiError> {
-    let (org, user) = path.into_inner();
-    let origin = allowed_origin(&state, &request, caller.app_id()).await?;
+    let OrgUserPath { org, user } = path.into_inner();
+    let origin = caller_origin(&state, &request, &caller).await?;
     state
         .services
         .organizations

@@ -14,8 +14,8 @@ use crate::responses::{
     AccountSession, AccountSessions, CreatedUser, Deleted, ManagedUserBody, SessionsEnded, Success,
     UsersPage,
 };
-use crate::routes::auth::{allowed_origin, json_body, success};
-use crate::routes::organizations::{decode_cursor, encode_cursor, is_user_id, page_limit};
+use crate::routes::auth::{caller_origin, json_body, success};
+use crate::routes::organizations::{IdPath, decode_cursor, encode_cursor, is_user_id, page_limit};
 use crate::state::ApiState;
 
 /// Query parameters of `GET /v1/users`.
@@ -43,7 +43,7 @@ pub async fn create_user(
 ) -> Result<HttpResponse, ApiError> {
     let CurrentCaller(caller) =
         CurrentCaller::from_request(&request, &mut actix_web::dev::Payload::None).await?;
-    let origin = allowed_origin(&state, &request, caller.app_id()).await?;
+    let origin = caller_origin(&state, &request, &caller).await?;
     let body = json_body(&request, payload).await?;
     let body = CreateUserRequest::parse(&body).map_err(ApiError::for_accounts)?;
     let user = state
@@ -94,7 +94,7 @@ pub async fn list_users(
     params: Query<UserListParams>,
     CurrentCaller(caller): CurrentCaller,
 ) -> Result<HttpResponse, ApiError> {
-    let origin = allowed_origin(&state, &request, caller.app_id()).await?;
+    let origin = caller_origin(&state, &request, &caller).await?;
     let params = params.into_inner();
     let listing = UserListing {
         limit: page_limit(params.limit.as_deref())?,
@@ -140,11 +140,11 @@ pub async fn list_users(
 pub async fn get_user(
     request: HttpRequest,
     state: Data<ApiState>,
-    id: Path<String>,
+    id: Path<IdPath>,
     CurrentCaller(caller): CurrentCaller,
 ) -> Result<HttpResponse, ApiError> {
-    let origin = allowed_origin(&state, &request, caller.app_id()).await?;
-    let user = state.services.organizations.user(&caller, &id).await?;
+    let origin = caller_origin(&state, &request, &caller).await?;
+    let user = state.services.organizations.user(&caller, &id.id).await?;
     Ok(success(
         HttpResponse::Ok(),
         origin,
@@ -179,10 +179,10 @@ pub async fn update_user(
     request: HttpRequest,
     payload: Payload,
     state: Data<ApiState>,
-    id: Path<String>,
+    id: Path<IdPath>,
     CurrentCaller(caller): CurrentCaller,
 ) -> Result<HttpResponse, ApiError> {
-    let origin = allowed_origin(&state, &request, caller.app_id()).await?;
+    let origin = caller_origin(&state, &request, &caller).await?;
     let body = json_body(&request, payload).await?;
     let body = UpdateUserRequest::parse(&body).map_err(ApiError::for_accounts)?;
     let user = state
@@ -190,7 +190,7 @@ pub async fn update_user(
         .organizations
         .update_user(
             &caller,
-            &id,
+            &id.id,
             UserUpdate {
                 name: body.name,
                 role: body.role,
@@ -225,14 +225,14 @@ pub async fn update_user(
 pub async fn delete_user(
     request: HttpRequest,
     state: Data<ApiState>,
-    id: Path<String>,
+    id: Path<IdPath>,
     CurrentCaller(caller): CurrentCaller,
 ) -> Result<HttpResponse, ApiError> {
-    let origin = allowed_origin(&state, &request, caller.app_id()).await?;
+    let origin = caller_origin(&state, &request, &caller).await?;
     state
         .services
         .organizations
-        .delete_user(&caller, &id)
+        .delete_user(&caller, &id.id)
         .await?;
     Ok(success(
         HttpResponse::Ok(),
@@ -260,14 +260,14 @@ pub async fn delete_user(
 pub async fn list_user_sessions(
     request: HttpRequest,
     state: Data<ApiState>,
-    id: Path<String>,
+    id: Path<IdPath>,
     CurrentCaller(caller): CurrentCaller,
 ) -> Result<HttpResponse, ApiError> {
-    let origin = allowed_origin(&state, &request, caller.app_id()).await?;
+    let origin = caller_origin(&state, &request, &caller).await?;
     let sessions = state
         .services
         .organizations
-        .user_sessions(&caller, &id)
+        .user_sessions(&caller, &id.id)
         .await?
         .into_iter()
         .map(|session| AccountSession {
@@ -306,14 +306,14 @@ pub async fn list_user_sessions(
 pub async fn end_user_sessions(
     request: HttpRequest,
     state: Data<ApiState>,
-    id: Path<String>,
+    id: Path<IdPath>,
     CurrentCaller(caller): CurrentCaller,
 ) -> Result<HttpResponse, ApiError> {
-    let origin = allowed_origin(&state, &request, caller.app_id()).await?;
+    let origin = caller_origin(&state, &request, &caller).await?;
     let ended = state
         .services
         .organizations
-        .end_user_sessions(&caller, &id)
+        .end_user_sessions(&caller, &id.id)
         .await?;
     Ok(success(HttpResponse::Ok(), origin, SessionsEnded { ended }))
 }
