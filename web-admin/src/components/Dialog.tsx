@@ -1,6 +1,7 @@
 // Modal dialog and side drawer: focus moves in on open, Tab stays inside, Escape closes,
 // focus returns to what had it before.
-import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import { ErrorBanner } from './bits';
 
 const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
@@ -72,5 +73,40 @@ export function Dialog({ title, onClose, children, variant = 'dialog', modalOnly
         <div className={`${variant}__body`}>{children}</div>
       </div>
     </div>
+  );
+}
+
+/** "Are you sure?": Cancel has the focus; the action's failure is shown in the dialog. */
+export function ConfirmDialog({ title, action, busyAction, onCancel, onConfirm, children }: {
+  title: string;
+  action: string;
+  busyAction: string;
+  onCancel: () => void;
+  onConfirm: () => Promise<void>;
+  children: ReactNode;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const confirm = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await onConfirm();
+    } catch (caught) {
+      setError(caught);
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog title={title} onClose={onCancel}>
+      {children}
+      <ErrorBanner error={error} />
+      <div className="actions">
+        <button type="button" className="button" onClick={onCancel} data-autofocus>Cancel</button>
+        <button type="button" className="button button--danger" disabled={busy} onClick={() => void confirm()}>
+          {busy ? busyAction : action}
+        </button>
+      </div>
+    </Dialog>
   );
 }

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { ApiError, api } from '../api/client';
 import { BUILT_IN_PERMISSIONS, KEY_ROLES, type ApiKey, type App, type CreatedApiKey } from '../api/types';
-import { Dialog } from '../components/Dialog';
+import { ConfirmDialog, Dialog } from '../components/Dialog';
 import { Empty, ErrorBanner, Field, ShownOnce, Spinner } from '../components/bits';
 import { emptyKeyForm, keyState, newApiKeyBody, type KeyForm } from '../lib/apiKeys';
 import { formatDate } from '../lib/format';
@@ -212,28 +212,11 @@ function CreateKeyDialog({ appId, onCreated, onClose }: { appId: string; onCreat
 }
 
 function RevokeDialog({ apiKey, onCancel, onConfirm }: { apiKey: ApiKey; onCancel: () => void; onConfirm: () => Promise<void> }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const confirm = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      await onConfirm();
-    } catch (caught) {
-      setError(caught);
-      setBusy(false);
-    }
-  };
   return (
-    <Dialog title="Revoke key?" onClose={onCancel}>
+    <ConfirmDialog title="Revoke key?" action="Revoke key" busyAction="Revoking…" onCancel={onCancel} onConfirm={onConfirm}>
       <p>
         <strong>{apiKey.name}</strong> (<code>{apiKey.prefix}…</code>) stops working within a second, everywhere. This cannot be undone.
       </p>
-      <ErrorBanner error={error} />
-      <div className="actions">
-        <button type="button" className="button" onClick={onCancel} data-autofocus>Cancel</button>
-        <button type="button" className="button button--danger" disabled={busy} onClick={() => void confirm()}>{busy ? 'Revoking…' : 'Revoke key'}</button>
-      </div>
-    </Dialog>
+    </ConfirmDialog>
   );
 }

@@ -1,12 +1,14 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useState } from 'react';
 import { api } from '../api/client';
 import { MAIL_STATUSES, type App, type MailStatus, type OutboxMessage } from '../api/types';
 import { Dialog } from '../components/Dialog';
+import { Pager } from '../components/Pager';
 import { MailBody } from '../components/MailBody';
 import { Empty, ErrorBanner, Spinner } from '../components/bits';
-import { firstPage, hasPrevious, nextPage, pageNumber, previousPage, type CursorStack } from '../lib/cursorStack';
+import { firstPage, hasPrevious, pageNumber, type CursorStack } from '../lib/cursorStack';
 import { formatDate } from '../lib/format';
 import { kindLabel } from '../lib/mail';
+import { usePage } from '../lib/usePage';
 
 export const MAIL_PAGE_SIZE = 25;
 
@@ -15,35 +17,18 @@ const STATUS_LABELS: Record<MailStatus, string> = { pending: 'Pending', sent: 'S
 export function MailLogPanel({ app }: { app: App }) {
   const [status, setStatus] = useState<MailStatus | ''>('');
   const [stack, setStack] = useState<CursorStack>(firstPage);
-  const [messages, setMessages] = useState<OutboxMessage[] | null>(null);
-  const [next, setNext] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<unknown>(null);
   const [reload, setReload] = useState(0);
   const [open, setOpen] = useState<OutboxMessage | null>(null);
 
-  useEffect(() => {
-    const controller = new AbortController();
-    setLoading(true);
-    setError(null);
-    api
-      .listMail(
-        app.sourceAppId,
-        { limit: MAIL_PAGE_SIZE, ...(stack.current ? { cursor: stack.current } : {}), ...(status ? { status } : {}) },
-        controller.signal,
-      )
-      .then((page) => {
-        setMessages(page.messages);
-        setNext(page.nextCursor);
-        setLoading(false);
-      })
-      .catch((caught: unknown) => {
-        if (controller.signal.aborted) return;
-        setError(caught);
-        setLoading(false);
-      });
-    return () => controller.abort();
-  }, [app.sourceAppId, stack, status, reload]);
+  const load = useCallback(
+    async (signal: AbortSignal) => {
+      const page = await api.listMail(app.sourceAppId, { limit: MAIL_PAGE_SIZE, ...(stack.current ? { cursor: stack.current } : {}), ...(status ? { status } : {}) }, signal);
+      return { rows: page.messages, nextCursor: page.nextCursor };
+    },
+    // `reload` is Refresh on the first page.
+    [app.sourceAppId, stack, status, reload],
+  );
+  const { rows: messages, next, loading, error } = usePage(load);
 
   const rows = messages ?? [];
   return (
@@ -112,18 +97,7 @@ export function MailLogPanel({ app }: { app: App }) {
           </Empty>
         )}
       </div>
-      <nav className="pager" aria-label="Pages">
-        <button type="button" className="button" disabled={!hasPrevious(stack) || loading} onClick={() => setStack(previousPage(stack))}>
-          ← Newer
-        </button>
-        <span className="pager__info" aria-live="polite">
-          Page {pageNumber(stack)}
-          {loading && messages !== null ? ' · loading…' : ''}
-        </span>
-        <button type="button" className="button" disabled={!next || loading} onClick={() => next && setStack(nextPage(stack, next))}>
-          Older →
-        </button>
-      </nav>
+      <Pager stack={stack} next={next} loading={loading} reloading={loading && messages !== null} onMove={setStack} labels={['← Newer', 'Older →']} />
       {open && (
         <Dialog title={open.subject} variant="drawer" onClose={() => setOpen(null)}>
           <MessageDetail message={open} />

@@ -1,10 +1,12 @@
-import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import { useCallback, useRef, useState, type FormEvent } from 'react';
 import { api, exportUrl } from '../api/client';
 import type { App, Schema, UserRecord } from '../api/types';
-import { Dialog } from '../components/Dialog';
+import { ConfirmDialog, Dialog } from '../components/Dialog';
+import { Pager } from '../components/Pager';
 import { Empty, ErrorBanner, Spinner } from '../components/bits';
-import { firstPage, hasPrevious, nextPage, pageNumber, previousPage, type CursorStack } from '../lib/cursorStack';
+import { firstPage, hasPrevious, pageNumber, previousPage, type CursorStack } from '../lib/cursorStack';
 import { dayToInstant, formatDate, formatValue } from '../lib/format';
+import { usePage } from '../lib/usePage';
 
 export const PAGE_SIZE = 25;
 const MAX_COLUMNS = 6;
@@ -19,10 +21,6 @@ export function UsersPanel({ app, schema }: { app: App; schema: Schema }) {
   const [filters, setFilters] = useState<Filters>({ q: '', from: '', to: '' });
   const [draftFilters, setDraftFilters] = useState<Filters>(filters);
   const [stack, setStack] = useState<CursorStack>(firstPage);
-  const [users, setUsers] = useState<UserRecord[] | null>(null);
-  const [next, setNext] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<unknown>(null);
   const [selected, setSelected] = useState<UserRecord | null>(null);
   const [erasing, setErasing] = useState<UserRecord | null>(null);
   const [reload, setReload] = useState(0);
@@ -31,12 +29,9 @@ export function UsersPanel({ app, schema }: { app: App; schema: Schema }) {
 
   const columns = schema.fields.slice(0, MAX_COLUMNS);
 
-  useEffect(() => {
-    const controller = new AbortController();
-    setLoading(true);
-    setError(null);
-    api
-      .listUsers(
+  const load = useCallback(
+    async (signal: AbortSignal) => {
+      const page = await api.listUsers(
         app.sourceAppId,
         {
           limit: PAGE_SIZE,
@@ -45,20 +40,14 @@ export function UsersPanel({ app, schema }: { app: App; schema: Schema }) {
           ...(dayToInstant(filters.from, false) ? { createdAfter: dayToInstant(filters.from, false) } : {}),
           ...(dayToInstant(filters.to, true) ? { createdBefore: dayToInstant(filters.to, true) } : {}),
         },
-        controller.signal,
-      )
-      .then((page) => {
-        setUsers(page.users);
-        setNext(page.nextCursor);
-        setLoading(false);
-      })
-      .catch((caught: unknown) => {
-        if (controller.signal.aborted) return;
-        setError(caught);
-        setLoading(false);
-      });
-    return () => controller.abort();
-  }, [app.sourceAppId, stack, filters, reload]);
+        signal,
+      );
+      return { rows: page.users, nextCursor: page.nextCursor };
+    },
+    // `reload` asks for the same page again (after an erasure).
+    [app.sourceAppId, stack, filters, reload],
+  );
+  const { rows: users, next, loading, error } = usePage(load);
 
   const applyFilters = (event: FormEvent) => {
     event.preventDefault();
@@ -154,18 +143,7 @@ export function UsersPanel({ app, schema }: { app: App; schema: Schema }) {
           </Empty>
         )}
       </div>
-      <nav className="pager" aria-label="Pages">
-        <button type="button" className="button" disabled={!hasPrevious(stack) || loading} onClick={() => setStack(previousPage(stack))}>
-          ← Previous
-        </button>
-        <span className="pager__info" aria-live="polite">
-          Page {pageNumber(stack)}
-          {loading && users !== null ? ' · loading…' : ''}
-        </span>
-        <button type="button" className="button" disabled={!next || loading} onClick={() => next && setStack(nextPage(stack, next))}>
-          Next →
-        </button>
-      </nav>
+      <Pager stack={stack} next={next} loading={loading} reloading={loading && users !== null} onMove={setStack} />
       {selected && (
         <Dialog title={selected.email} variant="drawer" onClose={() => setSelected(null)}>
           <UserDetail user={selected} schema={schema} onErase={() => setErasing(selected)} />
@@ -213,30 +191,11 @@ function UserDetail({ user, schema, onErase }: { user: UserRecord; schema: Schem
 }
 
 function EraseDialog({ user, onCancel, onConfirm }: { user: UserRecord; onCancel: () => void; onConfirm: () => Promise<void> }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const confirm = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      await onConfirm();
-    } catch (caught) {
-      setError(caught);
-      setBusy(false);
-    }
-  };
   return (
-    <Dialog title="Erase user?" onClose={onCancel}>
+    <ConfirmDialog title="Erase user?" action="Erase" busyAction="Erasing…" onCancel={onCancel} onConfirm={onConfirm}>
       <p>
         <strong>{user.email}</strong> and everything stored about them will be deleted for good. This cannot be undone.
       </p>
-      <ErrorBanner error={error} />
-      <div className="actions">
-        <button type="button" className="button" onClick={onCancel} data-autofocus>Cancel</button>
-        <button type="button" className="button button--danger" disabled={busy} onClick={() => void confirm()}>
-          {busy ? 'Erasing…' : 'Erase'}
-        </button>
-      </div>
-    </Dialog>
+    </ConfirmDialog>
   );
 }
