@@ -18,9 +18,9 @@ use serde_json::{Map, Value};
 
 use crate::body::{BodyKind, body_kind, read_limited};
 use crate::cors::{allow_origin, allow_origin_on, request_origin};
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{AccountErrorBody, ApiError, ErrorBody};
 use crate::requests::SubmitUserRequest;
-use crate::responses::{SchemaResponse, SubmittedResponse};
+use crate::responses::{CreatedUser, SchemaResponse, SubmittedResponse, Success};
 use crate::state::ApiState;
 
 /// The built-in page a plain HTML form lands on when the app has no thank-you URL.
@@ -140,10 +140,14 @@ fn check_origin(context: &Arc<AppContext>, origin: Option<&str>) -> Result<(), F
     post,
     path = "/v1/users",
     tag = "public",
+    security((), ("bearer" = []), ("api_key" = [])),
     params(("x-app-id" = String, Header, description = "The app's sourceAppId (JSON requests)")),
-    request_body(content = SubmitUserRequest, description = "JSON, or an HTML form with `_appId`, `email` and the fields"),
+    request_body(content = SubmitUserRequest, description = "JSON, or an HTML form with `_appId`, `email` and the fields; with a bearer token or an API key, an admin's `CreateUserRequest`"),
     responses(
         (status = 200, description = "Stored (or silently dropped by the honeypot)", body = SubmittedResponse),
+        (status = 201, description = "With a bearer token or API key: the account created (without a password; `send_invite` e-mails the set-password invitation), in the accounts envelope", body = Success<CreatedUser>),
+        (status = 401, description = "With a credential: `invalid_token`, `token_expired`, `invalid_api_key`", body = AccountErrorBody),
+        (status = 409, description = "With a credential: `email_taken`", body = AccountErrorBody),
         (status = 303, description = "Form posts: redirect to the app's thank-you page; on a failure, to its `errorUrl` (when set) with `error=<code>` and a `field=<key>` per field at fault"),
         (status = 400, description = "Malformed JSON or a missing/invalid x-app-id header", body = ErrorBody),
         (status = 403, description = "The Origin is not in the app's allowedOrigins", body = ErrorBody),
