@@ -2,6 +2,11 @@
 // Every state-changing request carries `content-type: application/json` (the server refuses
 // anything else on cookie requests), and every error becomes an ApiError with words to show.
 import type {
+  Account,
+  AccountChanges,
+  AccountPage,
+  AccountQuery,
+  AccountSession,
   AdminLogin,
   ApiKey,
   App,
@@ -11,12 +16,20 @@ import type {
   ExportFormat,
   CreatedApiKey,
   LoginResponse,
+  Invite,
   MailKind,
   MailSettings,
   MailSettingsBody,
   MailTemplate,
+  MemberPage,
+  NewAccount,
   NewApiKey,
   NewApp,
+  NewInvite,
+  NewOrganization,
+  Organization,
+  OrganizationChanges,
+  OrganizationPage,
   OutboxPage,
   OutboxQuery,
   OwnerLogin,
@@ -141,6 +154,20 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
 
 const enc = encodeURIComponent;
 
+/** The accounts API's routes answer `{success: true, data}`: the data. */
+export async function accountsRequest<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  const body = await request<{ success?: boolean; data?: T } | undefined>(path, options);
+  return body?.data as T;
+}
+
+/** `?limit=…&cursor=…` from the members that are set (snake_case, as the accounts API spells them). */
+export function queryString(query: Record<string, string | number | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== '') params.set(name, String(value));
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
 /** Accepts `{sourceAppId}` or `{id}` (the record's name for it). */
 export function normalizeApp(raw: unknown): App {
   const value = (raw ?? {}) as Record<string, unknown>;
@@ -261,4 +288,47 @@ export const api = {
     const page = await request<Partial<OutboxPage>>(`/v1/apps/${enc(appId)}/mail/messages${outboxQueryString(query)}`, { signal });
     return { messages: page.messages ?? [], nextCursor: page.nextCursor ?? null };
   },
+
+  listAccounts: async (appId: string, query: AccountQuery, signal?: AbortSignal): Promise<AccountPage> => {
+    const page = await accountsRequest<Partial<AccountPage>>(`/v1/apps/${enc(appId)}/accounts${queryString({ ...query })}`, { signal });
+    return { users: page?.users ?? [], next_cursor: page?.next_cursor ?? null };
+  },
+  /** With `send_invite: true` the invitation e-mail sets the password. */
+  createAccount: async (appId: string, body: NewAccount) =>
+    (await accountsRequest<{ user: Account }>(`/v1/apps/${enc(appId)}/accounts`, { method: 'POST', body })).user,
+  getAccount: (appId: string, id: string, signal?: AbortSignal) =>
+    accountsRequest<Account>(`/v1/apps/${enc(appId)}/accounts/${enc(id)}`, { signal }),
+  updateAccount: (appId: string, id: string, body: AccountChanges) =>
+    accountsRequest<Account>(`/v1/apps/${enc(appId)}/accounts/${enc(id)}`, { method: 'PUT', body }),
+  deleteAccount: (appId: string, id: string) =>
+    accountsRequest<unknown>(`/v1/apps/${enc(appId)}/accounts/${enc(id)}`, { method: 'DELETE' }),
+  listAccountSessions: async (appId: string, id: string, signal?: AbortSignal): Promise<AccountSession[]> =>
+    (await accountsRequest<{ sessions?: AccountSession[] }>(`/v1/apps/${enc(appId)}/accounts/${enc(id)}/sessions`, { signal }))?.sessions ?? [],
+  /** Ends every session of the account; answers how many. */
+  endAccountSessions: async (appId: string, id: string): Promise<number> =>
+    (await accountsRequest<{ ended?: number }>(`/v1/apps/${enc(appId)}/accounts/${enc(id)}/sessions`, { method: 'DELETE' }))?.ended ?? 0,
+
+  listOrganizations: async (appId: string, query: { limit?: number; cursor?: string }, signal?: AbortSignal): Promise<OrganizationPage> => {
+    const page = await accountsRequest<Partial<OrganizationPage>>(`/v1/apps/${enc(appId)}/organizations${queryString(query)}`, { signal });
+    return { organizations: page?.organizations ?? [], next_cursor: page?.next_cursor ?? null };
+  },
+  createOrganization: (appId: string, body: NewOrganization) =>
+    accountsRequest<Organization>(`/v1/apps/${enc(appId)}/organizations`, { method: 'POST', body }),
+  updateOrganization: (appId: string, org: string, body: OrganizationChanges) =>
+    accountsRequest<Organization>(`/v1/apps/${enc(appId)}/organizations/${enc(org)}`, { method: 'PATCH', body }),
+  deleteOrganization: (appId: string, org: string) =>
+    accountsRequest<unknown>(`/v1/apps/${enc(appId)}/organizations/${enc(org)}`, { method: 'DELETE' }),
+  listMembers: async (appId: string, org: string, query: { limit?: number; cursor?: string; role?: string }, signal?: AbortSignal): Promise<MemberPage> => {
+    const page = await accountsRequest<Partial<MemberPage>>(`/v1/apps/${enc(appId)}/organizations/${enc(org)}/users${queryString(query)}`, { signal });
+    return { users: page?.users ?? [], next_cursor: page?.next_cursor ?? null };
+  },
+  removeMember: (appId: string, org: string, userId: string) =>
+    accountsRequest<unknown>(`/v1/apps/${enc(appId)}/organizations/${enc(org)}/users/${enc(userId)}`, { method: 'DELETE' }),
+  listInvites: async (appId: string, org: string, signal?: AbortSignal): Promise<Invite[]> =>
+    (await accountsRequest<{ invites?: Invite[] }>(`/v1/apps/${enc(appId)}/organizations/${enc(org)}/invites`, { signal }))?.invites ?? [],
+  /** Inviting a pending address again replaces its invitation (that is the resend). */
+  invite: (appId: string, org: string, body: NewInvite) =>
+    accountsRequest<Invite>(`/v1/apps/${enc(appId)}/organizations/${enc(org)}/invites`, { method: 'POST', body }),
+  revokeInvite: (appId: string, org: string, inviteId: string) =>
+    accountsRequest<unknown>(`/v1/apps/${enc(appId)}/organizations/${enc(org)}/invites/${enc(inviteId)}`, { method: 'DELETE' }),
 };

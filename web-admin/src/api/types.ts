@@ -284,6 +284,137 @@ export interface OutboxQuery {
   status?: MailStatus;
 }
 
+// ---- The accounts API's operator routes (/v1/apps/{appId}/accounts, …/organizations): their
+// answers come in the accounts envelope `{success, data}` (unwrapped by the client), snake_case.
+
+/** An organization role; `tenant_admin` is app-wide, on the account itself. */
+export type OrgRole = 'admin' | 'member' | 'guest';
+export const ORG_ROLES: readonly OrgRole[] = ['admin', 'member', 'guest'];
+
+/** A membership as an account shows it. */
+export interface AccountMembership {
+  id: string;
+  name: string;
+  slug: string;
+  role: OrgRole;
+  permissions: string[];
+  joined_at: string;
+}
+
+export interface Account {
+  id: string;
+  email: string;
+  name: string | null;
+  email_verified: boolean;
+  disabled: boolean;
+  /** `tenant_admin` or null: the app-wide role. */
+  role: string | null;
+  /** App-wide extra permissions. */
+  permissions: string[];
+  has_password: boolean;
+  /** Filled by GET …/accounts/{id}; the list leaves it empty. */
+  organizations: AccountMembership[];
+  created_at: string;
+  updated_at: string;
+  last_login_at: string | null;
+}
+
+export interface AccountPage {
+  users: Account[];
+  next_cursor: string | null;
+}
+
+export interface AccountQuery {
+  limit?: number;
+  cursor?: string;
+  q?: string;
+  organization_id?: string;
+  role?: string;
+}
+
+/** POST /v1/apps/{appId}/accounts. */
+export interface NewAccount {
+  email: string;
+  name?: string;
+  role?: string;
+  organization_id?: string;
+  permissions?: string[];
+  send_invite?: boolean;
+}
+
+/** PUT /v1/apps/{appId}/accounts/{id}: `role`/`permissions` in `organization_id` when given. */
+export interface AccountChanges {
+  name?: string;
+  role?: string;
+  permissions?: string[];
+  disabled?: boolean;
+  organization_id?: string;
+}
+
+export interface AccountSession {
+  id: string;
+  created_at: string;
+  last_used_at: string | null;
+  expires_at: string | null;
+  user_agent?: string | null;
+  ip?: string | null;
+}
+
+export interface Organization {
+  id: string;
+  name: string;
+  slug: string;
+  allowed_email_domains: string[];
+  created_at: string;
+  updated_at: string;
+}
+
+export interface OrganizationPage {
+  organizations: Organization[];
+  next_cursor: string | null;
+}
+
+export interface NewOrganization {
+  name: string;
+  slug?: string;
+  allowed_email_domains?: string[];
+}
+
+export type OrganizationChanges = Partial<NewOrganization>;
+
+/** GET …/organizations/{org}/users. */
+export interface Member {
+  id: string;
+  email: string;
+  name: string | null;
+  email_verified: boolean;
+  disabled: boolean;
+  role: OrgRole;
+  permissions: string[];
+  joined_at: string;
+}
+
+export interface MemberPage {
+  users: Member[];
+  next_cursor: string | null;
+}
+
+export interface Invite {
+  id: string;
+  email: string;
+  role: OrgRole;
+  message: string | null;
+  created_at: string;
+  expires_at: string;
+}
+
+/** POST …/organizations/{org}/invites; the same address again replaces its invitation. */
+export interface NewInvite {
+  email: string;
+  role: OrgRole;
+  message?: string;
+}
+
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** Every route the dashboard calls, as the OpenAPI document spells its paths. */
@@ -295,6 +426,15 @@ export const API_ENDPOINTS: ReadonlyArray<{ path: string; methods: readonly Http
   { path: '/v1/apps', methods: ['GET', 'POST'] },
   { path: '/v1/apps/{appId}', methods: ['GET', 'PATCH', 'DELETE'] },
   { path: '/v1/apps/{appId}/password', methods: ['POST'] },
+  { path: '/v1/apps/{appId}/accounts', methods: ['GET', 'POST'] },
+  { path: '/v1/apps/{appId}/accounts/{id}', methods: ['GET', 'PUT', 'DELETE'] },
+  { path: '/v1/apps/{appId}/accounts/{id}/sessions', methods: ['GET', 'DELETE'] },
+  { path: '/v1/apps/{appId}/organizations', methods: ['GET', 'POST'] },
+  { path: '/v1/apps/{appId}/organizations/{org}', methods: ['GET', 'PATCH', 'DELETE'] },
+  { path: '/v1/apps/{appId}/organizations/{org}/users', methods: ['GET'] },
+  { path: '/v1/apps/{appId}/organizations/{org}/users/{user}', methods: ['DELETE'] },
+  { path: '/v1/apps/{appId}/organizations/{org}/invites', methods: ['GET', 'POST'] },
+  { path: '/v1/apps/{appId}/organizations/{org}/invites/{id}', methods: ['DELETE'] },
   { path: '/v1/apps/{appId}/api-keys', methods: ['GET', 'POST'] },
   { path: '/v1/apps/{appId}/api-keys/{keyId}', methods: ['DELETE'] },
   { path: '/v1/apps/{appId}/mail-settings', methods: ['GET', 'PUT'] },
