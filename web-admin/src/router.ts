@@ -7,16 +7,18 @@ export type Route =
   | { name: 'app'; appId: string; tab: AppTab }
   | { name: 'notFound' };
 
-export type AppTab = 'users' | 'schema' | 'connect' | 'auth' | 'api-keys' | 'mail' | 'settings';
+export type AppTab = 'users' | 'schema' | 'connect' | 'accounts' | 'organizations' | 'auth' | 'api-keys' | 'mail' | 'settings';
 
 /**
- * The app page's tabs in their order, in groups: the sign-up records, the accounts API (its
- * Accounts and Organizations screens go here once their operator routes exist), the app itself.
+ * The app page's tabs in their order, in groups: the sign-up records, the accounts API, the app
+ * itself.
  */
 export const APP_TABS: ReadonlyArray<{ tab: AppTab; label: string; group: 'records' | 'accounts' | 'app' }> = [
   { tab: 'users', label: 'Users', group: 'records' },
   { tab: 'schema', label: 'Schema', group: 'records' },
   { tab: 'connect', label: 'Connect your site', group: 'records' },
+  { tab: 'accounts', label: 'Accounts', group: 'accounts' },
+  { tab: 'organizations', label: 'Organizations', group: 'accounts' },
   { tab: 'auth', label: 'Auth settings', group: 'accounts' },
   { tab: 'api-keys', label: 'API keys', group: 'accounts' },
   { tab: 'mail', label: 'E-mail log', group: 'accounts' },

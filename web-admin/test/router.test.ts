@@ -14,6 +14,6 @@ describe('router', () => {
   it('has a path for every tab, the accounts API’s ones together', () => {
     for (const { tab } of APP_TABS) expect(parseRoute(appPath('site', tab))).toEqual({ name: 'app', appId: 'site', tab });
     expect(appPath('site', 'api-keys')).toBe('/apps/site/api-keys');
-    expect(APP_TABS.filter((t) => t.group === 'accounts').map((t) => t.label)).toEqual(['Auth settings', 'API keys', 'E-mail log']);
+    expect(APP_TABS.filter((t) => t.group === 'accounts').map((t) => t.label)).toEqual(['Accounts', 'Organizations', 'Auth settings', 'API keys', 'E-mail log']);
   });
 });

@@ -5,10 +5,12 @@ import { Link } from '../components/Link';
 import { ErrorBanner, Spinner } from '../components/bits';
 import { APP_TABS, appPath, type AppTab } from '../router';
 import { useSession } from '../session';
+import { AccountsPanel } from './AccountsPanel';
 import { ApiKeysPanel } from './ApiKeysPanel';
 import { AuthSettingsPanel } from './AuthSettingsPanel';
 import { ConnectPanel } from './ConnectPanel';
 import { MailLogPanel } from './MailLogPanel';
+import { OrganizationsPanel } from './OrganizationsPanel';
 import { SchemaPanel } from './SchemaPanel';
 import { SettingsPanel } from './SettingsPanel';
 import { UsersPanel } from './UsersPanel';
@@ -66,6 +68,8 @@ export function AppPage({ appId, tab }: { appId: string; tab: AppTab }) {
       {tab === 'users' && <UsersPanel app={app} schema={schema} />}
       {tab === 'schema' && <SchemaPanel app={app} schema={schema} onSaved={setSchema} />}
       {tab === 'connect' && <ConnectPanel app={app} schema={schema} />}
+      {tab === 'accounts' && <AccountsPanel app={app} />}
+      {tab === 'organizations' && <OrganizationsPanel app={app} />}
       {tab === 'auth' && <AuthSettingsPanel app={app} onChanged={setApp} />}
       {tab === 'api-keys' && <ApiKeysPanel app={app} />}
       {tab === 'mail' && <MailLogPanel app={app} />}
