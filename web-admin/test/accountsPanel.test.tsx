@@ -106,7 +106,7 @@ describe('accounts panel', () => {
       if (method === 'GET' && path.startsWith('/v1/apps/site/accounts?')) return ok({ users: erased ? [] : [stored], next_cursor: null });
       if (path === '/v1/apps/site/accounts/u1/sessions') {
         if (method === 'DELETE') return ok({ ended: 2 });
-        return ok({ sessions: [{ id: 's1', created_at: '2026-11-30T09:00:00Z', last_used_at: '2026-11-30T10:00:00Z', expires_at: null, ip: '203.0.113.9', user_agent: 'Firefox' }] });
+        return ok({ sessions: [{ id: 's1', created_at: '2026-11-30T09:00:00Z', last_used_at: '2026-11-30T10:00:00Z', expires_at: null, ip_address: '203.0.113.9', user_agent: 'Firefox' }] });
       }
       if (path === '/v1/apps/site/accounts/u1') {
         if (method === 'GET') return ok(stored);

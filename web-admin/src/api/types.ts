@@ -357,7 +357,7 @@ export interface AccountSession {
   last_used_at: string | null;
   expires_at: string | null;
   user_agent?: string | null;
-  ip?: string | null;
+  ip_address?: string | null;
 }
 
 export interface Organization {

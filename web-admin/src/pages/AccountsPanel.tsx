@@ -341,7 +341,7 @@ function AccountDrawer({ appId, accountId, organizations, onChanged, onErased, o
                   <tr key={session.id}>
                     <td className="nowrap" data-label="Started">{formatDate(session.created_at)}</td>
                     <td className="nowrap" data-label="Last used">{session.last_used_at ? formatDate(session.last_used_at) : '—'}</td>
-                    <td className="wrap" data-label="From">{[session.ip, session.user_agent].filter(Boolean).join(' · ') || '—'}</td>
+                    <td className="wrap" data-label="From">{[session.ip_address, session.user_agent].filter(Boolean).join(' · ') || '—'}</td>
                   </tr>
                 ))}
               </tbody>
