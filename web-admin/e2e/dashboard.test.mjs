@@ -419,7 +419,7 @@ test('an admin sets up an app; its owner sees only that app', async () => {
         return { text: link.textContent, left: box.left, right: box.right, navLeft: nav.left, navRight: nav.right };
       }),
     );
-    assert.deepEqual(tabs.map((tab) => tab.text), ['Users', 'Schema', 'Connect your site', 'Auth settings', 'API keys', 'E-mail log', 'Settings']);
+    assert.deepEqual(tabs.map((tab) => tab.text), ['Users', 'Schema', 'Connect your site', 'Accounts', 'Organizations', 'Auth settings', 'API keys', 'E-mail log', 'Settings']);
     for (const tab of tabs) {
       assert.ok(tab.left >= tab.navLeft - 0.5 && tab.right <= Math.min(tab.navRight, 390) + 0.5, `tab cut off at 390 px: ${JSON.stringify(tab)}`);
     }
@@ -821,6 +821,225 @@ test('API keys, auth settings and the e-mail log, for the admin and for the app�
     assert.deepEqual(problems, []);
   } catch (error) {
     await shot(page, 'failure-accounts').catch(() => {});
+    throw new Error(`${error instanceof Error ? error.stack : error}\n--- server log ---\n${readLog()}`);
+  } finally {
+    await context.close();
+  }
+});
+
+// ---- the accounts screens: Accounts and Organizations ----
+
+const orgApp = 'org-site';
+
+/** Waits for the outbox to hold a message to `to`; answers the token of its link. @param {import('playwright-core').Page} page */
+async function linkTokenSentTo(page, appId, to) {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const token = await page.evaluate(async ([id, address]) => {
+      const { messages } = await fetch(`/v1/apps/${id}/mail/messages?limit=100`).then((r) => r.json());
+      const message = messages.find((m) => m.to === address);
+      return message ? /token=([A-Za-z0-9_-]+)/.exec(message.text)?.[1] ?? null : null;
+    }, [appId, to]);
+    if (token) return token;
+    await page.waitForTimeout(200);
+  }
+  assert.fail(`no e-mail to ${to} in the outbox`);
+}
+
+/** Creates an organization, invites someone into it, sees the pending invitation and revokes it. @param {import('playwright-core').Page} page */
+async function organizationFlow(page, who, screenshots) {
+  await page.goto(`${ctx.baseUrl}/apps/${orgApp}/users`);
+  await page.getByRole('link', { name: 'Organizations' }).click();
+  await page.waitForURL(`**/apps/${orgApp}/organizations`);
+  const name = `Acme ${who}`;
+  await page.getByRole('button', { name: 'Create organization' }).click();
+  const create = page.getByRole('dialog', { name: 'Create organization' });
+  await create.getByLabel('Name', { exact: true }).fill(name);
+  await create.getByRole('button', { name: 'Create organization' }).click();
+  await page.getByText(`The organization “${name}” was created.`).waitFor();
+  // the same name again: its slug is taken, said next to the slug
+  await page.getByRole('button', { name: 'Create organization' }).click();
+  await create.getByLabel('Name', { exact: true }).fill(name);
+  await create.getByRole('button', { name: 'Create organization' }).click();
+  await create.getByText('Another organization of this app has this slug').waitFor();
+  assert.equal(await create.getByLabel('Slug (optional)').getAttribute('aria-invalid'), 'true');
+  await create.getByRole('button', { name: 'Cancel' }).click();
+
+  await page.locator('[data-testid=organizations-table] tbody tr', { hasText: name }).getByRole('button', { name }).click();
+  const drawer = page.getByRole('dialog', { name });
+  await drawer.getByText('No pending invitations.').waitFor();
+  const invitee = `invitee-${who}@example.com`;
+  const form = drawer.getByTestId('invite-form');
+  await form.getByLabel('Email', { exact: true }).fill(invitee);
+  await form.getByLabel('Role', { exact: true }).selectOption('guest');
+  await form.getByLabel('Message (optional)').fill(`Welcome from the ${who}`);
+  await form.getByRole('button', { name: 'Send invitation' }).click();
+  await form.getByText(`Invitation sent to ${invitee}.`).waitFor();
+  const pending = drawer.locator('[data-testid=invites-table] tbody tr', { hasText: invitee });
+  await pending.waitFor();
+  assert.match(await pending.textContent() ?? '', /guest/);
+  assert.ok(await linkTokenSentTo(page, orgApp, invitee), 'the invitation e-mail is queued');
+  if (screenshots) await shot(page, 'organization');
+  await drawer.getByRole('button', { name: `Revoke the invitation of ${invitee}` }).click();
+  await page.getByRole('dialog', { name: 'Revoke invitation?' }).getByRole('button', { name: 'Revoke invitation' }).click();
+  await drawer.getByText(`The invitation of ${invitee} was revoked.`).waitFor();
+  await drawer.getByText('No pending invitations.').waitFor();
+  await page.keyboard.press('Escape');
+  await drawer.waitFor({ state: 'detached' });
+  return name;
+}
+
+/** Creates an account with an invitation, finds it, opens it, ends its sessions, disables and erases it. @param {import('playwright-core').Page} page */
+async function accountFlow(page, who, organization, screenshots) {
+  await page.getByRole('link', { name: 'Accounts', exact: true }).click();
+  await page.waitForURL(`**/apps/${orgApp}/accounts`);
+  const email = `new-${who}@example.com`;
+  await page.getByRole('button', { name: 'Create account' }).click();
+  const create = page.getByRole('dialog', { name: 'Create account' });
+  await create.getByLabel('Email', { exact: true }).fill(email);
+  await create.getByLabel('Name (optional)').fill(`New ${who}`);
+  await create.getByLabel('Organization (optional)').selectOption({ label: organization });
+  await create.getByLabel('Role', { exact: true }).selectOption('admin');
+  assert.ok(await create.getByLabel(/Send an invitation e-mail/).isChecked(), 'the invitation is sent by default');
+  await create.getByRole('button', { name: 'Create account' }).click();
+  await page.getByText(`${email} was created; the invitation e-mail is on its way.`).waitFor();
+  // the same address again: 409 email_taken next to the email
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await create.getByLabel('Email', { exact: true }).fill(email);
+  await create.getByRole('button', { name: 'Create account' }).click();
+  await create.getByText('An account with this email exists').waitFor();
+  await create.getByRole('button', { name: 'Cancel' }).click();
+
+  // the invitation is accepted (its link sets the password): the account has a session
+  const token = await linkTokenSentTo(page, orgApp, email);
+  const accepted = await fetch(`${ctx.baseUrl}/v1/invites/accept`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token, password: 'correct horse battery staple' }),
+  });
+  assert.equal(accepted.status, 200, await accepted.clone().text());
+  const refreshToken = (await accepted.json()).data.refresh_token;
+  assert.ok(refreshToken, 'accepting logs in');
+
+  // found by search, opened
+  await page.getByLabel('Search by email or name').fill(`new-${who}`);
+  await page.getByRole('button', { name: 'Search' }).click();
+  const row = page.locator('[data-testid=accounts-table] tbody tr', { hasText: email });
+  await row.waitFor();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=accounts-table] tbody tr').length === 1);
+  assert.match(await row.textContent() ?? '', /Active/);
+  assert.match(await row.textContent() ?? '', /Yes/, 'accepting verified the address');
+  if (screenshots) await shot(page, 'accounts');
+  await row.getByRole('button', { name: email }).click();
+  const drawer = page.getByRole('dialog', { name: email });
+  await drawer.getByTestId('account-memberships').getByText(organization).waitFor();
+  await drawer.locator('[data-testid=account-sessions] tbody tr').first().waitFor();
+  if (screenshots) await shot(page, 'account');
+
+  await drawer.getByRole('button', { name: 'End all sessions' }).click();
+  await drawer.getByText('1 session ended.').waitFor();
+  await drawer.getByTestId('no-sessions').waitFor();
+  const refreshed = await fetch(`${ctx.baseUrl}/v1/auth/refresh`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-app-id': orgApp },
+    body: JSON.stringify({ refresh_token: refreshToken }),
+  });
+  assert.equal(refreshed.status, 401, 'its refresh token stopped working');
+
+  await drawer.getByRole('button', { name: 'Disable' }).click();
+  await drawer.getByText('Disabled: its sessions ended and its logins are refused.').waitFor();
+  await drawer.getByRole('button', { name: 'Enable' }).waitFor();
+  await row.getByText('Disabled').waitFor();
+  const login = await fetch(`${ctx.baseUrl}/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-app-id': orgApp },
+    body: JSON.stringify({ email, password: 'correct horse battery staple' }),
+  });
+  assert.ok(login.status >= 400, `a disabled account cannot log in (${login.status})`);
+
+  await drawer.getByRole('button', { name: 'Erase…' }).click();
+  await page.getByRole('dialog', { name: 'Erase account?' }).getByRole('button', { name: 'Erase account' }).click();
+  await page.getByText(`${email} was erased.`).waitFor();
+  await page.getByText('No account matches.').waitFor();
+  const gone = await page.evaluate(([id, address]) => fetch(`/v1/apps/${id}/accounts?q=${encodeURIComponent(address)}`).then((r) => r.json()), [orgApp, email]);
+  assert.deepEqual(gone.data.users, [], 'the account is erased');
+  await page.getByRole('button', { name: 'Clear' }).click();
+}
+
+test('accounts and organizations, for the admin and for the app’s owner', async () => {
+  assert.ok(ctx.browser);
+  const created = JSON.parse(await cli(['app', 'create', '--id', orgApp, '--name', 'Org site', '--origin', '*']));
+  const context = await ctx.browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const problems = watchProblems(page);
+  // The 409s the test provokes are console errors of the browser's own: expected.
+  const expected409 = (text) => /status of 409/.test(text);
+
+  try {
+    await signIn(page, 'admin', adminEmail, adminPassword);
+    const adminOrganization = await organizationFlow(page, 'admin', true);
+    await accountFlow(page, 'admin', adminOrganization, true);
+    await signOut(page);
+
+    await signIn(page, 'owner', orgApp, created.password);
+    await page.waitForURL(`**/apps/${orgApp}/users`);
+    const ownerOrganization = await organizationFlow(page, 'owner', false);
+    // the owner sees the admin's organization too
+    await page.locator('[data-testid=organizations-table] tbody tr', { hasText: adminOrganization }).waitFor();
+    await accountFlow(page, 'owner', ownerOrganization, false);
+
+    // ---- each new screen on a 360 px wide phone ----
+    const phone = await context.newPage();
+    const phoneProblems = watchProblems(phone);
+    // an account to list and open: created through the API with an invitation into an organization
+    const orgId = await page.evaluate((id) => fetch(`/v1/apps/${id}/organizations`).then((r) => r.json()).then((body) => body.data.organizations[0].id), orgApp);
+    const made = await page.evaluate(([id, org]) => fetch(`/v1/apps/${id}/accounts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'phone-account@example.com', name: 'Phone', organization_id: org, role: 'member', send_invite: true }),
+    }).then((r) => r.status), [orgApp, orgId]);
+    assert.equal(made, 201);
+    await phone.setViewportSize({ width: 360, height: 740 });
+    for (const [tab, ready] of [
+      ['accounts', '[data-testid=accounts-table] tbody tr'],
+      ['organizations', '[data-testid=organizations-table] tbody tr'],
+    ]) {
+      await phone.goto(`${ctx.baseUrl}/apps/${orgApp}/${tab}`);
+      await phone.locator(ready).first().waitFor();
+      const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(overflow <= 1, `${tab} scrolls sideways at 360 px by ${overflow}px`);
+      const cut = await phone.locator('.tabs .tab').evaluateAll((links) => links.filter((link) => link.getBoundingClientRect().right > 360.5).map((link) => link.textContent));
+      assert.deepEqual(cut, [], `tabs cut off at 360 px on ${tab}`);
+      await shot(phone, `${tab}-360`);
+    }
+    // an organization's drawer, with a pending invitation and a member, fits too
+    await phone.locator('[data-testid=organizations-table] tbody tr button').first().click();
+    const orgDrawer = phone.getByTestId('organization-detail');
+    await orgDrawer.waitFor();
+    await orgDrawer.getByTestId('invite-form').getByLabel('Email', { exact: true }).fill('phone@example.com');
+    await orgDrawer.getByRole('button', { name: 'Send invitation' }).click();
+    await orgDrawer.locator('[data-testid=invites-table] tbody tr', { hasText: 'phone@example.com' }).waitFor();
+    const orgBox = await phone.getByRole('dialog').boundingBox();
+    assert.ok(orgBox && orgBox.x >= 0 && orgBox.x + orgBox.width <= 360.5, `the organization drawer fits: ${JSON.stringify(orgBox)}`);
+    assert.ok(await orgDrawer.evaluate((node) => node.scrollWidth <= node.clientWidth + 1), 'nothing in the organization drawer scrolls sideways');
+    await shot(phone, 'organization-360');
+    await phone.keyboard.press('Escape');
+    await phone.goto(`${ctx.baseUrl}/apps/${orgApp}/accounts`);
+    await phone.getByRole('button', { name: 'phone-account@example.com' }).click();
+    const accountDrawer = phone.getByTestId('account-detail');
+    await accountDrawer.getByTestId('account-memberships').waitFor();
+    const accountBox = await phone.getByRole('dialog').boundingBox();
+    assert.ok(accountBox && accountBox.x >= 0 && accountBox.x + accountBox.width <= 360.5, `the account drawer fits: ${JSON.stringify(accountBox)}`);
+    assert.ok(await accountDrawer.evaluate((node) => node.scrollWidth <= node.clientWidth + 1), 'nothing in the account drawer scrolls sideways');
+    await shot(phone, 'account-360');
+    await phone.close();
+    assert.deepEqual(phoneProblems, []);
+
+    await signOut(page);
+    assert.deepEqual(problems.filter((problem) => !expected409(problem)), []);
+  } catch (error) {
+    await shot(page, 'failure-organizations').catch(() => {});
     throw new Error(`${error instanceof Error ? error.stack : error}\n--- server log ---\n${readLog()}`);
   } finally {
     await context.close();
