@@ -614,6 +614,22 @@ async function sendTest(page, to) {
   await page.getByRole('status').filter({ hasText: `Queued for ${to}` }).waitFor();
 }
 
+/**
+ * Each app tab in `screens` on a 360 px phone: no sideways scrolling, no tab cut off; a screenshot
+ * `<tab>-360`. @param {import('playwright-core').Page} phone @param {Array<[string, string]>} screens
+ */
+async function phoneScreens(phone, appId, screens) {
+  for (const [tab, ready] of screens) {
+    await phone.goto(`${ctx.baseUrl}/apps/${appId}/${tab}`);
+    await phone.locator(ready).first().waitFor();
+    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 1, `${tab} scrolls sideways at 360 px by ${overflow}px`);
+    const cut = await phone.locator('.tabs .tab').evaluateAll((links) => links.filter((link) => link.getBoundingClientRect().right > 360.5).map((link) => link.textContent));
+    assert.deepEqual(cut, [], `tabs cut off at 360 px on ${tab}`);
+    await shot(phone, `${tab}-360`);
+  }
+}
+
 test('API keys, auth settings and the e-mail log, for the admin and for the app’s owner', async () => {
   assert.ok(ctx.browser);
   const created = JSON.parse(await cli(['app', 'create', '--id', mailApp, '--name', mailAppName, '--origin', '*']));
@@ -795,19 +811,11 @@ test('API keys, auth settings and the e-mail log, for the admin and for the app�
     const phone = await context.newPage();
     const phoneProblems = watchProblems(phone);
     await phone.setViewportSize({ width: 360, height: 740 });
-    for (const [tab, ready] of [
+    await phoneScreens(phone, mailApp, [
       ['api-keys', '[data-testid=keys-table] tbody tr'],
       ['auth', '[data-testid=preview-subject]'],
       ['mail', '[data-testid=mail-table] tbody tr'],
-    ]) {
-      await phone.goto(`${ctx.baseUrl}/apps/${mailApp}/${tab}`);
-      await phone.locator(ready).first().waitFor();
-      const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-      assert.ok(overflow <= 1, `${tab} scrolls sideways at 360 px by ${overflow}px`);
-      const cut = await phone.locator('.tabs .tab').evaluateAll((links) => links.filter((link) => link.getBoundingClientRect().right > 360.5).map((link) => link.textContent));
-      assert.deepEqual(cut, [], `tabs cut off at 360 px on ${tab}`);
-      await shot(phone, `${tab}-360`);
-    }
+    ]);
     // the message drawer and the key dialog fit too
     await phone.locator('[data-testid=mail-table] tbody tr button').first().click();
     await phone.getByTestId('mail-detail').waitFor();
@@ -1001,18 +1009,10 @@ test('accounts and organizations, for the admin and for the app’s owner', asyn
     }).then((r) => r.status), [orgApp, orgId]);
     assert.equal(made, 201);
     await phone.setViewportSize({ width: 360, height: 740 });
-    for (const [tab, ready] of [
+    await phoneScreens(phone, orgApp, [
       ['accounts', '[data-testid=accounts-table] tbody tr'],
       ['organizations', '[data-testid=organizations-table] tbody tr'],
-    ]) {
-      await phone.goto(`${ctx.baseUrl}/apps/${orgApp}/${tab}`);
-      await phone.locator(ready).first().waitFor();
-      const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-      assert.ok(overflow <= 1, `${tab} scrolls sideways at 360 px by ${overflow}px`);
-      const cut = await phone.locator('.tabs .tab').evaluateAll((links) => links.filter((link) => link.getBoundingClientRect().right > 360.5).map((link) => link.textContent));
-      assert.deepEqual(cut, [], `tabs cut off at 360 px on ${tab}`);
-      await shot(phone, `${tab}-360`);
-    }
+    ]);
     // an organization's drawer, with a pending invitation and a member, fits too
     await phone.locator('[data-testid=organizations-table] tbody tr button').first().click();
     const orgDrawer = phone.getByTestId('organization-detail');
