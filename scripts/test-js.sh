@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tests the JavaScript side: the @users-api/client package (type check, unit tests, OpenAPI
-# check against the real service, `npm pack` install check) and the React/Vite example (type
-# check, browser test in Debian's Chromium against the real service).
+# check against the real service, `npm pack` install check), the React/Vite example and the
+# accounts example (type check, browser test in Debian's Chromium against the real service;
+# the accounts one with the SMTP test server of scripts/with-smtp-test-server.sh).
 #
 # Works from a fresh clone: installs what it needs (npm ci, Chromium from apt when missing,
 # the service via cargo). Exits non-zero on any failure; skips nothing.
@@ -13,6 +14,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 client="$root/clients/js"
 example="$root/examples/react-vite"
+accounts_example="$root/examples/accounts-react"
 # shellcheck source=scripts/js-common.sh
 source "$root/scripts/js-common.sh"
 
@@ -45,5 +47,11 @@ step "example: install and type check"
 
 step "example: browser test (vite build, Chromium, the service)"
 (cd "$example" && node --test e2e/)
+
+step "accounts example: install and type check"
+(cd "$accounts_example" && npm ci && npm run typecheck)
+
+step "accounts example: browser test (SMTP test server, the service, the Node route, vite preview, Chromium)"
+bash "$root/scripts/with-smtp-test-server.sh" bash -c 'cd "$1" && node --test e2e/' _ "$accounts_example"
 
 step "all JavaScript tests passed"
