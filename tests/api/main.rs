@@ -15,6 +15,8 @@ mod forms;
 mod framing;
 mod health;
 mod hostile_input;
+mod mail;
+mod mail_crash;
 mod management;
 mod metrics;
 mod organizations;

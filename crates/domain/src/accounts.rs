@@ -112,6 +112,9 @@ pub enum AccountError {
     InvitationForAnotherAccount,
     #[error("the user is already a member")]
     AlreadyMember,
+    /// An admin disabled the account: no link logs it in.
+    #[error("the account is disabled")]
+    AccountDisabled,
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error(transparent)]

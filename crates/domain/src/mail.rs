@@ -375,6 +375,9 @@ pub(crate) struct Postman<S: ?Sized> {
     storage: Arc<S>,
     pub config: MailConfig,
     wake: Arc<Notify>,
+    /// Held from the resend-interval check to the issue of a throttled message, so that a
+    /// burst of requests in this instance sends one.
+    throttle: tokio::sync::Mutex<()>,
 }
 
 pub(crate) fn token_hash(secret: &str) -> String {
@@ -415,7 +418,27 @@ impl<S: Storage + ?Sized> Postman<S> {
             storage,
             config,
             wake,
+            throttle: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// [`Self::issue`] unless a usable token of `purpose` for the letter's address was issued
+    /// within the resend interval: then `Err(wait)`, nothing issued. The check and the issue
+    /// are one step in this instance (instances racing may still each send one).
+    pub async fn issue_unless_recent(
+        &self,
+        app: &AppRecord,
+        purpose: TokenPurpose,
+        letter: Letter,
+    ) -> Result<Result<Issued, Duration>, StorageError> {
+        let _turn = self.throttle.lock().await;
+        if let Some(wait) = self
+            .recently_issued(&app.id, purpose, &letter.email)
+            .await?
+        {
+            return Ok(Err(wait));
+        }
+        self.issue(app, purpose, letter).await.map(Ok)
     }
 
     /// The values of a letter's placeholders.

@@ -555,6 +555,11 @@ impl From<AccountError> for ApiError {
                 "The invitation is for another email address",
             ),
             AccountError::AlreadyMember => Self::already_member(),
+            AccountError::AccountDisabled => Self::new(
+                StatusCode::FORBIDDEN,
+                "account_disabled",
+                "The account is disabled; ask the app's administrators",
+            ),
             AccountError::Storage(error) => Self::storage(error),
             AccountError::Hashing(error) => Self::internal(&error),
             AccountError::Keys(error) => Self::internal(&error),

@@ -179,15 +179,27 @@ struct OperatorCopies;
 const OPERATOR_COPIES: [(&str, &str); 9] = [
     ("/v1/users", "/v1/apps/{appId}/accounts"),
     ("/v1/users/{id}", "/v1/apps/{appId}/accounts/{id}"),
-    ("/v1/users/{id}/sessions", "/v1/apps/{appId}/accounts/{id}/sessions"),
+    (
+        "/v1/users/{id}/sessions",
+        "/v1/apps/{appId}/accounts/{id}/sessions",
+    ),
     ("/v1/organizations", "/v1/apps/{appId}/organizations"),
-    ("/v1/organizations/{org}", "/v1/apps/{appId}/organizations/{org}"),
-    ("/v1/organizations/{org}/users", "/v1/apps/{appId}/organizations/{org}/users"),
+    (
+        "/v1/organizations/{org}",
+        "/v1/apps/{appId}/organizations/{org}",
+    ),
+    (
+        "/v1/organizations/{org}/users",
+        "/v1/apps/{appId}/organizations/{org}/users",
+    ),
     (
         "/v1/organizations/{org}/users/{user}",
         "/v1/apps/{appId}/organizations/{org}/users/{user}",
     ),
-    ("/v1/organizations/{org}/invites", "/v1/apps/{appId}/organizations/{org}/invites"),
+    (
+        "/v1/organizations/{org}/invites",
+        "/v1/apps/{appId}/organizations/{org}/invites",
+    ),
     (
         "/v1/organizations/{org}/invites/{id}",
         "/v1/apps/{appId}/organizations/{org}/invites/{id}",
@@ -209,6 +221,31 @@ impl Modify for OperatorCopies {
                 .required(Required::True)
                 .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
                 .build();
+            // `POST /v1/users` documents the public sign-up too; its copy is only the
+            // admin's use.
+            if let Some(post) = item.post.as_mut().filter(|_| source == "/v1/users") {
+                post.request_body = Some(
+                    utoipa::openapi::request_body::RequestBodyBuilder::new()
+                        .content(
+                            "application/json",
+                            utoipa::openapi::ContentBuilder::new()
+                                .schema(Some(utoipa::openapi::Ref::from_schema_name(
+                                    "CreateUserRequest",
+                                )))
+                                .build(),
+                        )
+                        .required(Some(Required::True))
+                        .build(),
+                );
+                post.responses
+                    .responses
+                    .retain(|status, _| !matches!(status.as_str(), "200" | "303" | "413"));
+                post.operation_id = Some("create_account".to_owned());
+                post.summary = Some("Create an account".to_owned());
+                post.description = Some(
+                    "Without a password; with `send_invite` the set-password invitation is e-mailed.".to_owned(),
+                );
+            }
             let operations = [
                 &mut item.get,
                 &mut item.put,

@@ -255,10 +255,12 @@ impl MailStore for MongoStorage {
                 .map_err(storage_error)?;
             return Err(error);
         }
-        // 3. The unused tokens it replaces; a crash before leaves them usable until they
-        //    expire or the next issue of their kind replaces them. Only older ones (by
-        //    `createdAt`, then `_id`): of two issues racing, the newer token survives, rather
-        //    than each deleting the other's.
+        // 3. The unused tokens of its kind (same app, purpose and address, and for an
+        //    invitation the same organization) except the newest (by `createdAt`, then `_id`),
+        //    its own included. Of two issues racing, whichever cleans up last sees both tokens
+        //    and keeps the newer, so they never leave two usable ones (the older issue may
+        //    delete its own token: its message is then never sent). A crash before this step
+        //    leaves the older tokens usable until they expire or the next issue of their kind.
         let mut replaced = doc! {
             "appId": &token.app_id,
             "purpose": token.purpose.as_str(),
@@ -273,16 +275,19 @@ impl MailStore for MongoStorage {
             .find(replaced)
             .await
             .map_err(storage_error)?;
-        let mut older = Vec::new();
+        let mut kind = vec![(token.created_at, token.id.clone())];
         while let Some(raw) = cursor.try_next().await.map_err(storage_error)? {
             let other = decode::<TokenDoc>(raw, ONE_TIME_TOKENS)?.record()?;
-            if other.used_at.is_none()
-                && token.replaces(&other)
-                && (other.created_at, &other.id) < (token.created_at, &token.id)
-            {
-                older.push(other.id);
+            if other.used_at.is_none() && token.replaces(&other) && other.id != token.id {
+                kind.push((other.created_at, other.id));
             }
         }
+        let newest = kind.iter().max().map(|(_, id)| id.clone());
+        let older: Vec<String> = kind
+            .into_iter()
+            .map(|(_, id)| id)
+            .filter(|id| Some(id) != newest.as_ref())
+            .collect();
         if !older.is_empty() {
             self.collection::<Document>(ONE_TIME_TOKENS)
                 .delete_many(doc! { "_id": { "$in": older }, "usedAt": null })

@@ -139,17 +139,6 @@ impl<S: Storage + ?Sized> AccountService<S> {
         if record.account.email_verified {
             return Ok(false);
         }
-        if let Some(wait) = self
-            .postman
-            .recently_issued(
-                caller.app_id(),
-                TokenPurpose::VerifyEmail,
-                &record.user.email,
-            )
-            .await?
-        {
-            return Err(AccountError::TooSoon(wait));
-        }
         // A registration's organization survives the resend.
         let organization_id = self
             .storage
@@ -163,9 +152,21 @@ impl<S: Storage + ?Sized> AccountService<S> {
             .into_iter()
             .find(|token| token.user_id.as_deref() == Some(caller.user_id()))
             .and_then(|token| token.organization_id);
-        self.send_verification(&context.app, &record, organization_id)
-            .await?;
-        Ok(true)
+        let letter = Letter {
+            email: record.user.email.clone(),
+            user_id: Some(record.user.id.clone()),
+            name: record.account.name.clone(),
+            organization_id,
+            ..Letter::default()
+        };
+        match self
+            .postman
+            .issue_unless_recent(&context.app, TokenPurpose::VerifyEmail, letter)
+            .await?
+        {
+            Ok(_) => Ok(true),
+            Err(wait) => Err(AccountError::TooSoon(wait)),
+        }
     }
 
     /// The app a link's token belongs to, if it is one of ours (for the HTTP tier's CORS check
@@ -376,11 +377,14 @@ impl<S: Storage + ?Sized> AccountService<S> {
             .ok_or(AccountError::LinkInvalid)?;
         let context = self.app(&token.app_id).await?;
         let organization_name = match &token.organization_id {
-            Some(id) => self
-                .storage
-                .find_organization(&token.app_id, id)
-                .await?
-                .map(|organization| organization.name),
+            // An invitation to an organization deleted since is no invitation.
+            Some(id) => Some(
+                self.storage
+                    .find_organization(&token.app_id, id)
+                    .await?
+                    .ok_or(AccountError::LinkInvalid)?
+                    .name,
+            ),
             None => None,
         };
         let inviter = match &token.invited_by {
@@ -445,6 +449,21 @@ impl<S: Storage + ?Sized> AccountService<S> {
             return Err(AccountError::Invalid(Violations(vec![problem])));
         }
         let organization_id = found.organization_id.clone();
+        if let Some(org) = &organization_id
+            && self
+                .storage
+                .find_organization(&app_id, org)
+                .await?
+                .is_none()
+        {
+            return Err(AccountError::LinkInvalid);
+        }
+        if existing
+            .as_ref()
+            .is_some_and(|record| record.account.disabled)
+        {
+            return Err(AccountError::AccountDisabled);
+        }
         let has_password = existing
             .as_ref()
             .is_some_and(|record| record.account.password_hash.is_some());
@@ -535,6 +554,7 @@ impl<S: Storage + ?Sized> AccountService<S> {
         if let Some(org) = &organization_id {
             self.join(&app_id, org, &user_id, role).await?;
         }
+        self.storage.record_login(&app_id, &user_id, now).await?;
         tracing::info!(app_id = %app_id, user_id = %user_id, organization_id = ?organization_id, "invitation accepted");
         let record = self
             .storage
@@ -600,25 +620,18 @@ async fn send_reset<S: Storage + ?Sized>(
     else {
         return Ok(());
     };
+    let letter = Letter {
+        email: record.user.email.clone(),
+        user_id: Some(record.user.id.clone()),
+        name: record.account.name.clone(),
+        ..Letter::default()
+    };
     if postman
-        .recently_issued(&app.id, TokenPurpose::ResetPassword, email)
+        .issue_unless_recent(app, TokenPurpose::ResetPassword, letter)
         .await?
-        .is_some()
+        .is_err()
     {
         tracing::info!(app_id = %app.id, "reset asked again within the resend interval; nothing sent");
-        return Ok(());
     }
-    postman
-        .issue(
-            app,
-            TokenPurpose::ResetPassword,
-            Letter {
-                email: record.user.email.clone(),
-                user_id: Some(record.user.id.clone()),
-                name: record.account.name.clone(),
-                ..Letter::default()
-            },
-        )
-        .await
-        .map(|_| ())
+    Ok(())
 }

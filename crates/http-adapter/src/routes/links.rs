@@ -259,7 +259,7 @@ pub async fn show_invitation(
         (status = 200, description = "Accepted and logged in", body = Success<AuthData>),
         (status = 400, description = "Malformed JSON, or `invalid_link`: unknown, used, revoked, replaced or expired", body = AccountErrorBody),
         (status = 401, description = "`login_required`: the address has an account, send its bearer token; or a bad bearer token", body = AccountErrorBody),
-        (status = 403, description = "`invitation_for_another_account`, `tenant_mismatch`, `origin_not_allowed`", body = AccountErrorBody),
+        (status = 403, description = "`invitation_for_another_account`, `account_disabled`, `tenant_mismatch`, `origin_not_allowed`", body = AccountErrorBody),
         (status = 409, description = "`already_member`", body = AccountErrorBody),
         (status = 415, description = "Not application/json", body = AccountErrorBody),
         (status = 422, description = "`validation_failed`: `password` required or too weak, `name`; the link stays usable", body = AccountErrorBody),

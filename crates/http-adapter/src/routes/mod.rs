@@ -81,13 +81,28 @@ pub const API_ROUTES: &[ApiRoute] = &[
     // The accounts API for operators: the same handlers, the dashboard session for a credential.
     route("/v1/apps/{appId}/accounts", &["GET", "POST"]),
     route("/v1/apps/{appId}/accounts/{id}", &["GET", "PUT", "DELETE"]),
-    route("/v1/apps/{appId}/accounts/{id}/sessions", &["GET", "DELETE"]),
+    route(
+        "/v1/apps/{appId}/accounts/{id}/sessions",
+        &["GET", "DELETE"],
+    ),
     route("/v1/apps/{appId}/organizations", &["GET", "POST"]),
-    route("/v1/apps/{appId}/organizations/{org}", &["GET", "PATCH", "DELETE"]),
+    route(
+        "/v1/apps/{appId}/organizations/{org}",
+        &["GET", "PATCH", "DELETE"],
+    ),
     route("/v1/apps/{appId}/organizations/{org}/users", &["GET"]),
-    route("/v1/apps/{appId}/organizations/{org}/users/{user}", &["DELETE"]),
-    route("/v1/apps/{appId}/organizations/{org}/invites", &["GET", "POST"]),
-    route("/v1/apps/{appId}/organizations/{org}/invites/{id}", &["DELETE"]),
+    route(
+        "/v1/apps/{appId}/organizations/{org}/users/{user}",
+        &["DELETE"],
+    ),
+    route(
+        "/v1/apps/{appId}/organizations/{org}/invites",
+        &["GET", "POST"],
+    ),
+    route(
+        "/v1/apps/{appId}/organizations/{org}/invites/{id}",
+        &["DELETE"],
+    ),
     // End-user accounts: bearer tokens (`/v1/auth/*` with `x-app-id`).
     route("/v1/auth/register", &["POST"]),
     route("/v1/auth/login", &["POST"]),
