@@ -2249,7 +2249,9 @@ async fn operators_reach_the_accounts_api_through_the_dashboard(app: &TestApp) {
                 Method::POST,
                 &format!("/v1/apps/site/organizations/{org}/invites"),
                 cookie,
-                Some(json!({"email": format!("{}@example.com", unique("invitee")), "role": "admin"})),
+                Some(
+                    json!({"email": format!("{}@example.com", unique("invitee")), "role": "admin"}),
+                ),
             )
             .await,
             201,
@@ -2267,7 +2269,11 @@ async fn operators_reach_the_accounts_api_through_the_dashboard(app: &TestApp) {
             200,
             who,
         );
-        assert_eq!(pending["invites"].as_array().map(Vec::len), Some(1), "{pending}");
+        assert_eq!(
+            pending["invites"].as_array().map(Vec::len),
+            Some(1),
+            "{pending}"
+        );
         let changed = data(
             call(
                 Method::PUT,
@@ -2325,7 +2331,11 @@ async fn operators_reach_the_accounts_api_through_the_dashboard(app: &TestApp) {
             .expect("request"),
     )
     .await;
-    assert_eq!((cross.0, code(&cross.1)), (403, "csrf_rejected"), "{cross:?}");
+    assert_eq!(
+        (cross.0, code(&cross.1)),
+        (403, "csrf_rejected"),
+        "{cross:?}"
+    );
     // A key of another app on this app's copy.
     let foreign_key = create_key(app, "other", Some("tenant_admin"), &[]).await;
     let mismatch = send(
