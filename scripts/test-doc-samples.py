@@ -170,6 +170,10 @@ def run_samples(binary, all_samples, port, work):
             assert '"key":"fullName"' in read and "id,email" in read, read
             assert not any(checkout.iterdir()), f"the README's samples left {list(checkout.iterdir())}"
 
+        # docs/accounts.md, in its order, as the README's platform admin.
+        assert "readme-admin-create" in ran, "the accounts guide's samples log in as the README's admin"
+        run_accounts_guide(shell, expect, ran, all_samples, port, work)
+
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -177,11 +181,167 @@ def run_samples(binary, all_samples, port, work):
     # JSON/JS/TS samples are the client's (its Vitest suite checks them), but for the README's,
     # which are run above.
     checked_elsewhere = {n for n, (lang, _, _) in all_samples.items()
-                         if lang not in ("sh", "bash") and not n.startswith("readme-")}
+                         if lang not in ("sh", "bash", "python") and not n.startswith("readme-")}
     missing = set(all_samples) - ran - RUN_BY_TEST_JS - CHECKED_BY_CLIENT_TESTS - checked_elsewhere
     assert not missing, f"samples nobody runs: {sorted(missing)}"
     print(f"doc samples: {len(ran)} run here, {len(RUN_BY_TEST_JS)} run by scripts/test-js.sh, "
           f"{len(checked_elsewhere)} checked by the client's tests")
+
+
+def run_accounts_guide(shell, expect, ran, all_samples, port, work):
+    """docs/accounts.md's samples, in reading order. A reader runs them in one shell and copies
+    values from one answer into the next command (TOKEN, REFRESH_TOKEN, ORG, USERS_API_KEY,
+    MEMBER_TOKEN, the link's TOKEN_FROM_THE_LINK); here each runs in a shell of its own, so the
+    runner reads those values from the answers and hands them on."""
+    checkout = work / "accounts-checkout"
+    checkout.mkdir()
+    jars_before = set((work / "tmp").iterdir())
+    env = {"api": f"http://127.0.0.1:{port}"}
+
+    def answer(name, needle, link=None):
+        if link is not None:
+            language, body, doc = all_samples[name]
+            assert "TOKEN_FROM_THE_LINK" in body, f"{name} ({doc}) has no TOKEN_FROM_THE_LINK"
+            all_samples[name] = (language, body.replace("TOKEN_FROM_THE_LINK", link), doc)
+        return expect(name, needle, extra_env=env, cwd=checkout)
+
+    def data(output):
+        """The `data` of the last `{success, data}` answer a sample printed."""
+        decoder, last, index = json.JSONDecoder(), None, 0
+        while (start := output.find("{", index)) != -1:
+            try:
+                value, index = decoder.raw_decode(output, start)
+            except json.JSONDecodeError:
+                index = start + 1
+                continue
+            if isinstance(value, dict) and "success" in value:
+                last = value
+        assert last is not None and last["success"] is True, output
+        return last["data"]
+
+    def link(name, kind):
+        output = answer(name, "token=")
+        tokens = re.findall(r"token=([A-Za-z0-9_-]+)", output)
+        assert tokens and len(set(tokens)) == 1, f"{name}: one link expected in the newest {kind} e-mail:\n{output}"
+        # The newest message is the one the guide says it is.
+        request = urllib.request.Request(f"{env['api']}/v1/apps/my-site/mail/messages?limit=1",
+                                         headers={"cookie": cookie_header(env["cookies"])})
+        with urllib.request.urlopen(request) as log:
+            newest = json.load(log)["messages"][0]
+        assert newest["kind"] == kind and tokens[0] in newest["text"], f"{name}: the newest e-mail is {newest}"
+        return tokens[0]
+
+    def keep_tokens(name, output):
+        session = data(output)
+        assert session["token"].count(".") == 2 and session["refresh_token"], f"{name}: no tokens in {session}"
+        env["TOKEN"], env["REFRESH_TOKEN"] = session["token"], session["refresh_token"]
+
+    created = answer("curl-accounts-setup", '"sourceAppId":"my-site"')
+    assert '"role":"admin"' in created, created
+    jars = set((work / "tmp").iterdir()) - jars_before
+    assert len(jars) == 1 and "users_api_session" in next(iter(jars)).read_text(), jars
+    env["cookies"] = str(next(iter(jars)))
+
+    # Creating users.
+    registered = data(answer("curl-accounts-register", '"email_verified":false'))
+    response = json.loads(all_samples["accounts-register-response"][1])["data"]
+    assert set(response) == set(registered), (sorted(response), sorted(registered))
+    assert set(response["user"]) <= set(registered["user"]), set(response["user"]) - set(registered["user"])
+    keep_tokens("curl-accounts-register", json.dumps({"success": True, "data": registered}))
+    time.sleep(0.5)  # the outbox sender delivers within moments
+    token = link("curl-accounts-verification-link", "verify_email")
+    verified = data(answer("curl-accounts-verify", '"email_verified":true', link=token))
+    assert verified["email"] == "ada@example.com", verified
+
+    # Authentication, forgotten passwords included (a reset ends every session: log in again).
+    output = answer("curl-accounts-login", '"email":"ada@example.com"')
+    keep_tokens("curl-accounts-login", output)
+    answer("curl-accounts-forgot", '"sent":true')
+    time.sleep(0.5)
+    token = link("curl-accounts-reset-link", "reset_password")
+    answer("curl-accounts-reset", '"password_reset":true', link=token)
+    old_token = env["TOKEN"]
+    refused = subprocess.run(["curl", "-s", "-H", f"authorization: Bearer {old_token}",
+                              f"http://127.0.0.1:{port}/v1/users/me"], capture_output=True, text=True, timeout=30).stdout
+    assert '"invalid_token"' in refused, f"the reset left the old session working: {refused}"
+    keep_tokens("curl-accounts-login-again", answer("curl-accounts-login-again", '"email":"ada@example.com"'))
+
+    # Tokens.
+    spent = env["REFRESH_TOKEN"]
+    keep_tokens("curl-accounts-refresh", answer("curl-accounts-refresh", '"refresh_token"'))
+    assert env["REFRESH_TOKEN"] != spent
+    verify_with_pyjwt(all_samples, ran, port, env["TOKEN"])
+
+    # Profile.
+    output = answer("curl-accounts-profile", '"bio":"Mathematician"')
+    assert data(output)["avatar_url"] == "https://example.com/ada.png", output
+
+    # Organization members.
+    organization = data(answer("curl-accounts-organization", '"slug":"engines"'))
+    assert organization["role"] == "admin" and organization["id"].startswith("org_"), organization
+    env["ORG"] = organization["id"]
+    invitation = data(answer("curl-accounts-invite", '"email":"grace@example.com"'))
+    assert invitation["role"] == "member", invitation
+    time.sleep(0.5)
+    token = link("curl-accounts-invite-link", "invitation")
+    output = answer("curl-accounts-accept", '"status":"pending"', link=token)
+    accepted = data(output)
+    assert accepted["user"]["email"] == "grace@example.com" and accepted["user"]["role"] == "member", accepted
+    env["MEMBER_TOKEN"] = accepted["token"]
+    members = data(answer("curl-accounts-members", '"email":"grace@example.com"'))["users"]
+    assert sorted((m["email"], m["role"]) for m in members) == [("ada@example.com", "admin"), ("grace@example.com", "member")], members
+
+    # Server routes.
+    created = json.loads(answer("curl-accounts-api-key", '"key":"uak_'))
+    assert created["permissions"] == ["records:read", "users:read"], created
+    env["USERS_API_KEY"] = created["key"]
+    members = data(answer("curl-accounts-api-key-call", '"email":"ada@example.com"'))["users"]
+    assert len(members) == 2, members
+    records = json.loads(answer("curl-accounts-crm-sync", '"users"'))
+    assert {"ada@example.com", "grace@example.com"} <= {r["email"] for r in records["users"]}, records
+
+    # Troubleshooting.
+    output = answer("curl-accounts-401", '"invalid_token"')
+    assert "HTTP/1.1 401" in output and re.search(r"(?im)^www-authenticate: Bearer", output) and '"unauthorized"' in output, output
+    output = answer("curl-accounts-403", '"forbidden"')
+    assert "invites:write" in output and '"permission"' in output, output
+    answer("curl-accounts-422", '"too_common"')
+
+    assert not any(checkout.iterdir()), f"the accounts guide's samples left {list(checkout.iterdir())}"
+
+
+def cookie_header(jar):
+    """The Cookie header of a curl cookie jar (Netscape format; HttpOnly lines start `#HttpOnly_`)."""
+    pairs = []
+    for line in Path(jar).read_text().splitlines():
+        fields = line.removeprefix("#HttpOnly_").split("\t")
+        if len(fields) == 7 and not line.startswith("# "):
+            pairs.append(f"{fields[5]}={fields[6]}")
+    return "; ".join(pairs)
+
+
+def verify_with_pyjwt(all_samples, ran, port, token):
+    """The guide's PyJWT sample verifies a real access token. PyJWT is in the checkout's .venv
+    (scripts/test.sh installs it there for the Rust tests too), or the interpreter
+    USERS_API_PYTHON names."""
+    python = os.environ.get("USERS_API_PYTHON") or str(ROOT / ".venv/bin/python")
+    probe = subprocess.run([python, "-c", "import jwt, cryptography"], capture_output=True, text=True) \
+        if Path(python).exists() or shutil.which(python) else None
+    assert probe is not None and probe.returncode == 0, (
+        f"the accounts guide's Python sample needs PyJWT and cryptography in {python}: "
+        "python3 -m venv .venv && .venv/bin/python -m pip install pyjwt==2.10.1 cryptography==44.0.0 "
+        "(scripts/test.sh does), or set USERS_API_PYTHON")
+    language, body, doc = all_samples["accounts-verify-pyjwt"]
+    assert language == "python", f"accounts-verify-pyjwt in {doc} is not a Python block"
+    check = body + "\nimport json, sys\nprint(json.dumps(verify(sys.argv[1])))\n"
+    # The tokens' issuer is the service's public URL: by default http://localhost:PORT.
+    result = subprocess.run([python, "-c", check, token], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "USERS_API_URL": f"http://localhost:{port}"})
+    assert result.returncode == 0, f"accounts-verify-pyjwt ({doc}) failed:\n{result.stdout}\n{result.stderr}"
+    claims = json.loads(result.stdout)
+    assert claims["aud"] == "my-site" and claims["email"] == "ada@example.com", claims
+    ran.add("accounts-verify-pyjwt")
+    print("ok   accounts-verify-pyjwt")
 
 
 if __name__ == "__main__":
