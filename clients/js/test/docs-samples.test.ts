@@ -16,11 +16,13 @@ import {
  * The docs may not drift from tested code: every fenced block in these pages must follow a
  * `<!-- sample: NAME -->` marker, and unless NAME starts with `curl-` or `shell-` (commands the
  * service's own tests run), it must be identical to the file `test/docs-samples/NAME.*`, which
- * this suite type-checks and runs (docs-samples-run.test.tsx and below).
+ * this suite type-checks and runs (docs-samples-run.test.tsx, docs-samples-accounts.test.ts and
+ * below; the Python one, accounts-verify-pyjwt.py, is run by scripts/test-doc-samples.py).
  */
 const repo = (path: string) => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
 const samplesDir = fileURLToPath(new URL('./docs-samples/', import.meta.url));
 const documents = [
+  'docs/accounts.md',
   'docs/getting-started.md',
   'docs/react-vite.md',
   'docs/schema.md',
