@@ -5,7 +5,9 @@ follows them, and checks what they answer.
 Every fenced block after a `<!-- sample: NAME -->` marker is a sample. JavaScript, TypeScript
 and JSON samples are checked by the client's Vitest suite (clients/js/test/docs-samples.test.ts);
 shell samples that only run npm are the very commands scripts/test-js.sh runs. Every other
-sample must be run here: an unknown sample name fails the test, so none can go untested.
+sample must be run here: an unknown sample name fails the test, so none can go untested. The
+accounts guide's Python sample (PyJWT) runs here too, with the checkout's .venv/bin/python (or
+USERS_API_PYTHON), where scripts/test.sh installs PyJWT and cryptography.
 
 Usage: scripts/test-doc-samples.py BINARY   (e.g. target/debug/users-api)
 """

@@ -6,7 +6,8 @@
 #   - every Rust test of the workspace, with the MongoDB wire-protocol test server (nx-27017,
 #     from PyPI, in .venv) and the SMTP test server (scripts/smtp_test_server.py on aiosmtpd,
 #     from PyPI, in .venv) started for them, so no MongoDB or SMTP test is skipped, and PyJWT
-#     (PyPI, in .venv) to verify our access tokens independently;
+#     (PyPI, in .venv) to verify our access tokens independently (the accounts guide's Python
+#     sample uses it too);
 #   - schemathesis (PyPI, in .venv) against /openapi.json with an admin session;
 #   - the docs: the API reference is current, every shell and curl sample runs;
 #   - the JavaScript client, the example site and its browser test in Debian's Chromium;
@@ -32,7 +33,7 @@ fi
 cargo fetch --locked
 cargo deny --offline check licenses bans sources
 
-step "Python packages the Rust tests use (PyJWT verifies our tokens independently)"
+step "Python packages the Rust tests and the docs' samples use (PyJWT verifies our tokens independently)"
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check "pyjwt==2.10.1" "cryptography==44.0.0"
 
