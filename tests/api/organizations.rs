@@ -2153,6 +2153,24 @@ async fn an_admin_lists_and_ends_a_users_sessions(app: &TestApp) {
     let person = register(app, "site", &format!("{}@example.com", unique("sessions"))).await;
     plant(app, &world.org_a, &person.id, MemberRole::Member).await;
     let second = logged_in(app, &person.email, None).await;
+    // Listed accounts come with their memberships (an organization's reader sees that one).
+    for (who, query) in [
+        (&world.key, format!("/v1/users?q={}", person.email)),
+        (
+            &world.org_admin.who(),
+            format!(
+                "/v1/users?organization_id={}&q={}",
+                world.org_a, person.email
+            ),
+        ),
+    ] {
+        let listed = data(get(app, who, &query).await, 200, "list the account");
+        let organizations: Vec<&str> = listed["users"][0]["organizations"]
+            .as_array()
+            .map(|orgs| orgs.iter().filter_map(|o| o["id"].as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(organizations, [world.org_a.as_str()], "{query}: {listed}");
+    }
     let path = format!("/v1/users/{}/sessions", person.id);
     let listed = data(get(app, &world.key, &path).await, 200, "a key lists");
     assert_eq!(

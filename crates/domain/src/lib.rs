@@ -48,7 +48,7 @@ pub use operators::{
 };
 pub use organizations::{
     Caller, DirectoryError, ManagedUser, NewInvitation, NewOrganization, NewUser, OrganizationList,
-    OrganizationService, OrganizationUpdate, OrganizationView, UserListing, UserUpdate,
+    OrganizationService, OrganizationUpdate, OrganizationView, UserList, UserListing, UserUpdate,
     normalize_domain, slug_of,
 };
 pub use origins::{AllowedOrigins, NotAnOrigin, normalize_origin};

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use schema_validation::{Violation, Violations};
 use storage_port::{
-    AccountChanges, AccountPage, AccountQuery, AccountRecord, Joined, Joining, MemberPage,
-    MemberQuery, MemberRole, MembershipChanges, MembershipRecord, NewAccount, OrganizationChanges,
+    AccountChanges, AccountQuery, AccountRecord, Joined, Joining, MemberPage, MemberQuery,
+    MemberRole, MembershipChanges, MembershipRecord, NewAccount, OrganizationChanges,
     OrganizationCreation, OrganizationQuery, OrganizationRecord, Storage, StorageError, Timestamp,
 };
 
@@ -179,6 +179,14 @@ pub struct UserListing {
     pub q: Option<String>,
     pub organization_id: Option<String>,
     pub role: Option<String>,
+}
+
+/// A page of accounts as their admins see them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserList {
+    pub users: Vec<ManagedUser>,
+    /// The last account's id, when there may be more.
+    pub next_cursor: Option<String>,
 }
 
 /// An account as its admins see it, with the memberships the caller may see.
@@ -795,7 +803,7 @@ impl<S: Storage + ?Sized> OrganizationService<S> {
         &self,
         caller: &Caller,
         listing: UserListing,
-    ) -> Result<AccountPage, DirectoryError> {
+    ) -> Result<UserList, DirectoryError> {
         let acting = self.acting(caller).await?;
         let (tenant_admin, role) = match listing.role.as_deref() {
             None => (None, None),
@@ -838,10 +846,32 @@ impl<S: Storage + ?Sized> OrganizationService<S> {
                 .map(|q| q.trim().to_ascii_lowercase())
                 .filter(|q| !q.is_empty()),
             tenant_admin,
-            organization_id: listing.organization_id,
+            organization_id: listing.organization_id.clone(),
             role,
         };
-        Ok(self.storage.list_accounts(acting.app_id, &query).await?)
+        let page = self.storage.list_accounts(acting.app_id, &query).await?;
+        // Each with its memberships: all of them for a tenant-wide caller, else the one of
+        // the organization listed (the caller may read that one).
+        let mut users = Vec::with_capacity(page.accounts.len());
+        for record in page.accounts {
+            let mut memberships = self
+                .storage
+                .list_user_memberships(acting.app_id, &record.user.id)
+                .await?;
+            if !acting.is_tenant() {
+                memberships.retain(|joined| {
+                    Some(joined.organization.id.as_str()) == listing.organization_id.as_deref()
+                });
+            }
+            users.push(ManagedUser {
+                record,
+                memberships,
+            });
+        }
+        Ok(UserList {
+            users,
+            next_cursor: page.next_cursor,
+        })
     }
 
     /// One account, for a tenant admin (`users:read`) or a reader of an organization it

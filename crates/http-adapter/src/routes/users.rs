@@ -112,11 +112,7 @@ pub async fn list_users(
         HttpResponse::Ok(),
         origin,
         UsersPage {
-            users: page
-                .accounts
-                .into_iter()
-                .map(|record| ManagedUserBody::of(record, Vec::new()))
-                .collect(),
+            users: page.users.into_iter().map(ManagedUserBody::from).collect(),
             next_cursor: page.next_cursor.as_deref().map(encode_cursor),
         },
     ))
