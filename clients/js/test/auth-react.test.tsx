@@ -1,20 +1,25 @@
 // @vitest-environment jsdom
 // The React accounts layer (<AuthProvider>, useAuth, the forms) against the real service.
 import { act, cleanup, render, screen, waitFor } from '@testing-library/react';
+import { StrictMode } from 'react';
 import { userEvent } from '@testing-library/user-event';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { createUsersClient, ValidationError, type UsersClient, type UsersClientOptions } from '../src/index.js';
+import { createUsersClient, UsersApiError, ValidationError, type UsersClient, type UsersClientOptions } from '../src/index.js';
 import {
   AcceptInviteForm,
   AuthProvider,
+  ChangePasswordForm,
+  describeAuthError,
   ForgotPasswordForm,
   LoginForm,
+  ProfileForm,
   RegisterForm,
   ResetPasswordForm,
   useAuth,
+  VerifyEmail,
 } from '../src/react/index.js';
-import { startService, uniqueEmail, type Service } from './service.js';
+import { countingFetch, startService, uniqueEmail, type Service } from './service.js';
 
 const password = 'correct horse battery staple';
 let service: Service;
@@ -253,5 +258,198 @@ describe('ValidationError in forms', () => {
     const alert = await screen.findByRole('alert');
     expect(alert.textContent).toContain('organization_id is not an organization');
     expect(describedError(screen.getByLabelText(/^Password/))).toBe('is required');
+  });
+});
+
+/** A client signed in as a new account, and that account's address. */
+async function signedIn(name: string, extra: Partial<UsersClientOptions> = {}) {
+  const users = client(extra);
+  const email = uniqueEmail(name);
+  await users.auth.register({ email, password, name: 'Ada' });
+  return { users, email };
+}
+
+describe('required fields', () => {
+  it('keep the * out of the label, so the input is named by the label alone', async () => {
+    renderWith(client(), <LoginForm />);
+    const email = screen.getByLabelText('Email', { exact: true });
+    expect(email.getAttribute('type')).toBe('email');
+    expect(screen.getByLabelText('Password', { exact: true }).getAttribute('type')).toBe('password');
+    // Still marked, for the eye only.
+    const mark = email.parentElement!.querySelector('.users-auth-form__required');
+    expect(mark?.textContent).toBe('*');
+    expect(mark?.getAttribute('aria-hidden')).toBe('true');
+  });
+});
+
+describe('ProfileForm', () => {
+  it('starts from the account, shows a 422 next to its field, saves, and the provider follows', async () => {
+    const { users } = await signedIn('profile');
+    const user = userEvent.setup();
+    function Name() {
+      return <p data-testid="name">{useAuth().user?.name ?? 'no name'}</p>;
+    }
+    renderWith(
+      users,
+      <>
+        <Name />
+        <ProfileForm submitLabel="Save profile" />
+      </>,
+    );
+    const name = await screen.findByLabelText('Name', { exact: true });
+    expect((name as HTMLInputElement).value).toBe('Ada');
+    const bio = screen.getByLabelText('Bio', { exact: true });
+    expect(bio.tagName).toBe('TEXTAREA');
+
+    const avatar = screen.getByLabelText('Avatar URL', { exact: true });
+    await user.type(avatar, 'http://insecure.example.com/a.png');
+    await user.click(screen.getByRole('button', { name: 'Save profile' }));
+    await waitFor(() => expect(avatar.getAttribute('aria-invalid')).toBe('true'));
+    expect(describedError(avatar)).toMatch(/https/i);
+
+    await user.clear(name);
+    await user.type(name, 'Ada King');
+    await user.type(bio, 'Wrote the first program.');
+    await user.clear(avatar);
+    await user.click(screen.getByRole('button', { name: 'Save profile' }));
+    expect((await screen.findByRole('status')).textContent).toBe('Your profile is saved.');
+    // The form stays, with what was saved; the context's account follows.
+    expect((screen.getByLabelText('Name', { exact: true }) as HTMLInputElement).value).toBe('Ada King');
+    await waitFor(() => expect(screen.getByTestId('name').textContent).toBe('Ada King'));
+
+    const me = await users.users.me();
+    expect([me.name, me.bio, me.avatar_url]).toEqual(['Ada King', 'Wrote the first program.', null]);
+  });
+
+  it('renders nothing while signed out', async () => {
+    const { container } = renderWith(client(), <ProfileForm />);
+    await waitFor(() => expect(screen.getByTestId('status').textContent).toBe('signedOut'));
+    expect(container.querySelector('form')).toBeNull();
+  });
+});
+
+describe('ChangePasswordForm', () => {
+  it('puts a wrong current password next to its field, then changes it', async () => {
+    const { users, email } = await signedIn('change-password');
+    const user = userEvent.setup();
+    renderWith(users, <ChangePasswordForm />);
+    await waitFor(() => expect(screen.getByTestId('status').textContent).toBe('signedIn'));
+
+    const current = screen.getByLabelText('Current password', { exact: true });
+    const next = screen.getByLabelText('New password', { exact: true });
+    await user.type(current, 'not my password at all');
+    await user.type(next, 'a brand new passphrase');
+    await user.click(screen.getByRole('button', { name: 'Change password' }));
+    await waitFor(() => expect(current.getAttribute('aria-invalid')).toBe('true'));
+    expect(describedError(current)).toMatch(/password/);
+    expect(next.getAttribute('aria-invalid')).toBe('false');
+    expect(document.activeElement).toBe(current);
+
+    await user.clear(current);
+    await user.type(current, password);
+    await user.click(screen.getByRole('button', { name: 'Change password' }));
+    expect((await screen.findByRole('status')).textContent).toMatch(/changed/);
+    expect((current as HTMLInputElement).value).toBe('');
+    // This session goes on; the new password logs in.
+    expect(screen.getByTestId('status').textContent).toBe('signedIn');
+    await expect(client().auth.login({ email, password: 'a brand new passphrase' })).resolves.toBeTruthy();
+  });
+});
+
+describe('VerifyEmail', () => {
+  it('sends the token once under StrictMode, says so, and the account reads as verified', async () => {
+    const counter = countingFetch();
+    const { users, email } = await signedIn('verify', { fetch: counter.fetch });
+    const token = await service.mailToken(email, 'verify_email');
+    function Verified() {
+      return <p data-testid="verified">{String(useAuth().user?.email_verified)}</p>;
+    }
+    counter.reset();
+    render(
+      <StrictMode>
+        <AuthProvider client={users}>
+          <Verified />
+          <VerifyEmail token={token} />
+        </AuthProvider>
+      </StrictMode>,
+    );
+    expect(screen.getByRole('status').textContent).toMatch(/Confirming/);
+    expect((await screen.findByText(`Thank you: ${email} is confirmed.`)).getAttribute('role')).toBe('status');
+    await waitFor(() => expect(screen.getByTestId('verified').textContent).toBe('true'));
+    expect(counter.count('POST /v1/auth/verify-email')).toBe(1);
+
+    // Mounted again with the same token (a second render of the page): no second request.
+    cleanup();
+    renderWith(users, <VerifyEmail token={token} />);
+    expect(await screen.findByText(`Thank you: ${email} is confirmed.`)).toBeTruthy();
+    expect(counter.count('POST /v1/auth/verify-email')).toBe(1);
+  });
+
+  it('explains a link that does not work, and one without a token', async () => {
+    renderWith(client(), <VerifyEmail token="no-such-token" />);
+    expect((await screen.findByRole('alert')).textContent).toMatch(/no longer works/);
+    cleanup();
+    renderWith(client(), <VerifyEmail />);
+    expect(screen.getByRole('alert').textContent).toMatch(/link from the e-mail/);
+  });
+});
+
+describe('useAuth().switchOrganization', () => {
+  it('makes another organization active without a reload, and refuses one that is not the account’s', async () => {
+    const { users } = await signedIn('switch');
+    const first = await users.organizations.create({ name: `First ${Date.now()}` });
+    const second = await users.organizations.create({ name: `Second ${Date.now()}` });
+    const stranger = await signedIn('stranger');
+    const foreign = await stranger.users.organizations.create({ name: `Foreign ${Date.now()}` });
+    const user = userEvent.setup();
+    const failures: unknown[] = [];
+    function Switcher() {
+      const auth = useAuth();
+      return (
+        <div>
+          <p data-testid="org">{auth.user?.organization_id ?? 'none'}</p>
+          <p data-testid="role">{auth.user?.role ?? 'none'}</p>
+          {[first, second, foreign].map((organization) => (
+            <button
+              key={organization.id}
+              type="button"
+              onClick={() => void auth.switchOrganization(organization.id).catch((error: unknown) => failures.push(error))}
+            >
+              {organization.name}
+            </button>
+          ))}
+        </div>
+      );
+    }
+    renderWith(users, <Switcher />);
+    await waitFor(() => expect(screen.getByTestId('status').textContent).toBe('signedIn'));
+
+    await user.click(screen.getByRole('button', { name: first.name }));
+    await waitFor(() => expect(screen.getByTestId('org').textContent).toBe(first.id));
+    expect(screen.getByTestId('role').textContent).toBe('admin');
+    await user.click(screen.getByRole('button', { name: second.name }));
+    await waitFor(() => expect(screen.getByTestId('org').textContent).toBe(second.id));
+    // The token speaks for it too: its `org` claim.
+    const token = (await users.auth.getAccessToken())!;
+    const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { org?: string };
+    expect(claims.org).toBe(second.id);
+
+    await user.click(screen.getByRole('button', { name: foreign.name }));
+    await waitFor(() => expect(failures).toHaveLength(1));
+    expect(failures[0]).toBeInstanceOf(UsersApiError);
+    expect(screen.getByTestId('org').textContent).toBe(second.id);
+    expect(screen.getByTestId('status').textContent).toBe('signedIn');
+  });
+});
+
+describe('describeAuthError', () => {
+  it('speaks of the account service, not of sign-ups', () => {
+    const unreachable = new UsersApiError({ status: 0, code: 'network_error', message: 'fetch failed' });
+    const text = describeAuthError(unreachable, 'https://teams.example');
+    expect(text).toMatch(/^The account service could not be reached/);
+    expect(text).toContain('(https://teams.example)');
+    for (const code of ['network_error', 'timeout', 'storage_unavailable', 'origin_not_allowed']) {
+      expect(describeAuthError(new UsersApiError({ status: 0, code, message: 'x' }))).not.toMatch(/sign-up/i);
+    }
   });
 });

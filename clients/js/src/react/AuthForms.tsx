@@ -1,6 +1,7 @@
 import { useEffect, useId, useRef, useState, type CSSProperties, type FormEvent, type ReactNode } from 'react';
 
-import type { InvitationInfo, User } from '../accounts/types.js';
+import type { InvitationInfo, User, VerifyEmailResult } from '../accounts/types.js';
+import type { UsersClient } from '../client.js';
 import { UsersApiError, ValidationError } from '../errors.js';
 import { describeError } from '../messages.js';
 import type { ErrorDetail } from '../types.js';
@@ -22,6 +23,8 @@ export interface AuthFormCommonProps {
 export const authFormClassNames = {
   form: 'users-auth-form',
   field: 'users-auth-form__field',
+  /** Holds the label and, beside it (outside the label's text), the required mark. */
+  labelRow: 'users-auth-form__label-row',
   label: 'users-auth-form__label',
   required: 'users-auth-form__required',
   input: 'users-auth-form__input',
@@ -37,6 +40,7 @@ type Part = keyof typeof authFormClassNames;
 const styles: Record<Part, CSSProperties> = {
   form: { display: 'grid', gap: '1rem', maxWidth: '28rem', fontFamily: 'inherit' },
   field: { display: 'grid', gap: '0.25rem' },
+  labelRow: {},
   label: { fontWeight: 600 },
   required: { color: '#b00020', marginLeft: '0.15em' },
   input: { font: 'inherit', padding: '0.5rem 0.6rem', border: '1px solid #8a8a8a', borderRadius: '0.3rem' },
@@ -61,9 +65,11 @@ interface FieldSpec {
   /** The service's name for it: a 422's `details[].field` lands here. */
   name: string;
   label: string;
-  type: 'email' | 'password' | 'text';
+  type: 'email' | 'password' | 'text' | 'url';
   autoComplete: string;
   required: boolean;
+  /** A `<textarea>` instead of an `<input>`. */
+  multiline?: boolean;
   /** For new passwords: the service's minimum, checked before sending. */
   minLength?: number;
 }
@@ -94,6 +100,28 @@ export function describeAuthError(error: unknown, origin?: string): string {
     case 'validation_failed':
       return 'Please correct the marked fields.';
     default:
+      return describeAccountServiceError(error, origin);
+  }
+}
+
+/** `describeError`'s service problems, said of the accounts service rather than of sign-ups. */
+function describeAccountServiceError(error: UsersApiError, origin?: string): string {
+  const site = origin ? ` (${origin})` : '';
+  switch (error.code) {
+    case 'network_error':
+      return (
+        'The account service could not be reached. Check your connection and try again. ' +
+        `If you run this site: make sure its origin${site} is in the app's allowed origins.`
+      );
+    case 'origin_not_allowed':
+      return `This site${site} may not use this app's accounts: its origin is not in the app's allowed origins.`;
+    case 'timeout':
+      return 'The account service took too long to answer. Please try again.';
+    case 'storage_unavailable':
+      return 'The account service is briefly unavailable. Please try again in a moment.';
+    case 'unknown_app':
+      return 'This page is not set up correctly: the service knows no app with this id.';
+    default:
       return describeError(error, origin);
   }
 }
@@ -113,17 +141,26 @@ function AuthForm(props: {
   defaultSubmitLabel: string;
   common: AuthFormCommonProps;
   intro?: ReactNode;
+  /** The fields' values at first (default: empty). */
+  initialValues?: Values;
+  /**
+   * After a success: `replace` (default) shows the message instead of the form; `keep` shows it
+   * under the form, values kept; `clear` does the same with the fields emptied.
+   */
+  afterSuccess?: 'replace' | 'keep' | 'clear';
   onSubmit: (values: Values) => Promise<ReactNode>;
 }) {
   const { fields, common } = props;
   const look = useLook(common.variant);
   const idPrefix = useId();
-  const [values, setValues] = useState<Values>(() => Object.fromEntries(fields.map((field) => [field.name, ''])));
+  const afterSuccess = props.afterSuccess ?? 'replace';
+  const empty = () => Object.fromEntries(fields.map((field) => [field.name, ''])) as Values;
+  const [values, setValues] = useState<Values>(() => ({ ...empty(), ...props.initialValues }));
   const [problems, setProblems] = useState<Problems>({});
   const [alert, setAlert] = useState<{ text: string; details: ErrorDetail[] } | undefined>();
   const [submitting, setSubmitting] = useState(false);
   const [success, setSuccess] = useState<ReactNode>(null);
-  const inputs = useRef<Record<string, HTMLInputElement | null>>({});
+  const inputs = useRef<Record<string, HTMLInputElement | HTMLTextAreaElement | null>>({});
   const [focusFirstProblem, setFocusFirstProblem] = useState(0);
 
   useEffect(() => {
@@ -133,7 +170,7 @@ function AuthForm(props: {
     // Runs once per refused submission, with the problems it found.
   }, [focusFirstProblem]);
 
-  if (success !== null) {
+  if (success !== null && afterSuccess === 'replace') {
     return (
       <p {...look('success')} role="status">
         {success}
@@ -161,6 +198,7 @@ function AuthForm(props: {
     const found = check();
     setProblems(found);
     setAlert(undefined);
+    setSuccess(null);
     if (Object.keys(found).length > 0) {
       setFocusFirstProblem((count) => count + 1);
       return;
@@ -168,6 +206,7 @@ function AuthForm(props: {
     setSubmitting(true);
     try {
       setSuccess((await props.onSubmit(values)) ?? 'Done.');
+      if (afterSuccess === 'clear') setValues(empty());
     } catch (error) {
       const placed: Problems = {};
       const unplaced: ErrorDetail[] = [];
@@ -211,35 +250,51 @@ function AuthForm(props: {
         const id = `${idPrefix}${field.name}`;
         const problem = problems[field.name];
         const errorId = `${id}-error`;
+        const control = {
+          id,
+          name: field.name,
+          autoComplete: field.autoComplete,
+          required: field.required,
+          'aria-invalid': problem !== undefined,
+          'aria-describedby': problem === undefined ? undefined : errorId,
+          value: values[field.name] ?? '',
+        };
+        const change = (value: string) => setValues((previous) => ({ ...previous, [field.name]: value }));
         return (
           <div key={field.name} {...look('field')}>
-            <label htmlFor={id} {...look('label')}>
-              {field.label}
+            {/* The mark stays outside the <label>: the input's name is the label's text alone. */}
+            <div {...look('labelRow')}>
+              <label htmlFor={id} {...look('label')}>
+                {field.label}
+              </label>
               {field.required && (
                 <span {...look('required')} aria-hidden="true">
                   *
                 </span>
               )}
-            </label>
-            <input
-              ref={(element) => {
-                inputs.current[field.name] = element;
-              }}
-              {...look('input')}
-              id={id}
-              name={field.name}
-              type={field.type}
-              autoComplete={field.autoComplete}
-              required={field.required}
-              minLength={field.minLength}
-              aria-invalid={problem !== undefined}
-              aria-describedby={problem === undefined ? undefined : errorId}
-              value={values[field.name] ?? ''}
-              onChange={(event) => {
-                const value = event.target.value;
-                setValues((previous) => ({ ...previous, [field.name]: value }));
-              }}
-            />
+            </div>
+            {field.multiline ? (
+              <textarea
+                ref={(element) => {
+                  inputs.current[field.name] = element;
+                }}
+                {...look('input')}
+                {...control}
+                rows={3}
+                onChange={(event) => change(event.target.value)}
+              />
+            ) : (
+              <input
+                ref={(element) => {
+                  inputs.current[field.name] = element;
+                }}
+                {...look('input')}
+                {...control}
+                type={field.type}
+                minLength={field.minLength}
+                onChange={(event) => change(event.target.value)}
+              />
+            )}
             {problem !== undefined && (
               <p id={errorId} {...look('error')}>
                 {problem}
@@ -251,6 +306,11 @@ function AuthForm(props: {
       <button type="submit" {...look('submit')} disabled={submitting}>
         {submitting ? 'Sending…' : (common.submitLabel ?? props.defaultSubmitLabel)}
       </button>
+      {success !== null && (
+        <p {...look('success')} role="status">
+          {success}
+        </p>
+      )}
     </form>
   );
 }
@@ -469,5 +529,157 @@ export function AcceptInviteForm(props: AcceptInviteFormProps) {
       defaultSubmitLabel="Accept and create my account"
       onSubmit={accept}
     />
+  );
+}
+
+export interface ProfileFormProps extends AuthFormCommonProps {
+  onSuccess?: ((user: User) => void) | undefined;
+  /** Shown under the form once saved. Default: "Your profile is saved." */
+  successMessage?: ReactNode;
+}
+
+/**
+ * The signed-in account's name, bio and avatar URL (`users.update('me')`); an emptied field is
+ * cleared. The provider's `user` follows. Renders nothing until an account is signed in.
+ */
+export function ProfileForm(props: ProfileFormProps) {
+  const auth = useAuth();
+  const { user } = auth;
+  if (user === null) return null;
+  return (
+    <AuthForm
+      // A new account (after a logout and another login) starts from its own values.
+      key={user.id}
+      fields={[
+        { name: 'name', label: 'Name', type: 'text', autoComplete: 'name', required: false },
+        { name: 'bio', label: 'Bio', type: 'text', autoComplete: 'off', required: false, multiline: true },
+        { name: 'avatar_url', label: 'Avatar URL', type: 'url', autoComplete: 'photo', required: false },
+      ]}
+      initialValues={{ name: user.name ?? '', bio: user.bio ?? '', avatar_url: user.avatar_url ?? '' }}
+      afterSuccess="keep"
+      common={props}
+      defaultSubmitLabel="Save"
+      onSubmit={async (values) => {
+        const given = (value: string | undefined) => (value?.trim() ? value.trim() : null);
+        const saved = await auth.client.users.update('me', {
+          name: given(values.name),
+          bio: given(values.bio),
+          avatar_url: given(values.avatar_url),
+        });
+        await auth.reload();
+        props.onSuccess?.(saved);
+        return props.successMessage ?? 'Your profile is saved.';
+      }}
+    />
+  );
+}
+
+export interface ChangePasswordFormProps extends AuthFormCommonProps {
+  onSuccess?: (() => void) | undefined;
+  /** Shown under the form once changed. */
+  successMessage?: ReactNode;
+}
+
+/**
+ * Changes the signed-in account's password (`users.changePassword`): this session goes on,
+ * every other one ends. A wrong current password is shown next to that field.
+ */
+export function ChangePasswordForm(props: ChangePasswordFormProps) {
+  const { client } = useAuth();
+  return (
+    <AuthForm
+      fields={[
+        { name: 'current_password', label: 'Current password', type: 'password', autoComplete: 'current-password', required: true },
+        { name: 'new_password', label: 'New password', type: 'password', autoComplete: 'new-password', required: true, minLength: MIN_PASSWORD },
+      ]}
+      afterSuccess="clear"
+      common={props}
+      defaultSubmitLabel="Change password"
+      onSubmit={async (values) => {
+        await client.users.changePassword({ current_password: values.current_password!, new_password: values.new_password! });
+        props.onSuccess?.();
+        return props.successMessage ?? 'Your password is changed. Your other sessions have ended.';
+      }}
+    />
+  );
+}
+
+// A link's token works once, but React's StrictMode runs effects twice and a page may mount
+// again: one request per client and token, shared by every mount that asks.
+const verifications = new WeakMap<UsersClient, Map<string, Promise<VerifyEmailResult>>>();
+function verifyOnce(client: UsersClient, token: string): Promise<VerifyEmailResult> {
+  let byToken = verifications.get(client);
+  if (byToken === undefined) {
+    byToken = new Map();
+    verifications.set(client, byToken);
+  }
+  let pending = byToken.get(token);
+  if (pending === undefined) {
+    pending = client.auth.verifyEmail(token);
+    byToken.set(token, pending);
+  }
+  return pending;
+}
+
+export interface VerifyEmailProps {
+  /** The verification link's token. Default: `?token=` of the page's URL. */
+  token?: string | undefined;
+  variant?: AuthFormVariant | undefined;
+  onSuccess?: ((result: VerifyEmailResult) => void) | undefined;
+  /** What to say once confirmed. Default: "Thank you: {email} is confirmed." */
+  successMessage?: ((result: VerifyEmailResult) => ReactNode) | undefined;
+}
+
+/**
+ * Confirms the address of the verification e-mail's link: sends its token once (StrictMode's
+ * second effect run and later mounts share the first request), then says how it went. A
+ * signed-in account is read again, so that `user.email_verified` follows.
+ */
+export function VerifyEmail(props: VerifyEmailProps) {
+  const { client, reload } = useAuth();
+  const token = props.token ?? tokenFromLocation();
+  const look = useLook(props.variant);
+  const [outcome, setOutcome] = useState<{ verified: VerifyEmailResult } | { problem: string } | undefined>();
+  const onSuccess = useRef(props.onSuccess);
+  onSuccess.current = props.onSuccess;
+
+  useEffect(() => {
+    if (token === undefined || token === '') return;
+    let current = true;
+    verifyOnce(client, token).then(
+      (verified) => {
+        if (!current) return;
+        setOutcome({ verified });
+        onSuccess.current?.(verified);
+        void reload();
+      },
+      (error: unknown) => {
+        if (current) setOutcome({ problem: describeAuthError(error, typeof window === 'undefined' ? undefined : window.location.origin) });
+      },
+    );
+    return () => {
+      current = false;
+    };
+  }, [client, token, reload]);
+
+  if (token === undefined || token === '') {
+    return (
+      <p {...look('alert')} role="alert">
+        This page needs the link from the e-mail (it carries a token).
+      </p>
+    );
+  }
+  if (outcome === undefined) return <p role="status">Confirming your address…</p>;
+  if ('problem' in outcome) {
+    return (
+      <p {...look('alert')} role="alert">
+        {outcome.problem}
+      </p>
+    );
+  }
+  return (
+    <p {...look('success')} role="status">
+      {props.successMessage?.(outcome.verified) ?? `Thank you: ${outcome.verified.email} is confirmed.`}
+    </p>
   );
 }

@@ -19,6 +19,12 @@ export interface AuthState {
   logout(options?: { all?: boolean }): Promise<void>;
   /** Reads the account again (after `users.update`, a verification, an organization change). */
   reload(): Promise<void>;
+  /**
+   * Makes one of the account's organizations the active one: a refresh with `organization_id`
+   * (the new access token's `org`, role and permissions), then `user` read again, no page load.
+   * Throws the service's refusal (not a member: 403) and leaves the state as it was.
+   */
+  switchOrganization(organizationId: string): Promise<User>;
 }
 
 const AuthContext = createContext<AuthState | null>(null);
@@ -96,6 +102,22 @@ export function AuthProvider({ client, children }: AuthProviderProps) {
     return result.user;
   }, []);
 
+  const switchOrganization = useCallback(
+    async (organizationId: string) => {
+      const mine = ++generation.current;
+      if (!(await client.auth.refresh({ organization_id: organizationId }))) {
+        throw new UnauthorizedError({ status: 401, code: 'unauthorized', message: 'Not signed in.' });
+      }
+      const me = await client.users.me();
+      if (mine === generation.current) {
+        setUser(me);
+        setStatus('signedIn');
+      }
+      return me;
+    },
+    [client],
+  );
+
   const value = useMemo<AuthState>(
     () => ({
       status,
@@ -114,8 +136,9 @@ export function AuthProvider({ client, children }: AuthProviderProps) {
         }
       },
       reload,
+      switchOrganization,
     }),
-    [status, user, client, signIn, reload],
+    [status, user, client, signIn, reload, switchOrganization],
   );
 
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;

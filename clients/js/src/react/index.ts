@@ -12,19 +12,25 @@ export { AuthProvider, useAuth } from './AuthProvider.js';
 export type { AuthProviderProps, AuthState, AuthStatus } from './AuthProvider.js';
 export {
   AcceptInviteForm,
+  ChangePasswordForm,
   ForgotPasswordForm,
   LoginForm,
+  ProfileForm,
   RegisterForm,
   ResetPasswordForm,
+  VerifyEmail,
   authFormClassNames,
   describeAuthError,
 } from './AuthForms.js';
 export type {
   AcceptInviteFormProps,
   AuthFormCommonProps,
+  ChangePasswordFormProps,
   AuthFormVariant,
   ForgotPasswordFormProps,
   LoginFormProps,
+  ProfileFormProps,
   RegisterFormProps,
   ResetPasswordFormProps,
+  VerifyEmailProps,
 } from './AuthForms.js';
