@@ -524,6 +524,7 @@ print(json.dumps(jwt.decode(token, key.key, algorithms=["EdDSA"], audience="site
 }
 
 crate::on_every_backend!(
+    an_apps_own_lifetimes_shape_its_tokens_and_sessions,
     the_accounts_routes_follow_the_apps_origins,
     issued_tokens_verify_with_pyjwt_through_the_jwks,
     the_whole_flow,
@@ -818,4 +819,174 @@ async fn the_accounts_routes_follow_the_apps_origins(app: &TestApp) {
             "unsupported_media_type".to_owned()
         )
     );
+}
+
+/// The seconds an access token is valid for: its `exp` less its `iat`.
+fn token_seconds(token: &str) -> i64 {
+    let payload = token.split('.').nth(1).expect("a JWT");
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .expect("base64url"),
+    )
+    .expect("claims");
+    claims["exp"].as_i64().expect("exp") - claims["iat"].as_i64().expect("iat")
+}
+
+/// Milliseconds from now until an RFC 3339 time.
+fn millis_until(text: &Value) -> i64 {
+    let at =
+        storage_port::Timestamp::parse_rfc3339(text.as_str().expect("a time")).expect("RFC 3339");
+    at.as_unix_millis() - storage_port::Timestamp::now().as_unix_millis()
+}
+
+/// An app's own token and session lifetimes (PATCH /v1/apps/{id}, by its admin or its owner):
+/// at most the service's (422 naming the member beyond it, nothing changed), shaping the next
+/// access tokens' `exp` and the sessions' end; `null` goes back to the service's.
+async fn an_apps_own_lifetimes_shape_its_tokens_and_sessions(app: &TestApp) {
+    const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+    let password = app.create_app_with_password("site").await;
+    app.create_admin().await;
+    let admin = app.admin_session().await;
+    let patch = |cookie: &str, body: Value| {
+        app.dashboard(reqwest::Method::PATCH, "/v1/apps/site", Some(cookie))
+            .json(&body)
+            .send()
+    };
+    let (status, initial) = app.dashboard_get("/v1/apps/site", &admin).await;
+    assert_eq!(status, 200, "{initial}");
+    assert_eq!(initial["accessTokenMinutes"], Value::Null, "{initial}");
+    assert_eq!(
+        initial["lifetimeLimits"],
+        json!({"accessTokenMinutes": 15, "sessionIdleDays": 30, "sessionAbsoluteDays": 90}),
+        "the service's defaults"
+    );
+    assert_eq!(
+        token_seconds(token(&register(app, "before@example.com").await)),
+        15 * 60
+    );
+
+    let (status, body) = crate::helpers::read(
+        patch(
+            &admin,
+            json!({"accessTokenMinutes": 5, "sessionIdleDays": 2, "sessionAbsoluteDays": 3}),
+        )
+        .await
+        .expect("request"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        [
+            &body["accessTokenMinutes"],
+            &body["sessionIdleDays"],
+            &body["sessionAbsoluteDays"]
+        ],
+        [&json!(5), &json!(2), &json!(3)],
+        "{body}"
+    );
+
+    let data = register(app, "ada@example.com").await;
+    assert_eq!(
+        token_seconds(token(&data)),
+        5 * 60,
+        "the app's own access lifetime"
+    );
+    assert!((4 * 60_000..=5 * 60_000 + 1000).contains(&millis_until(&data["expires_at"])));
+    let refreshed = json(
+        post(
+            app,
+            "/v1/auth/refresh",
+            json!({"refresh_token": refresh_token(&data)}),
+            None,
+        )
+        .await,
+    )
+    .await["data"]
+        .clone();
+    assert_eq!(
+        token_seconds(token(&refreshed)),
+        5 * 60,
+        "and after a refresh"
+    );
+    let sessions = json(get(app, "/v1/users/me/sessions", token(&refreshed)).await).await;
+    let ends = millis_until(&sessions["data"]["sessions"][0]["expires_at"]);
+    assert!(
+        (2 * DAY_MS - 60_000..=2 * DAY_MS).contains(&ends),
+        "the session ends after the app's idle lifetime: {sessions}"
+    );
+
+    // Beyond the service's, not a whole number, or not a number: 422, nothing changed.
+    for (body, field, code) in [
+        (
+            json!({"accessTokenMinutes": 16}),
+            "accessTokenMinutes",
+            "range",
+        ),
+        (
+            json!({"accessTokenMinutes": 0}),
+            "accessTokenMinutes",
+            "range",
+        ),
+        (
+            json!({"accessTokenMinutes": -1}),
+            "accessTokenMinutes",
+            "range",
+        ),
+        (
+            json!({"accessTokenMinutes": 1.5}),
+            "accessTokenMinutes",
+            "range",
+        ),
+        (
+            json!({"accessTokenMinutes": "5"}),
+            "accessTokenMinutes",
+            "type",
+        ),
+        (json!({"sessionIdleDays": 31}), "sessionIdleDays", "range"),
+        (
+            json!({"name": "Renamed", "sessionAbsoluteDays": 91}),
+            "sessionAbsoluteDays",
+            "range",
+        ),
+    ] {
+        let refused = crate::helpers::expect_error(
+            patch(&admin, body.clone()).await.expect("request"),
+            422,
+            "validation_failed",
+        )
+        .await;
+        let details = refused["error"]["details"].as_array().expect("details");
+        assert!(
+            details
+                .iter()
+                .any(|d| d["field"] == field && d["code"] == code),
+            "{body}: {refused}"
+        );
+    }
+    let (_, kept) = app.dashboard_get("/v1/apps/site", &admin).await;
+    assert_eq!(kept["name"], "App site", "{kept}");
+    assert_eq!(kept["accessTokenMinutes"], 5, "{kept}");
+    assert_eq!(kept["sessionAbsoluteDays"], 3, "{kept}");
+
+    // The app's owner may choose them too; `null` follows the service's again.
+    let owner = app.owner_session("site", &password).await;
+    let (status, body) = crate::helpers::read(
+        patch(
+            &owner,
+            json!({"accessTokenMinutes": null, "sessionIdleDays": 1}),
+        )
+        .await
+        .expect("request"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["accessTokenMinutes"], Value::Null, "{body}");
+    assert_eq!(body["sessionIdleDays"], 1, "{body}");
+    assert_eq!(
+        body["sessionAbsoluteDays"], 3,
+        "an absent member stays: {body}"
+    );
+    let later = register(app, "later@example.com").await;
+    assert_eq!(token_seconds(token(&later)), 15 * 60, "the service's again");
 }

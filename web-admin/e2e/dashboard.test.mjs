@@ -670,11 +670,17 @@ test('API keys, auth settings and the e-mail log, for the admin and for the appâ
     // ---- admin: auth settings ----
     await page.getByRole('link', { name: 'Auth settings' }).click();
     await page.getByLabel(/Any account/).check();
+    // The service's lifetimes are the placeholders; the app takes shorter access tokens.
+    const accessLifetime = page.getByLabel('Access token lifetime (minutes)');
+    assert.equal(await accessLifetime.getAttribute('placeholder'), '15 (service)');
+    await accessLifetime.fill('5');
     await page.getByRole('button', { name: 'Save account settings' }).click();
     await page.getByTestId('account-switches').getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
     const stored = await page.evaluate((id) => fetch(`/v1/apps/${id}`).then((r) => r.json()), mailApp);
     assert.equal(stored.organizationCreation, 'any_account');
     assert.equal(stored.requireVerifiedEmail, false);
+    assert.equal(stored.accessTokenMinutes, 5);
+    assert.equal(stored.sessionIdleDays, null);
 
     // the built-in template's preview, then a custom one: the preview follows the typing
     await page.getByTestId('preview-subject').filter({ hasText: `Confirm your email address for ${mailAppName}` }).waitFor();
@@ -788,6 +794,9 @@ test('API keys, auth settings and the e-mail log, for the admin and for the appâ
 
     await page.getByRole('link', { name: 'Auth settings' }).click();
     await page.getByLabel(/Require a verified email to log in/).check();
+    // The owner sees the admin's lifetime and may shorten sessions.
+    assert.equal(await page.getByLabel('Access token lifetime (minutes)').inputValue(), '5');
+    await page.getByLabel('Session idle lifetime (days)').fill('7');
     await page.getByRole('button', { name: 'Save account settings' }).click();
     await page.getByTestId('account-switches').getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
     // The admin's template is there; the owner customises another one.
@@ -797,7 +806,9 @@ test('API keys, auth settings and the e-mail log, for the admin and for the appâ
     await page.getByText('Mail settings saved.').waitFor();
     const ownerSettings = await page.evaluate((id) => fetch(`/v1/apps/${id}/mail-settings`).then((r) => r.json()), mailApp);
     assert.deepEqual(Object.keys(ownerSettings.templates).sort(), ['reset_password', 'verify_email']);
-    assert.equal((await page.evaluate((id) => fetch(`/v1/apps/${id}`).then((r) => r.json()), mailApp)).requireVerifiedEmail, true);
+    const ownerStored = await page.evaluate((id) => fetch(`/v1/apps/${id}`).then((r) => r.json()), mailApp);
+    assert.equal(ownerStored.requireVerifiedEmail, true);
+    assert.deepEqual([ownerStored.accessTokenMinutes, ownerStored.sessionIdleDays], [5, 7]);
     // the default comes back when restored (saved or not, the preview shows it)
     await page.getByRole('button', { name: 'Restore the default' }).click();
     await page.getByTestId('preview-subject').filter({ hasText: `Reset your ${mailAppName} password` }).waitFor();

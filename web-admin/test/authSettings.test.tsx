@@ -40,7 +40,58 @@ describe('auth settings', () => {
     fireEvent.click(screen.getByLabelText(/Require a verified email to log in/));
     fireEvent.click(screen.getByRole('button', { name: 'Save account settings' }));
     await waitFor(() => expect(onChanged).toHaveBeenCalled());
-    expect(calls.find((c) => c.method === 'PATCH')?.body).toEqual({ organizationCreation: 'tenant_admins', requireVerifiedEmail: true });
+    expect(calls.find((c) => c.method === 'PATCH')?.body).toEqual({
+      organizationCreation: 'tenant_admins',
+      requireVerifiedEmail: true,
+      accessTokenMinutes: null,
+      sessionIdleDays: null,
+      sessionAbsoluteDays: null,
+    });
+  });
+
+  it('edits the token and session lifetimes: the service’s as placeholder, empty for the service’s, a refusal next to its field', async () => {
+    const own = {
+      ...app,
+      accessTokenMinutes: 5,
+      sessionIdleDays: null,
+      sessionAbsoluteDays: 60,
+      lifetimeLimits: { accessTokenMinutes: 15, sessionIdleDays: 30, sessionAbsoluteDays: 90 },
+    };
+    const calls = serve(({ method, body }) => {
+      if (method === 'PATCH' && (body as { accessTokenMinutes?: number }).accessTokenMinutes === 14)
+        return json(422, {
+          error: {
+            code: 'validation_failed',
+            message: 'accessTokenMinutes must be 1 to 15 minutes',
+            details: [{ field: 'accessTokenMinutes', code: 'range', message: "must be 1 to 15 minutes (the service's own setting), or null" }],
+          },
+        });
+      return undefined;
+    });
+    const onChanged = vi.fn();
+    render(<AuthSettingsPanel app={own} onChanged={onChanged} />);
+    const access = screen.getByLabelText('Access token lifetime (minutes)') as HTMLInputElement;
+    const idle = screen.getByLabelText('Session idle lifetime (days)') as HTMLInputElement;
+    const absolute = screen.getByLabelText('Session absolute lifetime (days)') as HTMLInputElement;
+    expect([access.value, idle.value, absolute.value]).toEqual(['5', '', '60']);
+    expect(idle.placeholder).toBe('30 (service)');
+    expect(access.max).toBe('15');
+    expect(screen.getByText(/Service: 90 days\./)).toBeTruthy();
+
+    // The service refuses one: its message next to that field, nothing reported saved.
+    fireEvent.change(access, { target: { value: '14' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save account settings' }));
+    await waitFor(() => expect(access.getAttribute('aria-invalid')).toBe('true'));
+    expect(document.getElementById(access.getAttribute('aria-describedby')!)?.textContent).toMatch(/1 to 15 minutes/);
+    expect(onChanged).not.toHaveBeenCalled();
+
+    // Emptied: back to the service's (null); the others as typed.
+    fireEvent.change(access, { target: { value: '' } });
+    fireEvent.change(idle, { target: { value: '7' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save account settings' }));
+    await waitFor(() => expect(onChanged).toHaveBeenCalled());
+    expect(calls.filter((c) => c.method === 'PATCH').at(-1)?.body).toMatchObject({ accessTokenMinutes: null, sessionIdleDays: 7, sessionAbsoluteDays: 60 });
+    expect(access.getAttribute('aria-invalid')).toBeNull();
   });
 
   it('previews as you type, debounced, with the HTML in a sandboxed frame only', async () => {

@@ -326,6 +326,24 @@ impl<S: Storage + ?Sized> AccountService<S> {
         Ok(serde_json::json!({ "keys": keys }))
     }
 
+    /// The app's token and session lifetimes: its own where it chose one (never longer than
+    /// the service's), else the service's.
+    async fn lifetimes(&self, app_id: &str) -> Result<Lifetimes, AccountError> {
+        const DAY: u64 = 24 * 60 * 60;
+        let own = self.app(app_id).await?.app.account_settings.lifetimes;
+        let pick = |chosen: Option<u32>, unit: u64, service: Duration| {
+            chosen.map_or(service, |n| {
+                Duration::from_secs(u64::from(n) * unit).min(service)
+            })
+        };
+        let service = &self.settings;
+        Ok(Lifetimes {
+            access_token: pick(own.access_token_minutes, 60, service.access_token_ttl),
+            session_idle: pick(own.session_idle_days, DAY, service.session_idle),
+            session_absolute: pick(own.session_absolute_days, DAY, service.session_absolute),
+        })
+    }
+
     async fn app(&self, app_id: &str) -> Result<Arc<AppContext>, AccountError> {
         let Some(id) = AppId::parse(app_id) else {
             return Err(AccountError::UnknownApp);
@@ -491,6 +509,7 @@ impl<S: Storage + ?Sized> AccountService<S> {
         now: Timestamp,
     ) -> Result<LoggedIn, AccountError> {
         let record = &view.record;
+        let lifetimes = self.lifetimes(&record.user.app_id).await?;
         let session_id = random_text(16);
         let refresh = refresh_token(&record.user.app_id, &session_id);
         let session = SessionRecord {
@@ -504,8 +523,8 @@ impl<S: Storage + ?Sized> AccountService<S> {
             sealed_refresh: Some(self.keys.seal(refresh.expose_secret())?),
             created_at: now,
             last_used_at: now,
-            idle_expires_at: later(now, self.settings.session_idle),
-            absolute_expires_at: later(now, self.settings.session_absolute),
+            idle_expires_at: later(now, lifetimes.session_idle),
+            absolute_expires_at: later(now, lifetimes.session_absolute),
             user_agent: client.user_agent.map(|agent| cut(&agent, 512)),
             client_ip: client.ip,
             revoked_at: None,
@@ -539,7 +558,8 @@ impl<S: Storage + ?Sized> AccountService<S> {
             session.organization_id.as_deref(),
         );
         let issued = now.as_unix_millis() / 1000;
-        let ttl = i64::try_from(self.settings.access_token_ttl.as_secs()).unwrap_or(i64::MAX);
+        let lifetime = self.lifetimes(&record.user.app_id).await?.access_token;
+        let ttl = i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX);
         let claims = AccessClaims {
             iss: self.settings.issuer.clone(),
             aud: record.user.app_id.clone(),
@@ -591,6 +611,10 @@ impl<S: Storage + ?Sized> AccountService<S> {
                 return Err(AccountError::OrganizationAccessDenied);
             }
         }
+        let lifetimes = match self.lifetimes(&app_id).await {
+            Err(AccountError::UnknownApp) => return Err(AccountError::InvalidToken),
+            found => found?,
+        };
         let now = Timestamp::now();
         let next = refresh_token(&app_id, &session_id);
         let rotation = Rotation {
@@ -598,7 +622,7 @@ impl<S: Storage + ?Sized> AccountService<S> {
             next_hash: sha256_hex(next.expose_secret()),
             next_sealed: self.keys.seal(next.expose_secret())?,
             now,
-            idle_expires_at: later(now, self.settings.session_idle),
+            idle_expires_at: later(now, lifetimes.session_idle),
             grace_millis: i64::try_from(self.settings.refresh_grace.as_millis())
                 .unwrap_or(i64::MAX),
         };
@@ -964,6 +988,14 @@ fn is_https_url(url: &str) -> bool {
             .strip_prefix("https://")
             .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'))
         && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// An app's lifetimes in effect.
+#[derive(Debug, Clone, Copy)]
+struct Lifetimes {
+    access_token: Duration,
+    session_idle: Duration,
+    session_absolute: Duration,
 }
 
 fn later(now: Timestamp, duration: Duration) -> Timestamp {

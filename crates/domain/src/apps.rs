@@ -76,15 +76,28 @@ pub struct AppService<S: ?Sized> {
     storage: Arc<S>,
     cache: Arc<AppCache>,
     hasher: PasswordHasher,
+    limits: LifetimeLimits,
 }
 
 impl<S: AppStore + SchemaStore + UserStore + ?Sized> AppService<S> {
-    pub fn new(storage: Arc<S>, cache: Arc<AppCache>, hasher: PasswordHasher) -> Self {
+    /// `limits`: the longest token and session lifetimes an app may choose.
+    pub fn new(
+        storage: Arc<S>,
+        cache: Arc<AppCache>,
+        hasher: PasswordHasher,
+        limits: LifetimeLimits,
+    ) -> Self {
         Self {
             storage,
             cache,
             hasher,
+            limits,
         }
+    }
+
+    /// The longest lifetimes an app may choose (the service's own).
+    pub fn lifetime_limits(&self) -> LifetimeLimits {
+        self.limits
     }
 
     /// Creates the app and returns it with its password, which is shown once and stored only
@@ -160,11 +173,12 @@ impl<S: AppStore + SchemaStore + UserStore + ?Sized> AppService<S> {
             changes.error_url.as_ref(),
             &mut problems,
         );
+        switches.check(self.limits, &mut problems);
         if !problems.is_empty() {
             return Err(AppError::Invalid(Violations(problems)));
         }
-        // The switches are closed values: nothing to check. They change the stored account
-        // settings member by member (the mail settings have their own route).
+        // The switches change the stored account settings member by member (the mail
+        // settings have their own route).
         let account_settings = if switches.is_empty() {
             None
         } else {
@@ -345,15 +359,75 @@ fn is_honeypot_name(text: &str) -> bool {
 
 /// An optional absolute http(s) URL, trimmed; empty text means none.
 /// Which of an app's account switches to change (`PATCH /v1/apps/{id}`); `None` keeps one.
+/// A lifetime of `Some(None)` goes back to the service's.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AccountSwitches {
     pub organization_creation: Option<storage_port::OrganizationCreation>,
     pub require_verified_email: Option<bool>,
+    pub access_token_minutes: Option<Option<u32>>,
+    pub session_idle_days: Option<Option<u32>>,
+    pub session_absolute_days: Option<Option<u32>>,
+}
+
+/// The longest token and session lifetimes an app may choose: the service's own settings,
+/// so an app's operator can shorten them and never lengthen what the service's bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LifetimeLimits {
+    pub access_token_minutes: u32,
+    pub session_idle_days: u32,
+    pub session_absolute_days: u32,
+}
+
+impl LifetimeLimits {
+    pub fn of(settings: &crate::AccountSettings) -> Self {
+        const DAY: u64 = 24 * 60 * 60;
+        let whole = |seconds: u64, unit: u64| u32::try_from(seconds / unit).unwrap_or(u32::MAX);
+        Self {
+            access_token_minutes: whole(settings.access_token_ttl.as_secs(), 60),
+            session_idle_days: whole(settings.session_idle.as_secs(), DAY),
+            session_absolute_days: whole(settings.session_absolute.as_secs(), DAY),
+        }
+    }
 }
 
 impl AccountSwitches {
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
+    }
+
+    /// Each lifetime given is 1 to the service's own.
+    fn check(&self, limits: LifetimeLimits, problems: &mut Vec<Violation>) {
+        let given = [
+            (
+                "accessTokenMinutes",
+                self.access_token_minutes,
+                limits.access_token_minutes,
+                "minutes",
+            ),
+            (
+                "sessionIdleDays",
+                self.session_idle_days,
+                limits.session_idle_days,
+                "days",
+            ),
+            (
+                "sessionAbsoluteDays",
+                self.session_absolute_days,
+                limits.session_absolute_days,
+                "days",
+            ),
+        ];
+        for (field, value, most, unit) in given {
+            if let Some(Some(value)) = value
+                && !(1..=most).contains(&value)
+            {
+                problems.push(Violation::new(
+                    field,
+                    "range",
+                    format!("must be 1 to {most} {unit} (the service's own setting), or null"),
+                ));
+            }
+        }
     }
 
     fn apply_to(self, settings: &mut storage_port::AccountSettings) {
@@ -362,6 +436,16 @@ impl AccountSwitches {
         }
         if let Some(value) = self.require_verified_email {
             settings.require_verified_email = value;
+        }
+        let lifetimes = &mut settings.lifetimes;
+        if let Some(value) = self.access_token_minutes {
+            lifetimes.access_token_minutes = value;
+        }
+        if let Some(value) = self.session_idle_days {
+            lifetimes.session_idle_days = value;
+        }
+        if let Some(value) = self.session_absolute_days {
+            lifetimes.session_absolute_days = value;
         }
     }
 }

@@ -33,7 +33,9 @@ pub use api_keys::{
     ApiKeyCaller, ApiKeyError, ApiKeyService, CreatedApiKey, KEY_PREFIX, NewApiKey,
 };
 pub use app_cache::{AppCache, AppContext};
-pub use apps::{AccountSwitches, AppError, AppService, NewApp, SchemaChange, SchemaSave};
+pub use apps::{
+    AccountSwitches, AppError, AppService, LifetimeLimits, NewApp, SchemaChange, SchemaSave,
+};
 pub use email::{EmailAddress, is_invisible};
 pub use ids::{AppId, new_incarnation};
 pub use mail::{
@@ -128,7 +130,12 @@ impl<S: Storage + ?Sized> Services<S> {
         ));
         Ok(Self {
             submissions: SubmissionService::new(storage.clone(), cache.clone()),
-            apps: AppService::new(storage.clone(), cache.clone(), hasher.clone()),
+            apps: AppService::new(
+                storage.clone(),
+                cache.clone(),
+                hasher.clone(),
+                LifetimeLimits::of(&settings.accounts),
+            ),
             admins: admins::AdminService::new(storage.clone(), hasher.clone()),
             operator_sessions: OperatorSessions::new(
                 storage.clone(),

@@ -105,7 +105,7 @@ use crate::routes;
     components(schemas(
         SubmitUserRequest, SubmittedResponse, SchemaResponse, FieldDoc, FieldKindDoc, StatusResponse,
         ErrorBody, ErrorContent, ErrorDetail, LoginRequest, LoginResponse, SessionResponse, SetupResponse,
-        OkResponse, AppResponse, AppListResponse, CreatedAppResponse, CreateAppRequest,
+        OkResponse, AppResponse, LifetimeLimitsBody, AppListResponse, CreatedAppResponse, CreateAppRequest,
         UpdateAppRequest, PasswordResponse, SchemaVersionResponse, SchemaVersionsResponse,
         SchemaImpactResponse, SchemaSaveResponse, UserResponse, UserPageResponse,
         AccountErrorBody, RegisterRequest, AccountLoginRequest, RefreshRequest, LogoutRequest,

@@ -62,6 +62,26 @@ impl Members {
         }
     }
 
+    /// A whole number of at least 1, or `null` to clear it: `None` when absent.
+    pub fn clearable_count(&mut self, key: &str) -> Result<Option<Option<u32>>, ApiError> {
+        match self.0.remove(key) {
+            None => Ok(None),
+            Some(Value::Null) => Ok(Some(None)),
+            Some(Value::Number(number)) => number
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .map(|n| Some(Some(n)))
+                .ok_or_else(|| {
+                    ApiError::invalid_field(key, "range", "must be a whole number of at least 1")
+                }),
+            Some(_) => Err(ApiError::invalid_field(
+                key,
+                "type",
+                "must be a number or null",
+            )),
+        }
+    }
+
     /// A text member that must be there.
     pub fn required_text(&mut self, key: &str) -> Result<String, ApiError> {
         self.text(key)?
@@ -333,6 +353,17 @@ pub struct UpdateAppRequest {
     pub organization_creation: Option<storage_port::OrganizationCreation>,
     /// Login answers 403 `email_not_verified` until the address is verified. Owners may change it.
     pub require_verified_email: Option<bool>,
+    /// The app's access-token lifetime in minutes, 1 to the service's
+    /// (`lifetimeLimits.accessTokenMinutes`); `null` follows the service's. Owners may change it.
+    #[schema(value_type = Option<u32>, minimum = 1)]
+    pub access_token_minutes: Option<Option<u32>>,
+    /// Days a session may go unused, 1 to the service's; `null` follows the service's.
+    #[schema(value_type = Option<u32>, minimum = 1)]
+    pub session_idle_days: Option<Option<u32>>,
+    /// Days a session lasts from its login, used or not, 1 to the service's; `null` follows the
+    /// service's.
+    #[schema(value_type = Option<u32>, minimum = 1)]
+    pub session_absolute_days: Option<Option<u32>>,
 }
 
 impl UpdateAppRequest {
@@ -359,6 +390,9 @@ impl UpdateAppRequest {
             error_url: members.clearable_text("errorUrl")?,
             organization_creation,
             require_verified_email: members.flag("requireVerifiedEmail")?,
+            access_token_minutes: members.clearable_count("accessTokenMinutes")?,
+            session_idle_days: members.clearable_count("sessionIdleDays")?,
+            session_absolute_days: members.clearable_count("sessionAbsoluteDays")?,
         };
         members.refuse_unknown()?;
         Ok(request)
@@ -380,6 +414,9 @@ impl UpdateAppRequest {
             domain::AccountSwitches {
                 organization_creation: self.organization_creation,
                 require_verified_email: self.require_verified_email,
+                access_token_minutes: self.access_token_minutes,
+                session_idle_days: self.session_idle_days,
+                session_absolute_days: self.session_absolute_days,
             },
         )
     }

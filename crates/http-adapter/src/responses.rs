@@ -127,6 +127,12 @@ pub struct OkResponse {
     "honeypotField": "website",
     "thankYouUrl": "https://www.example.com/thanks",
     "errorUrl": "https://www.example.com/signup-problem",
+    "organizationCreation": "verified_accounts",
+    "requireVerifiedEmail": false,
+    "accessTokenMinutes": 5,
+    "sessionIdleDays": null,
+    "sessionAbsoluteDays": null,
+    "lifetimeLimits": {"accessTokenMinutes": 15, "sessionIdleDays": 30, "sessionAbsoluteDays": 90},
     "createdAt": "2026-11-23T10:53:49.123Z",
     "updatedAt": "2026-11-23T10:53:49.123Z",
     "userCount": 1284
@@ -147,6 +153,14 @@ pub struct AppResponse {
     pub organization_creation: String,
     /// Login answers 403 `email_not_verified` until the address is verified.
     pub require_verified_email: bool,
+    /// The app's own access-token lifetime in minutes; `null`: the service's.
+    pub access_token_minutes: Option<u32>,
+    /// The app's own idle session lifetime in days; `null`: the service's.
+    pub session_idle_days: Option<u32>,
+    /// The app's own absolute session lifetime in days; `null`: the service's.
+    pub session_absolute_days: Option<u32>,
+    /// The service's lifetimes: what an app follows by default, and the most it may choose.
+    pub lifetime_limits: LifetimeLimitsBody,
     pub created_at: String,
     pub updated_at: String,
     /// The app's number of user records: in `GET /v1/apps` and `GET /v1/apps/{appId}`.
@@ -154,8 +168,23 @@ pub struct AppResponse {
     pub user_count: Option<u64>,
 }
 
+/// The service's token and session lifetimes.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({"accessTokenMinutes": 15, "sessionIdleDays": 30, "sessionAbsoluteDays": 90}))]
+pub struct LifetimeLimitsBody {
+    pub access_token_minutes: u32,
+    pub session_idle_days: u32,
+    pub session_absolute_days: u32,
+}
+
 impl AppResponse {
-    pub fn from_record(app: storage_port::AppRecord, user_count: Option<u64>) -> Self {
+    pub fn from_record(
+        app: storage_port::AppRecord,
+        user_count: Option<u64>,
+        limits: domain::LifetimeLimits,
+    ) -> Self {
+        let lifetimes = app.account_settings.lifetimes;
         Self {
             source_app_id: app.id,
             name: app.name,
@@ -169,6 +198,14 @@ impl AppResponse {
                 .as_str()
                 .to_owned(),
             require_verified_email: app.account_settings.require_verified_email,
+            access_token_minutes: lifetimes.access_token_minutes,
+            session_idle_days: lifetimes.session_idle_days,
+            session_absolute_days: lifetimes.session_absolute_days,
+            lifetime_limits: LifetimeLimitsBody {
+                access_token_minutes: limits.access_token_minutes,
+                session_idle_days: limits.session_idle_days,
+                session_absolute_days: limits.session_absolute_days,
+            },
             created_at: app.created_at.to_rfc3339(),
             updated_at: app.updated_at.to_rfc3339(),
             user_count,

@@ -247,6 +247,41 @@ pub struct AccountSettings {
     pub require_verified_email: bool,
     /// The app's e-mail: sender name, link targets, templates.
     pub mail: crate::MailSettings,
+    /// The app's own token and session lifetimes, each at most the service's.
+    pub lifetimes: TokenLifetimes,
+}
+
+/// An app's own lifetimes; `None` follows the service's setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TokenLifetimes {
+    pub access_token_minutes: Option<u32>,
+    pub session_idle_days: Option<u32>,
+    pub session_absolute_days: Option<u32>,
+}
+
+impl TokenLifetimes {
+    fn to_json(self) -> serde_json::Value {
+        serde_json::json!({
+            "access_token_minutes": self.access_token_minutes,
+            "session_idle_days": self.session_idle_days,
+            "session_absolute_days": self.session_absolute_days,
+        })
+    }
+
+    fn from_json(value: &serde_json::Value) -> Self {
+        let number = |key: &str| {
+            value
+                .get(key)
+                .and_then(serde_json::Value::as_u64)
+                .and_then(|n| u32::try_from(n).ok())
+                .filter(|&n| n > 0)
+        };
+        Self {
+            access_token_minutes: number("access_token_minutes"),
+            session_idle_days: number("session_idle_days"),
+            session_absolute_days: number("session_absolute_days"),
+        }
+    }
 }
 
 impl AccountSettings {
@@ -255,6 +290,7 @@ impl AccountSettings {
             "organization_creation": self.organization_creation.as_str(),
             "require_verified_email": self.require_verified_email,
             "mail": self.mail.to_json(),
+            "token_lifetimes": self.lifetimes.to_json(),
         })
     }
 
@@ -274,6 +310,10 @@ impl AccountSettings {
             mail: value
                 .get("mail")
                 .map(crate::MailSettings::from_json)
+                .unwrap_or_default(),
+            lifetimes: value
+                .get("token_lifetimes")
+                .map(TokenLifetimes::from_json)
                 .unwrap_or_default(),
         }
     }

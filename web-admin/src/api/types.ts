@@ -35,9 +35,21 @@ export interface App {
   organizationCreation?: OrganizationCreation;
   /** Login answers 403 `email_not_verified` until the address is verified. */
   requireVerifiedEmail?: boolean;
+  /** The app's own lifetimes; `null`: the service's (`lifetimeLimits`). */
+  accessTokenMinutes?: number | null;
+  sessionIdleDays?: number | null;
+  sessionAbsoluteDays?: number | null;
+  /** The service's lifetimes: an app's default, and the most it may choose. */
+  lifetimeLimits?: LifetimeLimits;
   userCount?: number;
   createdAt?: string;
   updatedAt?: string;
+}
+
+export interface LifetimeLimits {
+  accessTokenMinutes: number;
+  sessionIdleDays: number;
+  sessionAbsoluteDays: number;
 }
 
 export type OrganizationCreation = 'verified_accounts' | 'any_account' | 'tenant_admins';
@@ -60,6 +72,9 @@ export interface AppChanges {
   errorUrl?: string | null;
   organizationCreation?: OrganizationCreation;
   requireVerifiedEmail?: boolean;
+  accessTokenMinutes?: number | null;
+  sessionIdleDays?: number | null;
+  sessionAbsoluteDays?: number | null;
 }
 
 /** 201 of POST /v1/apps and 200 of POST /v1/apps/{appId}/password: the password, shown once. */

@@ -4,6 +4,7 @@ import {
   MAIL_KINDS,
   ORGANIZATION_CREATION,
   type App,
+  type LifetimeLimits,
   type MailKind,
   type MailSettings,
   type MailTemplate,
@@ -25,6 +26,17 @@ const CREATION_LABELS: Record<OrganizationCreation, { label: string; hint: strin
   tenant_admins: { label: 'Only tenant admins and API keys', hint: 'Accounts cannot create organizations themselves.' },
 };
 
+type LifetimeKey = keyof LifetimeLimits;
+
+const LIFETIMES: ReadonlyArray<{ key: LifetimeKey; label: string; unit: string; hint: string }> = [
+  { key: 'accessTokenMinutes', label: 'Access token lifetime', unit: 'minutes', hint: 'How long one access token is valid; the client refreshes it before it ends.' },
+  { key: 'sessionIdleDays', label: 'Session idle lifetime', unit: 'days', hint: 'A session (a login on one device) unused this long ends.' },
+  { key: 'sessionAbsoluteDays', label: 'Session absolute lifetime', unit: 'days', hint: 'A session ends this long after its login, used or not.' },
+];
+
+/** The text of a lifetime field: empty follows the service's. */
+const lifetimeText = (value: number | null | undefined) => (value === null || value === undefined ? '' : String(value));
+
 const TEMPLATE_PARTS: ReadonlyArray<{ part: keyof MailTemplate; label: string; rows: number }> = [
   { part: 'subject', label: 'Subject', rows: 1 },
   { part: 'text', label: 'Text part', rows: 8 },
@@ -45,6 +57,12 @@ export function AuthSettingsPanel({ app, onChanged }: { app: App; onChanged: (ap
 function AccountSwitches({ app, onChanged }: { app: App; onChanged: (app: App) => void }) {
   const [creation, setCreation] = useState<OrganizationCreation>(app.organizationCreation ?? 'verified_accounts');
   const [requireVerified, setRequireVerified] = useState(app.requireVerifiedEmail === true);
+  const [lifetimes, setLifetimes] = useState<Record<LifetimeKey, string>>(() => ({
+    accessTokenMinutes: lifetimeText(app.accessTokenMinutes),
+    sessionIdleDays: lifetimeText(app.sessionIdleDays),
+    sessionAbsoluteDays: lifetimeText(app.sessionAbsoluteDays),
+  }));
+  const [localErrors, setLocalErrors] = useState<Partial<Record<LifetimeKey, string>>>({});
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
@@ -54,7 +72,26 @@ function AccountSwitches({ app, onChanged }: { app: App; onChanged: (app: App) =
     setBusy(true);
     setError(null);
     setSaved(false);
-    const changes = { organizationCreation: creation, requireVerifiedEmail: requireVerified };
+    // Empty: the service's (null). A number goes as typed: the service says what is wrong
+    // with it (beyond the service's, say), next to its field.
+    const lifetime = (key: LifetimeKey) => {
+      const text = lifetimes[key].trim();
+      return text === '' ? null : Number(text);
+    };
+    const notNumbers = LIFETIMES.filter(({ key }) => Number.isNaN(lifetime(key) ?? 0));
+    if (notNumbers.length > 0) {
+      setLocalErrors(Object.fromEntries(notNumbers.map(({ key }) => [key, 'must be a whole number of at least 1'])));
+      setBusy(false);
+      return;
+    }
+    setLocalErrors({});
+    const changes = {
+      organizationCreation: creation,
+      requireVerifiedEmail: requireVerified,
+      accessTokenMinutes: lifetime('accessTokenMinutes'),
+      sessionIdleDays: lifetime('sessionIdleDays'),
+      sessionAbsoluteDays: lifetime('sessionAbsoluteDays'),
+    };
     try {
       const updated = await api.updateApp(app.sourceAppId, changes);
       onChanged(updated.sourceAppId ? updated : { ...app, ...changes });
@@ -88,6 +125,36 @@ function AccountSwitches({ app, onChanged }: { app: App; onChanged: (app: App) =
         </span>
       </label>
       {detailOf(error, 'requireVerifiedEmail') && <small className="field-error">{detailOf(error, 'requireVerifiedEmail')}</small>}
+      <fieldset className="fieldset lifetimes" data-testid="lifetimes">
+        <legend>Token and session lifetimes</legend>
+        <p className="hint">Empty follows the service&apos;s setting, which is also the most an app may choose.</p>
+        {LIFETIMES.map(({ key, label, unit, hint }) => {
+          const most = app.lifetimeLimits?.[key];
+          return (
+            <Field
+              key={key}
+              label={`${label} (${unit})`}
+              hint={most === undefined ? hint : `${hint} Service: ${most} ${unit}.`}
+              error={localErrors[key] ?? detailOf(error, key)}
+            >
+              {(control) => (
+                <input
+                  {...control}
+                  name={key}
+                  type="number"
+                  inputMode="numeric"
+                  min={1}
+                  max={most}
+                  step={1}
+                  placeholder={most === undefined ? 'service setting' : `${most} (service)`}
+                  value={lifetimes[key]}
+                  onChange={(e) => setLifetimes((previous) => ({ ...previous, [key]: e.target.value }))}
+                />
+              )}
+            </Field>
+          );
+        })}
+      </fieldset>
       <ErrorBanner error={error instanceof ApiError && error.details.length > 0 ? null : error} />
       {saved && <p className="banner banner--info" role="status">Saved.</p>}
       <div className="actions">

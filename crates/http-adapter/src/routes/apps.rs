@@ -46,10 +46,11 @@ pub async fn list_apps(
 ) -> Result<HttpResponse, ApiError> {
     let admin = operator.admin_access()?;
     let apps = state.services.apps.list_apps(&admin).await?;
+    let limits = state.services.apps.lifetime_limits();
     Ok(no_store(HttpResponse::Ok()).json(AppListResponse {
         apps: apps
             .into_iter()
-            .map(|summary| AppResponse::from_record(summary.app, Some(summary.user_count)))
+            .map(|summary| AppResponse::from_record(summary.app, Some(summary.user_count), limits))
             .collect(),
     }))
 }
@@ -84,7 +85,7 @@ pub async fn create_app(
     let (app, password) = state.services.apps.create_app(&admin, new).await?;
     tracing::info!(subject = admin.subject(), app_id = app.id, "app created");
     Ok(no_store(HttpResponse::Created()).json(CreatedAppResponse {
-        app: AppResponse::from_record(app, None),
+        app: AppResponse::from_record(app, None, state.services.apps.lifetime_limits()),
         password: password.expose_secret().to_owned(),
     }))
 }
@@ -113,6 +114,7 @@ pub async fn get_app(
     Ok(no_store(HttpResponse::Ok()).json(AppResponse::from_record(
         summary.app,
         Some(summary.user_count),
+        state.services.apps.lifetime_limits(),
     )))
 }
 
@@ -151,7 +153,11 @@ pub async fn update_app(
         .apps
         .update_app(&access, changes, switches)
         .await?;
-    Ok(no_store(HttpResponse::Ok()).json(AppResponse::from_record(app, None)))
+    Ok(no_store(HttpResponse::Ok()).json(AppResponse::from_record(
+        app,
+        None,
+        state.services.apps.lifetime_limits(),
+    )))
 }
 
 /// Deletes an app with its schemas and every user record. Admins only.

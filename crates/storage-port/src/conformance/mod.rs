@@ -219,6 +219,11 @@ pub async fn apps_update_and_rotate_password<S: Storage>(store: &S) {
                 .into(),
                 ..crate::MailSettings::default()
             },
+            lifetimes: crate::TokenLifetimes {
+                access_token_minutes: Some(5),
+                session_idle_days: None,
+                session_absolute_days: Some(30),
+            },
         }),
     };
     let updated = store
