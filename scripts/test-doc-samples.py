@@ -26,11 +26,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md",
-        ROOT / "examples/react-vite/README.md", ROOT / "clients/js/README.md"]
+        ROOT / "examples/react-vite/README.md", ROOT / "examples/accounts-react/README.md",
+        ROOT / "clients/js/README.md"]
 SAMPLE = re.compile(r"<!-- sample: ([\w-]+) -->\n```(\w+)\n(.*?)```", re.S)
 
 # Samples whose commands scripts/test-js.sh runs itself (npm ci / lint / test / pack / build).
-RUN_BY_TEST_JS = {"shell-install-client", "shell-run-example", "shell-example-run", "shell-client-development"}
+RUN_BY_TEST_JS = {"shell-install-client", "shell-run-example", "shell-example-run", "shell-client-development",
+                  "accounts-example-e2e"}
 # Compared with examples/react-vite/.env.example by the client's docs-samples test.
 CHECKED_BY_CLIENT_TESTS = {"env-example"}
 # Build commands: the test uses the binary it is given instead of building a release one.
@@ -175,6 +177,7 @@ def run_samples(binary, all_samples, port, work):
         # docs/accounts.md, in its order, as the README's platform admin.
         assert "readme-admin-create" in ran, "the accounts guide's samples log in as the README's admin"
         run_accounts_guide(shell, expect, ran, all_samples, port, work)
+        run_accounts_example(shell, expect, ran, all_samples, work)
 
     finally:
         server.terminate()
@@ -188,6 +191,51 @@ def run_samples(binary, all_samples, port, work):
     assert not missing, f"samples nobody runs: {sorted(missing)}"
     print(f"doc samples: {len(ran)} run here, {len(RUN_BY_TEST_JS)} run by scripts/test-js.sh, "
           f"{len(checked_elsewhere)} checked by the client's tests")
+
+
+def run_accounts_example(shell, expect, ran, all_samples, work):
+    """examples/accounts-react/README.md: its set-up against the running service (whose admin is
+    the README's), its settings files copied in a copy of the example, its npm commands held to
+    the example's package.json and to what scripts/test-js.sh runs."""
+    example = ROOT / "examples/accounts-react"
+    # 1. The service: the README's admin command, through cargo; the service is the one running.
+    _, body, _ = all_samples["accounts-example-service"]
+    _, admin, _ = all_samples["readme-admin-create"]
+    lines = [line.split("#")[0].strip() for line in body.strip().splitlines()]
+    assert lines[0] == admin.strip().replace("./target/release/users-api", "cargo run -p server --"), lines
+    assert lines[1] == "cargo run -p server", lines
+    ran.add("accounts-example-service")
+    print("ok   accounts-example-service")
+    # 2. The app, its links and a key.
+    checkout = work / "accounts-example"
+    checkout.mkdir()
+    output = expect("accounts-example-setup", '"key":"uak_', cwd=checkout)
+    assert '"sourceAppId":"teams-example"' in output, output
+    assert '"acceptInviteUrl":"http://localhost:5173/join"' in output, output
+    assert '"permissions":["users:read"]' in output, output
+    assert not any(checkout.iterdir()), f"the example's set-up left {list(checkout.iterdir())}"
+    # 3. The settings files, in a copy of the example's.
+    (checkout / "server").mkdir()
+    for name in (".env.example", "server/.env.example"):
+        shutil.copy(example / name, checkout / name)
+    shell("accounts-example-env", cwd=checkout)
+    assert (checkout / ".env.local").read_text() == (example / ".env.example").read_text()
+    assert (checkout / "server/.env").read_text() == (example / "server/.env.example").read_text()
+    for variable in ("USERS_API_URL", "USERS_API_APP_ID", "USERS_API_KEY", "PORT"):
+        assert f"{variable}=" in (checkout / "server/.env").read_text(), variable
+    print("ok   accounts-example-env")
+    # 4. Start it: `npm ci` in the client and the example is what scripts/test-js.sh runs; each
+    # `npm run` names one of the example's scripts (its browser test runs the same route and a
+    # build of the same site).
+    _, body, _ = all_samples["accounts-example-start"]
+    scripts = json.loads((example / "package.json").read_text())["scripts"]
+    named = re.findall(r"npm run (\w+)", body)
+    assert named == ["server", "dev"], named
+    assert all(name in scripts for name in named), (named, scripts)
+    assert "server/index.mjs" in scripts["server"] and "server/.env" in scripts["server"], scripts
+    assert "(cd ../../clients/js && npm ci)" in body and "\nnpm ci" in body, body
+    ran.add("accounts-example-start")
+    print("ok   accounts-example-start")
 
 
 def run_accounts_guide(shell, expect, ran, all_samples, port, work):
