@@ -948,6 +948,7 @@ async function accountFlow(page, who, organization, screenshots) {
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=accounts-table] tbody tr').length === 1);
   assert.match(await row.textContent() ?? '', /Active/);
   assert.match(await row.textContent() ?? '', /Yes/, 'accepting verified the address');
+  assert.equal(await row.locator('[data-label=Organizations]').textContent(), `${organization} (admin)`, 'the list shows the membership');
   if (screenshots) await shot(page, 'accounts');
   await row.getByRole('button', { name: email }).click();
   const drawer = page.getByRole('dialog', { name: email });

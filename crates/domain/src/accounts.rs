@@ -727,12 +727,13 @@ impl<S: Storage + ?Sized> AccountService<S> {
         {
             return Ok(active);
         }
+        let epoch = self.checked.epoch();
         let active = self
             .storage
             .find_session(&claims.aud, &claims.sid)
             .await?
             .is_some_and(|session| session.user_id == claims.sub && session.is_active(now));
-        self.checked.put(&claims.sid, active);
+        self.checked.put(&claims.sid, active, epoch);
         Ok(active)
     }
 
@@ -779,6 +780,8 @@ impl<S: Storage + ?Sized> AccountService<S> {
         if let Some(view) = self.accounts_read.get(app_id, user_id, ttl) {
             return Ok(Some(view));
         }
+        // Taken before the store is read: a change forgotten meanwhile keeps this read out.
+        let epoch = self.accounts_read.epoch();
         let Some(record) = self.storage.find_account(app_id, user_id).await? else {
             return Ok(None);
         };
@@ -787,7 +790,7 @@ impl<S: Storage + ?Sized> AccountService<S> {
             record,
             memberships,
         };
-        self.accounts_read.put(view.clone());
+        self.accounts_read.put(view.clone(), epoch);
         Ok(Some(view))
     }
 
@@ -1091,9 +1094,13 @@ impl VerifiedTokens {
 }
 
 /// Accounts read for tokens' requests, each reused for a short time.
+///
+/// A read that started before a `forget` is not kept (its `epoch` is older), else a request
+/// reading the store just before a change could put the old account back for a while.
 #[derive(Debug, Default)]
 struct AccountReads {
     records: Mutex<HashMap<(String, String), (Instant, AccountView)>>,
+    forgotten: std::sync::atomic::AtomicU64,
 }
 
 impl AccountReads {
@@ -1109,8 +1116,17 @@ impl AccountReads {
         (at.elapsed() < ttl).then(|| view.clone())
     }
 
-    fn put(&self, view: AccountView) {
+    /// What `put` is given back: the number of `forget`s so far.
+    fn epoch(&self) -> u64 {
+        self.forgotten.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Keeps a read that started at `epoch`, unless something was forgotten since.
+    fn put(&self, view: AccountView, epoch: u64) {
         let mut records = self.lock();
+        if self.epoch() != epoch {
+            return;
+        }
         if records.len() >= 50_000 {
             records.clear();
         }
@@ -1119,14 +1135,19 @@ impl AccountReads {
     }
 
     fn forget(&self, app_id: &str, user_id: &str) {
-        self.lock().remove(&(app_id.to_owned(), user_id.to_owned()));
+        let mut records = self.lock();
+        self.forgotten
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        records.remove(&(app_id.to_owned(), user_id.to_owned()));
     }
 }
 
-/// Recent answers to "is this session active?", each reused for a short time.
+/// Recent answers to "is this session active?", each reused for a short time; as with
+/// [`AccountReads`], an answer read before a `forget` is not kept.
 #[derive(Debug, Default)]
 struct SessionChecks {
     answers: Mutex<HashMap<String, (Instant, bool)>>,
+    forgotten: std::sync::atomic::AtomicU64,
 }
 
 impl SessionChecks {
@@ -1143,8 +1164,15 @@ impl SessionChecks {
         (at.elapsed() < ttl).then_some(*active)
     }
 
-    fn put(&self, session_id: &str, active: bool) {
+    fn epoch(&self) -> u64 {
+        self.forgotten.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn put(&self, session_id: &str, active: bool, epoch: u64) {
         let mut answers = self.lock();
+        if self.epoch() != epoch {
+            return;
+        }
         if answers.len() >= 100_000 {
             answers.clear();
         }
@@ -1152,11 +1180,17 @@ impl SessionChecks {
     }
 
     fn forget(&self, session_id: &str) {
-        self.lock().remove(session_id);
+        let mut answers = self.lock();
+        self.forgotten
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        answers.remove(session_id);
     }
 
     fn clear(&self) {
-        self.lock().clear();
+        let mut answers = self.lock();
+        self.forgotten
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        answers.clear();
     }
 }
 
@@ -1454,5 +1488,55 @@ mod tests {
             ),
             serde_json::json!({"age": 40, "plan": "pro"})
         );
+    }
+
+    /// A request reads the store, the account changes and is forgotten, then the request
+    /// would cache what it read: it must not, or the old account shows until the entry ages.
+    #[test]
+    fn a_read_that_started_before_a_change_is_not_cached() {
+        let view = |verified: bool| AccountView {
+            record: AccountRecord {
+                user: storage_port::UserRecord {
+                    id: "u".into(),
+                    app_id: "a".into(),
+                    email: "e@example.com".into(),
+                    data: serde_json::Map::new(),
+                    schema_version: 1,
+                    created_at: Timestamp::from_unix_millis(0),
+                    updated_at: Timestamp::from_unix_millis(0),
+                },
+                account: storage_port::AccountFields {
+                    email_verified: verified,
+                    ..Default::default()
+                },
+            },
+            memberships: Vec::new(),
+        };
+        let ttl = Duration::from_secs(60);
+        let reads = AccountReads::default();
+        let started = reads.epoch();
+        reads.forget("a", "u");
+        reads.put(view(false), started);
+        assert!(
+            reads.get("a", "u", ttl).is_none(),
+            "the stale read was kept"
+        );
+        reads.put(view(true), reads.epoch());
+        let kept = reads
+            .get("a", "u", ttl)
+            .expect("a read after the change is kept");
+        assert!(kept.record.account.email_verified);
+
+        let checks = SessionChecks::default();
+        let started = checks.epoch();
+        checks.forget("s");
+        checks.put("s", true, started);
+        assert_eq!(
+            checks.get("s", ttl),
+            None,
+            "a revoked session's old answer was kept"
+        );
+        checks.put("s", false, checks.epoch());
+        assert_eq!(checks.get("s", ttl), Some(false));
     }
 }
