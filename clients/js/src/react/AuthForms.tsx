@@ -3,7 +3,7 @@ import { useEffect, useId, useRef, useState, type CSSProperties, type FormEvent,
 import type { InvitationInfo, User, VerifyEmailResult } from '../accounts/types.js';
 import type { UsersClient } from '../client.js';
 import { UsersApiError, ValidationError } from '../errors.js';
-import { describeError } from '../messages.js';
+import { ACCOUNTS, describeError } from '../messages.js';
 import type { ErrorDetail } from '../types.js';
 import { validateEmail } from '../validate.js';
 import { useAuth } from './AuthProvider.js';
@@ -100,29 +100,7 @@ export function describeAuthError(error: unknown, origin?: string): string {
     case 'validation_failed':
       return 'Please correct the marked fields.';
     default:
-      return describeAccountServiceError(error, origin);
-  }
-}
-
-/** `describeError`'s service problems, said of the accounts service rather than of sign-ups. */
-function describeAccountServiceError(error: UsersApiError, origin?: string): string {
-  const site = origin ? ` (${origin})` : '';
-  switch (error.code) {
-    case 'network_error':
-      return (
-        'The account service could not be reached. Check your connection and try again. ' +
-        `If you run this site: make sure its origin${site} is in the app's allowed origins.`
-      );
-    case 'origin_not_allowed':
-      return `This site${site} may not use this app's accounts: its origin is not in the app's allowed origins.`;
-    case 'timeout':
-      return 'The account service took too long to answer. Please try again.';
-    case 'storage_unavailable':
-      return 'The account service is briefly unavailable. Please try again in a moment.';
-    case 'unknown_app':
-      return 'This page is not set up correctly: the service knows no app with this id.';
-    default:
-      return describeError(error, origin);
+      return describeError(error, origin, ACCOUNTS);
   }
 }
 
