@@ -418,6 +418,14 @@ impl MembershipStore for FlakyStorage {
         self.check()?;
         self.inner.list_user_memberships(app_id, user_id).await
     }
+    async fn list_users_memberships(
+        &self,
+        app_id: &str,
+        user_ids: &[String],
+    ) -> Result<Vec<Joined>, StorageError> {
+        self.check()?;
+        self.inner.list_users_memberships(app_id, user_ids).await
+    }
     async fn list_members(
         &self,
         app_id: &str,

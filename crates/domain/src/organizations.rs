@@ -6,6 +6,7 @@
 //! membership concerned), not from its access token: a removal, a demotion or a disabled
 //! account counts at once, whatever tokens are still out.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use schema_validation::{Violation, Violations};
@@ -850,24 +851,32 @@ impl<S: Storage + ?Sized> OrganizationService<S> {
             role,
         };
         let page = self.storage.list_accounts(acting.app_id, &query).await?;
-        // Each with its memberships: all of them for a tenant-wide caller, else the one of
-        // the organization listed (the caller may read that one).
-        let mut users = Vec::with_capacity(page.accounts.len());
-        for record in page.accounts {
-            let mut memberships = self
-                .storage
-                .list_user_memberships(acting.app_id, &record.user.id)
-                .await?;
-            if !acting.is_tenant() {
-                memberships.retain(|joined| {
-                    Some(joined.organization.id.as_str()) == listing.organization_id.as_deref()
-                });
+        // Each with its memberships, read for the whole page at once: all of them for a
+        // tenant-wide caller, else the one of the organization listed (which it may read).
+        let ids: Vec<String> = page.accounts.iter().map(|a| a.user.id.clone()).collect();
+        let mut by_user: HashMap<String, Vec<Joined>> = HashMap::new();
+        for joined in self
+            .storage
+            .list_users_memberships(acting.app_id, &ids)
+            .await?
+        {
+            let visible = acting.is_tenant()
+                || Some(joined.organization.id.as_str()) == listing.organization_id.as_deref();
+            if visible {
+                by_user
+                    .entry(joined.membership.user_id.clone())
+                    .or_default()
+                    .push(joined);
             }
-            users.push(ManagedUser {
-                record,
-                memberships,
-            });
         }
+        let users = page
+            .accounts
+            .into_iter()
+            .map(|record| ManagedUser {
+                memberships: by_user.remove(&record.user.id).unwrap_or_default(),
+                record,
+            })
+            .collect();
         Ok(UserList {
             users,
             next_cursor: page.next_cursor,

@@ -551,9 +551,25 @@ impl MembershipStore for MongoStorage {
         app_id: &str,
         user_id: &str,
     ) -> Result<Vec<Joined>, StorageError> {
+        self.list_users_memberships(app_id, &[user_id.to_owned()])
+            .await
+    }
+
+    /// Two queries whatever the number of users: their memberships by `$in` on the
+    /// `{appId, userId}` index, then the organizations by `$in`.
+    async fn list_users_memberships(
+        &self,
+        app_id: &str,
+        user_ids: &[String],
+    ) -> Result<Vec<Joined>, StorageError> {
+        let filter = match user_ids {
+            [] => return Ok(Vec::new()),
+            [one] => doc! { "appId": app_id, "userId": one },
+            many => doc! { "appId": app_id, "userId": { "$in": many } },
+        };
         let memberships = self
             .find_memberships(
-                doc! { "appId": app_id, "userId": user_id },
+                filter,
                 Some(doc! { "createdAt": 1, "organizationId": 1 }),
                 None,
             )

@@ -390,7 +390,10 @@ fn start_sender(
     if !settings.has_smtp() {
         if settings.mail.warn_without_smtp {
             tracing::error!(
-                "NO MAIL SERVER: mail.smtp_url is not set, so no e-mail leaves this service                  (verification, password reset and invitation links are only logged and shown                  in the dashboard's e-mail log). Set USERS_API__MAIL__SMTP_URL, e.g.                  smtps://user:password@smtp.example.com:465"
+                "NO MAIL SERVER: mail.smtp_url is not set, so no e-mail leaves this service \
+                 (verification, password reset and invitation links are only logged and shown \
+                 in the dashboard's e-mail log). Set USERS_API__MAIL__SMTP_URL, e.g. \
+                 smtps://user:password@smtp.example.com:465"
             );
         } else {
             tracing::info!(

@@ -109,6 +109,19 @@ fn has_other_admin(
 /// An account's memberships with their organizations, the first joined first. Without
 /// statistics SQLite would rather read the app's memberships through the primary key's
 /// `app_id` than use `memberships_by_user`; `INDEXED BY` names it.
+/// Several users' memberships (ids as a JSON array in `?2`), each user's through
+/// `memberships_by_user`.
+fn users_memberships_sql() -> String {
+    format!(
+        "SELECT {}, {} FROM memberships AS m INDEXED BY memberships_by_user
+           JOIN organizations AS o ON o.id = m.organization_id AND o.app_id = m.app_id
+         WHERE m.app_id = ?1 AND m.user_id IN (SELECT value FROM json_each(?2))
+         ORDER BY m.created_at, m.organization_id",
+        qualified("o", ORGANIZATION_COLUMNS),
+        qualified("m", MEMBERSHIP_COLUMNS)
+    )
+}
+
 fn user_memberships_sql() -> String {
     format!(
         "SELECT {}, {} FROM memberships AS m INDEXED BY memberships_by_user
@@ -402,6 +415,31 @@ impl MembershipStore for SqliteStorage {
                 connection
                     .prepare_cached(&user_memberships_sql())?
                     .query_map([app_id, user_id], |row| {
+                        Ok(Joined {
+                            organization: organization_from_row(row, 0)?,
+                            membership: membership_from_row(row, ORGANIZATION_COLUMN_COUNT)?,
+                        })
+                    })?
+                    .collect()
+            })
+            .await
+    }
+
+    async fn list_users_memberships(
+        &self,
+        app_id: &str,
+        user_ids: &[String],
+    ) -> Result<Vec<Joined>, StorageError> {
+        if user_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let app_id = app_id.to_owned();
+        let ids = serde_json::to_string(user_ids).unwrap_or_else(|_| "[]".to_owned());
+        self.readers
+            .read(move |connection| {
+                connection
+                    .prepare_cached(&users_memberships_sql())?
+                    .query_map([app_id, ids], |row| {
                         Ok(Joined {
                             organization: organization_from_row(row, 0)?,
                             membership: membership_from_row(row, ORGANIZATION_COLUMN_COUNT)?,

@@ -1029,13 +1029,22 @@ impl MembershipStore for MemoryStorage {
         app_id: &str,
         user_id: &str,
     ) -> Result<Vec<Joined>, StorageError> {
+        self.list_users_memberships(app_id, &[user_id.to_owned()])
+            .await
+    }
+
+    async fn list_users_memberships(
+        &self,
+        app_id: &str,
+        user_ids: &[String],
+    ) -> Result<Vec<Joined>, StorageError> {
         let state = self.state();
         let mut joined: Vec<Joined> = state
             .memberships
             .get(app_id)
             .into_iter()
             .flat_map(|m| m.values())
-            .filter(|m| m.user_id == user_id)
+            .filter(|m| user_ids.contains(&m.user_id))
             .filter_map(|m| {
                 Some(Joined {
                     organization: state

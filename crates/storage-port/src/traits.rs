@@ -341,6 +341,15 @@ pub trait MembershipStore: Send + Sync {
         user_id: &str,
     ) -> Result<Vec<Joined>, StorageError>;
 
+    /// The memberships of several users at once (a page of accounts), with their
+    /// organizations: for each user in [`Self::list_user_memberships`]' order. Ids without
+    /// memberships are left out. Stores answer in one or two reads, whatever the number of users.
+    async fn list_users_memberships(
+        &self,
+        app_id: &str,
+        user_ids: &[String],
+    ) -> Result<Vec<Joined>, StorageError>;
+
     /// A page of the organization's members with their accounts, in ascending user id order.
     /// MUST NOT skip or repeat members across pages; a deep page costs about what the first does.
     async fn list_members(

@@ -383,6 +383,49 @@ pub async fn memberships_are_unique_even_when_added_together<S: Storage>(store: 
             "{error:?}"
         );
     }
+    // Several users' at once (a page of accounts): each one's in its own order, users without
+    // memberships left out, nothing of another app.
+    let asked = [
+        user.clone(),
+        admin.clone(),
+        lead.clone(),
+        "no-such-user".into(),
+    ];
+    let several = store
+        .list_users_memberships("site", &asked)
+        .await
+        .expect("several");
+    let of = |who: &str| {
+        several
+            .iter()
+            .filter(|j| j.membership.user_id == who)
+            .map(|j| j.organization.id.as_str())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(of(&user), ["org_a", "org_b"], "{several:?}");
+    assert_eq!(of(&admin), ["org_a"], "{several:?}");
+    assert_eq!(several.len(), 3, "{several:?}");
+    assert_eq!(
+        several
+            .iter()
+            .find(|j| j.membership.user_id == user && j.organization.id == "org_b")
+            .map(|j| &j.membership),
+        Some(&later)
+    );
+    assert!(
+        store
+            .list_users_memberships("site", &[])
+            .await
+            .expect("none asked")
+            .is_empty()
+    );
+    assert!(
+        store
+            .list_users_memberships("another-app", &asked)
+            .await
+            .expect("another app")
+            .is_empty()
+    );
 }
 
 pub async fn the_last_admin_cannot_be_demoted_or_removed<S: Storage>(store: &S) {
