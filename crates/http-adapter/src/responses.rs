@@ -446,6 +446,21 @@ pub struct AccountSession {
     pub ip_address: Option<String>,
 }
 
+impl AccountSession {
+    /// `current`: whether it is the session of the token that asked.
+    pub fn of(session: storage_port::SessionRecord, current: bool) -> Self {
+        Self {
+            current,
+            id: session.id,
+            created_at: session.created_at,
+            last_used_at: session.last_used_at,
+            expires_at: session.idle_expires_at,
+            user_agent: session.user_agent,
+            ip_address: session.client_ip,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AccountSessions {
     pub sessions: Vec<AccountSession>,

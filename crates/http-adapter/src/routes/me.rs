@@ -136,14 +136,9 @@ pub async fn sessions(
     let sessions = state.services.accounts.sessions(&caller).await?;
     let sessions = sessions
         .into_iter()
-        .map(|session| AccountSession {
-            current: session.id == caller.session_id(),
-            id: session.id,
-            created_at: session.created_at,
-            last_used_at: session.last_used_at,
-            expires_at: session.idle_expires_at,
-            user_agent: session.user_agent,
-            ip_address: session.client_ip,
+        .map(|session| {
+            let current = session.id == caller.session_id();
+            AccountSession::of(session, current)
         })
         .collect();
     Ok(success(

@@ -266,15 +266,7 @@ pub async fn list_user_sessions(
         .user_sessions(&caller, &id.id)
         .await?
         .into_iter()
-        .map(|session| AccountSession {
-            current: false,
-            id: session.id,
-            created_at: session.created_at,
-            last_used_at: session.last_used_at,
-            expires_at: session.idle_expires_at,
-            user_agent: session.user_agent,
-            ip_address: session.client_ip,
-        })
+        .map(|session| AccountSession::of(session, false))
         .collect();
     Ok(success(
         HttpResponse::Ok(),
