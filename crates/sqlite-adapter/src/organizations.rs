@@ -109,6 +109,14 @@ fn has_other_admin(
 /// An account's memberships with their organizations, the first joined first. Without
 /// statistics SQLite would rather read the app's memberships through the primary key's
 /// `app_id` than use `memberships_by_user`; `INDEXED BY` names it.
+/// A row of [`user_memberships_sql`] or [`users_memberships_sql`].
+fn joined_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Joined> {
+    Ok(Joined {
+        organization: organization_from_row(row, 0)?,
+        membership: membership_from_row(row, ORGANIZATION_COLUMN_COUNT)?,
+    })
+}
+
 /// Several users' memberships (ids as a JSON array in `?2`), each user's through
 /// `memberships_by_user`.
 fn users_memberships_sql() -> String {
@@ -414,12 +422,7 @@ impl MembershipStore for SqliteStorage {
             .read(move |connection| {
                 connection
                     .prepare_cached(&user_memberships_sql())?
-                    .query_map([app_id, user_id], |row| {
-                        Ok(Joined {
-                            organization: organization_from_row(row, 0)?,
-                            membership: membership_from_row(row, ORGANIZATION_COLUMN_COUNT)?,
-                        })
-                    })?
+                    .query_map([app_id, user_id], joined_from_row)?
                     .collect()
             })
             .await
@@ -439,12 +442,7 @@ impl MembershipStore for SqliteStorage {
             .read(move |connection| {
                 connection
                     .prepare_cached(&users_memberships_sql())?
-                    .query_map([app_id, ids], |row| {
-                        Ok(Joined {
-                            organization: organization_from_row(row, 0)?,
-                            membership: membership_from_row(row, ORGANIZATION_COLUMN_COUNT)?,
-                        })
-                    })?
+                    .query_map([app_id, ids], joined_from_row)?
                     .collect()
             })
             .await
