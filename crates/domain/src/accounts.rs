@@ -530,7 +530,9 @@ impl<S: Storage + ?Sized> AccountService<S> {
             revoked_at: None,
         };
         self.storage.insert_session(&session).await?;
-        let (access_token, expires_at) = self.access_token(&view, &session, now).await?;
+        let (access_token, expires_at) = self
+            .access_token(&view, &session, now, lifetimes.access_token)
+            .await?;
         Ok(LoggedIn {
             account: OwnAccount::of(
                 view.record,
@@ -545,11 +547,13 @@ impl<S: Storage + ?Sized> AccountService<S> {
         })
     }
 
+    /// Signs an access token of the session, valid for `lifetime` (the app's).
     async fn access_token(
         &self,
         view: &AccountView,
         session: &SessionRecord,
         now: Timestamp,
+        lifetime: Duration,
     ) -> Result<(String, Timestamp), AccountError> {
         let record = &view.record;
         let grants = Grants::of(
@@ -558,7 +562,6 @@ impl<S: Storage + ?Sized> AccountService<S> {
             session.organization_id.as_deref(),
         );
         let issued = now.as_unix_millis() / 1000;
-        let lifetime = self.lifetimes(&record.user.app_id).await?.access_token;
         let ttl = i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX);
         let claims = AccessClaims {
             iss: self.settings.issuer.clone(),
@@ -672,7 +675,9 @@ impl<S: Storage + ?Sized> AccountService<S> {
             .await?
             .filter(|view| !view.record.account.disabled)
             .ok_or(AccountError::InvalidToken)?;
-        let (access_token, expires_at) = self.access_token(&view, &session, now).await?;
+        let (access_token, expires_at) = self
+            .access_token(&view, &session, now, lifetimes.access_token)
+            .await?;
         Ok(Tokens {
             access_token,
             expires_at,
