@@ -395,6 +395,37 @@ fn link(target: &str, secret: &str) -> String {
 }
 
 /// `"Name" <address>`.
+/// A message of `app` to `to`, due now, never tried.
+fn pending_message(
+    from: String,
+    app: &AppRecord,
+    kind: &str,
+    to: String,
+    rendered: Rendered,
+    token_id: Option<String>,
+    now: Timestamp,
+) -> OutboxMessage {
+    OutboxMessage {
+        id: uuid::Uuid::now_v7().to_string(),
+        app_id: app.id.clone(),
+        kind: kind.to_owned(),
+        from,
+        to,
+        subject: rendered.subject,
+        text: rendered.text,
+        html: rendered.html,
+        token_id,
+        status: MailStatus::Pending,
+        attempts: 0,
+        next_attempt_at: now,
+        lease_owner: None,
+        lease_until: None,
+        last_error: None,
+        created_at: now,
+        sent_at: None,
+    }
+}
+
 pub(crate) fn sender(config: &MailConfig, app: &AppRecord) -> String {
     let name: String = app
         .account_settings
@@ -517,25 +548,15 @@ impl<S: Storage + ?Sized> Postman<S> {
             expires_at: later(now, self.config.ttl(purpose)),
             used_at: None,
         };
-        let message = OutboxMessage {
-            id: uuid::Uuid::now_v7().to_string(),
-            app_id: app.id.clone(),
-            kind: purpose.as_str().to_owned(),
-            from: sender(&self.config, app),
-            to: letter.email,
-            subject: rendered.subject,
-            text: rendered.text,
-            html: rendered.html,
-            token_id: Some(token.id.clone()),
-            status: MailStatus::Pending,
-            attempts: 0,
-            next_attempt_at: now,
-            lease_owner: None,
-            lease_until: None,
-            last_error: None,
-            created_at: now,
-            sent_at: None,
-        };
+        let message = pending_message(
+            sender(&self.config, app),
+            app,
+            purpose.as_str(),
+            letter.email,
+            rendered,
+            Some(token.id.clone()),
+            now,
+        );
         self.storage.issue_token(&token, &message).await?;
         tracing::info!(
             app_id = %app.id,
@@ -992,25 +1013,18 @@ impl<S: Storage + ?Sized> MailService<S> {
         let template = self.checked_template(&app, test.purpose, test.template)?;
         let rendered = render(&template, &self.sample_values(&app, test.purpose));
         let now = Timestamp::now();
-        let message = OutboxMessage {
-            id: uuid::Uuid::now_v7().to_string(),
-            app_id: app.id.clone(),
-            kind: "test".to_owned(),
-            from: sender(&self.postman.config, &app),
-            to: to.as_ref().to_owned(),
-            subject: format!("[test] {}", rendered.subject),
-            text: rendered.text,
-            html: rendered.html,
-            token_id: None,
-            status: MailStatus::Pending,
-            attempts: 0,
-            next_attempt_at: now,
-            lease_owner: None,
-            lease_until: None,
-            last_error: None,
-            created_at: now,
-            sent_at: None,
-        };
+        let message = pending_message(
+            sender(&self.postman.config, &app),
+            &app,
+            "test",
+            to.as_ref().to_owned(),
+            Rendered {
+                subject: format!("[test] {}", rendered.subject),
+                ..rendered
+            },
+            None,
+            now,
+        );
         let id = message.id.clone();
         self.postman.enqueue(message).await?;
         tracing::info!(app_id = %app.id, subject = access.subject(), message_id = %id, "test e-mail queued");
