@@ -883,14 +883,12 @@ impl<S: Storage + ?Sized> OrganizationService<S> {
         })
     }
 
-    /// One account, for a tenant admin (`users:read`) or a reader of an organization it
-    /// belongs to (which sees only the memberships of organizations it may read).
-    pub async fn user(
+    /// The account `user_id` of the caller's app with its memberships, or `NotFound("user")`.
+    async fn target(
         &self,
-        caller: &Caller,
+        acting: &Acting<'_>,
         user_id: &str,
-    ) -> Result<ManagedUser, DirectoryError> {
-        let acting = self.acting(caller).await?;
+    ) -> Result<(AccountRecord, Vec<Joined>), DirectoryError> {
         let record = self
             .storage
             .find_account(acting.app_id, user_id)
@@ -900,6 +898,18 @@ impl<S: Storage + ?Sized> OrganizationService<S> {
             .storage
             .list_user_memberships(acting.app_id, user_id)
             .await?;
+        Ok((record, memberships))
+    }
+
+    /// One account, for a tenant admin (`users:read`) or a reader of an organization it
+    /// belongs to (which sees only the memberships of organizations it may read).
+    pub async fn user(
+        &self,
+        caller: &Caller,
+        user_id: &str,
+    ) -> Result<ManagedUser, DirectoryError> {
+        let acting = self.acting(caller).await?;
+        let (record, memberships) = self.target(&acting, user_id).await?;
         if acting.is_tenant() {
             require(&acting.app_wide, USERS_READ)?;
             return Ok(ManagedUser {
@@ -987,15 +997,7 @@ impl<S: Storage + ?Sized> OrganizationService<S> {
         update: UserUpdate,
     ) -> Result<ManagedUser, DirectoryError> {
         let acting = self.acting(caller).await?;
-        let target = self
-            .storage
-            .find_account(acting.app_id, user_id)
-            .await?
-            .ok_or(DirectoryError::NotFound("user"))?;
-        let memberships = self
-            .storage
-            .list_user_memberships(acting.app_id, user_id)
-            .await?;
+        let (target, memberships) = self.target(&acting, user_id).await?;
         let role = match update.role.as_deref() {
             None => None,
             Some(text) => Some(
@@ -1205,15 +1207,7 @@ impl<S: Storage + ?Sized> OrganizationService<S> {
         user_id: &str,
     ) -> Result<u64, DirectoryError> {
         let acting = self.acting(caller).await?;
-        let target = self
-            .storage
-            .find_account(acting.app_id, user_id)
-            .await?
-            .ok_or(DirectoryError::NotFound("user"))?;
-        let memberships = self
-            .storage
-            .list_user_memberships(acting.app_id, user_id)
-            .await?;
+        let (target, memberships) = self.target(&acting, user_id).await?;
         self.may_change_account(&acting, &target, &memberships, USERS_WRITE)
             .await?;
         let ended = self
@@ -1231,15 +1225,7 @@ impl<S: Storage + ?Sized> OrganizationService<S> {
 
     pub async fn delete_user(&self, caller: &Caller, user_id: &str) -> Result<(), DirectoryError> {
         let acting = self.acting(caller).await?;
-        let target = self
-            .storage
-            .find_account(acting.app_id, user_id)
-            .await?
-            .ok_or(DirectoryError::NotFound("user"))?;
-        let memberships = self
-            .storage
-            .list_user_memberships(acting.app_id, user_id)
-            .await?;
+        let (target, memberships) = self.target(&acting, user_id).await?;
         self.may_change_account(&acting, &target, &memberships, USERS_DELETE)
             .await?;
         if !self.storage.delete_user(acting.app_id, user_id).await? {
