@@ -229,10 +229,14 @@ async fn the_sender_delivers_retries_and_gives_up() {
     assert!(mailer.sent_to("flaky@example.com").is_empty());
 }
 
-#[tokio::test]
-async fn a_revoked_or_replaced_link_is_never_sent() {
-    let (services, storage) = site().await;
-    let token = register(&services, "owner@example.com").await;
+/// An account of `site` (which lets any account create organizations) and the organization
+/// `name` it created: the account as a caller, and the organization's id.
+async fn organization_of(
+    services: &Services<MemoryStorage>,
+    email: &str,
+    name: &str,
+) -> (Caller, String) {
+    let token = register(services, email).await;
     let caller = Caller::Account(Box::new(
         services
             .accounts
@@ -257,7 +261,7 @@ async fn a_revoked_or_replaced_link_is_never_sent() {
         .create_organization(
             &caller,
             NewOrganization {
-                name: "Acme".into(),
+                name: name.into(),
                 ..NewOrganization::default()
             },
         )
@@ -265,6 +269,13 @@ async fn a_revoked_or_replaced_link_is_never_sent() {
         .expect("organization")
         .organization
         .id;
+    (caller, org)
+}
+
+#[tokio::test]
+async fn a_revoked_or_replaced_link_is_never_sent() {
+    let (services, storage) = site().await;
+    let (caller, org) = organization_of(&services, "owner@example.com", "Acme").await;
     let invite = |email: &'static str| NewInvitation {
         email: email.into(),
         role: Some("member".into()),
@@ -338,39 +349,7 @@ async fn a_revoked_or_replaced_link_is_never_sent() {
 #[tokio::test]
 async fn racing_accepts_make_one_membership() {
     let (services, storage) = site().await;
-    let token = register(&services, "boss@example.com").await;
-    let caller = Caller::Account(Box::new(
-        services
-            .accounts
-            .authenticate(&token, Some("site"))
-            .await
-            .expect("caller"),
-    ));
-    services
-        .apps
-        .update_app(
-            &admin().app("site"),
-            storage_port::AppChanges::default(),
-            domain::AccountSwitches {
-                organization_creation: Some(storage_port::OrganizationCreation::AnyAccount),
-                ..domain::AccountSwitches::default()
-            },
-        )
-        .await
-        .expect("settings");
-    let org = services
-        .organizations
-        .create_organization(
-            &caller,
-            NewOrganization {
-                name: "Racers".into(),
-                ..NewOrganization::default()
-            },
-        )
-        .await
-        .expect("organization")
-        .organization
-        .id;
+    let (caller, org) = organization_of(&services, "boss@example.com", "Racers").await;
     services
         .organizations
         .invite(
