@@ -68,6 +68,19 @@ async fn bodies_that_never_finish_get_408_and_the_connection_is_closed() {
             r#"{"fields": ["#,
         )
         .replacen("\r\n\r\n", &format!("\r\nCookie: {cookie}\r\n\r\n"), 1),
+        partial_request(
+            &app,
+            "PUT",
+            "/v1/apps/site/mail-settings",
+            length,
+            r#"{"senderName": "#,
+        )
+        .replacen("\r\n\r\n", &format!("\r\nCookie: {cookie}\r\n\r\n"), 1),
+        partial_request(&app, "POST", "/v1/apps/site/api-keys", chunked, "fa0\r\n{").replacen(
+            "\r\n\r\n",
+            &format!("\r\nCookie: {cookie}\r\n\r\n"),
+            1,
+        ),
     ];
     let started = Instant::now();
     let mut streams = Vec::new();
@@ -104,6 +117,42 @@ async fn bodies_that_never_finish_get_408_and_the_connection_is_closed() {
         "answered before the timeout: {elapsed:?}"
     );
     assert!(elapsed < BODY_TIMEOUT * 3, "{elapsed:?}");
+}
+
+/// Every management route with a body refuses one announced over 256 KiB at once, in the
+/// error envelope, before reading it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn management_bodies_announced_over_256_kib_are_413_in_the_envelope() {
+    let app = spawn_with(short_body_timeout()).await;
+    app.create_app("site").await;
+    app.create_admin().await;
+    let cookie = app.admin_session().await;
+    for (method, path) in [
+        ("PATCH", "/v1/apps/site"),
+        ("PUT", "/v1/apps/site/mail-settings"),
+        ("POST", "/v1/apps/site/mail-settings/preview"),
+        ("POST", "/v1/apps/site/mail/test"),
+        ("POST", "/v1/apps/site/api-keys"),
+    ] {
+        let request = partial_request(&app, method, path, "Content-Length: 300000", "").replacen(
+            "\r\n\r\n",
+            &format!("\r\nCookie: {cookie}\r\n\r\n"),
+            1,
+        );
+        let mut stream = connect(&app).await;
+        stream.write_all(request.as_bytes()).await.expect("write");
+        let answer = read_until_closed(&mut stream, Duration::from_secs(5))
+            .await
+            .unwrap_or_else(|| panic!("{method} {path}: still open"));
+        assert!(
+            answer.starts_with("HTTP/1.1 413"),
+            "{method} {path}: {answer}"
+        );
+        assert!(
+            answer.contains(r#""code":"payload_too_large""#),
+            "{method} {path}: {answer}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

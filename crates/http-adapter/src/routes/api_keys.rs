@@ -1,16 +1,18 @@
 //! An app's API keys, managed by its operators (the dashboard session):
 //! `GET`/`POST /v1/apps/{appId}/api-keys`, `DELETE /v1/apps/{appId}/api-keys/{keyId}`.
 
-use actix_web::HttpResponse;
-use actix_web::web::{Bytes, Data, Path};
+use actix_web::web::{Data, Path, Payload};
+use actix_web::{HttpRequest, HttpResponse};
 use domain::NewApiKey;
 use storage_port::Timestamp;
 
+use crate::body::read_limited;
 use crate::error::{ApiError, ErrorBody};
 use crate::operator_session::CurrentOperator;
 use crate::requests::CreateApiKeyRequest;
 use crate::respond::no_store;
 use crate::responses::{ApiKeyList, ApiKeyResponse};
+use crate::routes::apps::MANAGEMENT_BODY_LIMIT;
 use crate::state::ApiState;
 
 /// The app's keys, revoked ones too, newest first.
@@ -63,12 +65,14 @@ pub async fn list_api_keys(
     )
 )]
 pub async fn create_api_key(
+    request: HttpRequest,
+    payload: Payload,
     state: Data<ApiState>,
     app_id: Path<String>,
-    body: Bytes,
     CurrentOperator(operator): CurrentOperator,
 ) -> Result<HttpResponse, ApiError> {
     let access = operator.app_access(&app_id)?;
+    let body = read_limited(&request, payload, MANAGEMENT_BODY_LIMIT).await?;
     let body = CreateApiKeyRequest::parse(&body)?;
     let expires_at = body
         .expires_at

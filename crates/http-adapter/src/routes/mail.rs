@@ -2,12 +2,13 @@
 //! (`GET`/`PUT /v1/apps/{appId}/mail-settings`), a preview, a test send, and the outbox log
 //! (`GET /v1/apps/{appId}/mail/messages`), where the development mailer's messages are read.
 
-use actix_web::HttpResponse;
-use actix_web::web::{Bytes, Data, Path, Query};
+use actix_web::web::{Data, Path, Payload, Query};
+use actix_web::{HttpRequest, HttpResponse};
 use domain::{MailSettingsUpdate, TestSend};
 use serde::Deserialize;
 use storage_port::{MailStatus, MessageQuery};
 
+use crate::body::read_limited;
 use crate::error::{ApiError, ErrorBody};
 use crate::operator_session::CurrentOperator;
 use crate::requests::{MailSettingsRequest, MailTryRequest, TemplateBody};
@@ -15,6 +16,7 @@ use crate::respond::no_store;
 use crate::responses::{
     MailSettingsResponse, OutboxMessageBody, OutboxPage, RenderedMail, TestQueued,
 };
+use crate::routes::apps::MANAGEMENT_BODY_LIMIT;
 use crate::routes::organizations::{decode_cursor, encode_cursor, is_user_id, page_limit};
 use crate::state::ApiState;
 
@@ -65,12 +67,14 @@ pub async fn get_mail_settings(
     )
 )]
 pub async fn put_mail_settings(
+    request: HttpRequest,
+    payload: Payload,
     state: Data<ApiState>,
     app_id: Path<String>,
-    body: Bytes,
     CurrentOperator(operator): CurrentOperator,
 ) -> Result<HttpResponse, ApiError> {
     let access = operator.app_access(&app_id)?;
+    let body = read_limited(&request, payload, MANAGEMENT_BODY_LIMIT).await?;
     let settings = MailSettingsRequest::parse(&body)?.into_settings();
     let mail = &state.services.mail;
     let saved = mail
@@ -98,12 +102,14 @@ pub async fn put_mail_settings(
     )
 )]
 pub async fn preview_mail(
+    request: HttpRequest,
+    payload: Payload,
     state: Data<ApiState>,
     app_id: Path<String>,
-    body: Bytes,
     CurrentOperator(operator): CurrentOperator,
 ) -> Result<HttpResponse, ApiError> {
     let access = operator.app_access(&app_id)?;
+    let body = read_limited(&request, payload, MANAGEMENT_BODY_LIMIT).await?;
     let body = MailTryRequest::parse(&body, false)?;
     let purpose = body.purpose()?;
     let template = body.template.map(TemplateBody::into_template);
@@ -141,12 +147,14 @@ pub async fn preview_mail(
     )
 )]
 pub async fn test_mail(
+    request: HttpRequest,
+    payload: Payload,
     state: Data<ApiState>,
     app_id: Path<String>,
-    body: Bytes,
     CurrentOperator(operator): CurrentOperator,
 ) -> Result<HttpResponse, ApiError> {
     let access = operator.app_access(&app_id)?;
+    let body = read_limited(&request, payload, MANAGEMENT_BODY_LIMIT).await?;
     let body = MailTryRequest::parse(&body, true)?;
     let purpose = body.purpose()?;
     let message_id = state
