@@ -989,4 +989,23 @@ async fn an_apps_own_lifetimes_shape_its_tokens_and_sessions(app: &TestApp) {
     );
     let later = register(app, "later@example.com").await;
     assert_eq!(token_seconds(token(&later)), 15 * 60, "the service's again");
+
+    // An absolute end before the idle one is the session's end, as its list says.
+    let (status, body) = crate::helpers::read(
+        patch(
+            &admin,
+            json!({"sessionIdleDays": 3, "sessionAbsoluteDays": 1}),
+        )
+        .await
+        .expect("request"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let short = register(app, "short@example.com").await;
+    let sessions = json(get(app, "/v1/users/me/sessions", token(&short)).await).await;
+    let ends = millis_until(&sessions["data"]["sessions"][0]["expires_at"]);
+    assert!(
+        (DAY_MS - 60_000..=DAY_MS).contains(&ends),
+        "the session ends after the absolute lifetime: {sessions}"
+    );
 }

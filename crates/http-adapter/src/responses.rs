@@ -454,7 +454,8 @@ impl AccountSession {
             id: session.id,
             created_at: session.created_at,
             last_used_at: session.last_used_at,
-            expires_at: session.idle_expires_at,
+            // Whichever end comes first: the idle one moves with each use, the absolute one not.
+            expires_at: session.idle_expires_at.min(session.absolute_expires_at),
             user_agent: session.user_agent,
             ip_address: session.client_ip,
         }
